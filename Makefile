@@ -1,0 +1,97 @@
+# faultline - build, test, bench, demo.
+#
+#   make            build ./faultline (and the node-side helper daemons)
+#   make deps       install missing Debian packages (apt-get), quiet when all present
+#   make test       unit + integration tests; ends with "N passed, N failed"
+#   make demo       a real 5-node etcd test with faults; prints the report path
+#   make bench      benchmarks (printing numbers)
+#   make fuzz       libFuzzer harnesses
+#   make install PREFIX=/usr/local ; make clean
+#   SANITIZE=1      build everything with ASan + UBSan
+
+PREFIX ?= /usr/local
+CC ?= cc
+PKGS := libssh libcurl jansson libnl-3.0 libnl-route-3.0 libnl-nf-3.0 libnetfilter_queue
+# Debian packages the build, the tests and the local cluster need.
+DEPS_PKGS := build-essential pkg-config libssh-dev libcurl4-openssl-dev libjansson-dev \
+	libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnetfilter-queue-dev libcmocka-dev \
+	openssh-server openssh-client iptables iproute2 etcd-server etcd-client \
+	libfaketime chromium clang procps
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -Isrc -Isrc/db -Iworkloads -Inemesis -Icheckers
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+BUILD := build-san
+else
+BUILD := build
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS += $(PKG_LIBS) -lm -pthread
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/db/*.c workloads/*.c nemesis/*.c checkers/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+DAEMON_SRC := $(wildcard nemesis/daemons/*.c)
+DAEMONS := $(patsubst nemesis/daemons/%.c,faultline-%,$(DAEMON_SRC))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps test unit bench demo fuzz install clean
+all: faultline $(DAEMONS)
+
+deps:
+	@missing=""; for p in $(DEPS_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+$(BUILD)/%.o: %.c $(wildcard src/*.h src/db/*.h workloads/*.h nemesis/*.h checkers/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libfaultline.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+faultline: $(BUILD)/src/main.o $(BUILD)/libfaultline.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+faultline-%: nemesis/daemons/%.c $(BUILD)/libfaultline.a
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfaultline.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfaultline.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfaultline.a $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libfaultline.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfaultline.a $(LDLIBS)
+
+unit: $(UNIT_BIN)
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@BUILD=$(BUILD) bash tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@BUILD=$(BUILD) bash bench/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash examples/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 faultline $(DAEMONS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-san faultline $(DAEMONS)

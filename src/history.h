@@ -1,0 +1,80 @@
+/*
+ * history.h - the history: the only contract between running and judging.
+ *
+ * On disk it is history.jsonl, one op per line (see shared/design.md):
+ *   {"index":0,"time":10423,"type":"invoke","process":3,"f":"cas","key":"7","value":[1,2]}
+ * The runner appends with history_writer_*; checkers, the report and
+ * `faultline check` read with history_load() (whole file) or history_stream()
+ * (one op at a time, for histories too large to hold twice). Jepsen EDN
+ * histories are read into the same struct op.
+ */
+#ifndef FAULTLINE_HISTORY_H
+#define FAULTLINE_HISTORY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum op_type { OP_INVOKE, OP_OK, OP_FAIL, OP_INFO };
+
+#define PROCESS_NEMESIS (-1)
+
+struct op {
+	int64_t index;   /* position in the history, 0..n-1 */
+	int64_t time;    /* ns since test start (CLOCK_MONOTONIC); -1 if unknown */
+	enum op_type type;
+	int64_t process; /* >= 0 for clients, PROCESS_NEMESIS for faults */
+	char *f;         /* "read", "write", "cas", "start-partition", ... */
+	char *key;       /* NULL when the workload is not keyed (string form of the key) */
+	json_t *value;   /* owned reference; JSON null when absent */
+	char *node;      /* NULL if absent */
+	char *error;     /* NULL if absent */
+	json_t *extra;   /* other fields (object) or NULL; preserved for the report */
+};
+
+struct history {
+	struct op *ops;
+	size_t n, cap;
+};
+
+const char *op_type_name(enum op_type t);
+bool op_type_parse(const char *s, enum op_type *out);
+void op_free(struct op *op);            /* frees members, not op itself */
+void op_copy(struct op *dst, const struct op *src); /* deep copy */
+json_t *op_to_json(const struct op *op); /* new reference */
+
+void history_init(struct history *h);
+void history_push(struct history *h, struct op *op); /* takes ownership of op's members */
+void history_free(struct history *h);
+
+enum history_format { HISTORY_AUTO, HISTORY_JSONL, HISTORY_EDN };
+
+/* Error detail for a malformed file: "FILE:LINE:COL: message". */
+struct history_error {
+	char msg[512];
+};
+
+/* Called for every op read; return non-zero to stop. The callback takes
+ * ownership of op's members (call op_free when done). */
+typedef int (*history_op_cb)(struct op *op, void *ctx);
+
+/* Stream a history file op by op without holding it all. A torn last line
+ * of a JSONL file is ignored (a crashed run). Returns 0, or -1 with err set.
+ * fmt HISTORY_AUTO guesses from the extension and first byte. */
+int history_stream(const char *path, enum history_format fmt,
+		   history_op_cb cb, void *ctx, struct history_error *err);
+/* Load a whole history file. Returns 0 or -1 with err set. */
+int history_load(const char *path, enum history_format fmt,
+		 struct history *h, struct history_error *err);
+
+/* --- writing (runner) --- */
+struct history_writer;
+struct history_writer *history_writer_open(const char *path);
+/* Append one op; assigns op->index under the writer's lock and writes one
+ * line, flushed. Thread-safe, never interleaves lines. Returns the index. */
+int64_t history_writer_append(struct history_writer *w, struct op *op);
+int history_writer_sync(struct history_writer *w); /* fsync (phase boundaries) */
+void history_writer_close(struct history_writer *w);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * util.h - small shared helpers every module uses: exit codes, logging,
+ * allocation that dies on OOM, a growable string buffer, shell quoting and
+ * monotonic time. Shell quoting lives here because every command sent to a
+ * node is a shell string, and every value that reaches one must pass through
+ * sh_quote() (security rule: nothing from config, database or history reaches
+ * a shell unescaped).
+ */
+#ifndef FAULTLINE_UTIL_H
+#define FAULTLINE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes (Jepsen's convention, fixed by the design). */
+enum {
+	EXIT_VALID = 0,
+	EXIT_INVALID = 1,
+	EXIT_UNKNOWN = 2,
+	EXIT_BADARGS = 254,
+	EXIT_INTERNAL = 255,
+};
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Logging goes to stderr and, once log_open() was called, to a file too
+ * (faultline.log in the run directory). Thread-safe; one line per call. */
+void log_set_level(enum log_level lvl);
+int log_open(const char *path);
+void log_close(void);
+void log_msg(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+/* Secrets registered here are replaced by "***" in every logged line. */
+void log_add_secret(const char *secret);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable NUL-terminated byte buffer. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+void buf_init(struct buf *b);
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+char *buf_steal(struct buf *b); /* returns data (never NULL), resets b */
+void buf_free(struct buf *b);
+
+/* POSIX-shell single-quote s: abc -> 'abc', it's -> 'it'\''s'. Newlines and
+ * every other byte are safe inside single quotes. Caller frees. */
+char *sh_quote(const char *s);
+/* Append sh_quote(s) to b. */
+void buf_sh_quote(struct buf *b, const char *s);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t now_ns(void);
+/* Wall-clock UTC timestamp "YYYYmmddTHHMMSS" into out (>= 16 bytes). */
+void timestamp_utc(char *out, size_t n);
+
+/* mkdir -p; returns 0 or -1 with errno. */
+int mkdir_p(const char *path, unsigned mode);
+/* Read a whole file; NULL on error (errno set). *len may be NULL. */
+char *file_read_all(const char *path, size_t *len);
+/* Write a file atomically (tmp + rename). */
+int file_write_all(const char *path, const void *data, size_t len);
+
+/* Parse a non-negative integer / double with range check; false if malformed. */
+bool parse_long(const char *s, long min, long max, long *out);
+bool parse_double(const char *s, double min, double max, double *out);
+
+#endif

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# tests/run.sh - runs every unit test binary (cmocka, TAP output) and every
+# integration script (tests/integration/*.sh, TAP), keeps each one's output
+# in test-output/, and ends with "N passed, N failed, N skipped".
+# A program that exits non-zero without reporting a failing case counts as
+# one failure, so a crash is never silent.
+# TESTS=pattern runs only the programs whose name matches.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+OUT=${TEST_OUTPUT:-test-output}
+rm -rf "$OUT"; mkdir -p "$OUT"
+export FAULTLINE="$PWD/faultline" TEST_OUTPUT="$PWD/$OUT"
+passed=0 failed=0 skipped=0
+failures=()
+
+run_one() { # name, command...
+	local name=$1; shift
+	case "$name" in *${TESTS:-}*) ;; *) return ;; esac
+	local log="$OUT/$name.log" start=$SECONDS
+	"$@" >"$log" 2>&1
+	local rc=$? p f s
+	p=$(grep -cE '^ok [0-9]+' "$log" | tr -d ' ')
+	s=$(grep -cE '^ok [0-9]+.*# *SKIP' "$log" | tr -d ' ')
+	f=$(grep -cE '^not ok [0-9]+' "$log" | tr -d ' ')
+	p=$((p - s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1; echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	if [ $((p + f + s)) -eq 0 ]; then
+		f=1; echo "not ok - $name reported no test" >>"$log"
+	fi
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+	printf '%-40s %3d passed %3d failed %3d skipped  (%ds)\n' "$name" "$p" "$f" "$s" $((SECONDS - start))
+	if [ "$f" -gt 0 ]; then
+		failures+=("$name")
+		grep -E '^not ok|^#' "$log" | head -20 | sed 's/^/    /'
+	fi
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	CMOCKA_MESSAGE_OUTPUT=TAP run_one "unit/$(basename "$t")" "$t"
+done
+for t in tests/integration/*.sh; do
+	[ -f "$t" ] || continue
+	run_one "integration/$(basename "$t" .sh)" bash "$t"
+done
+
+[ ${#failures[@]} -gt 0 ] && echo "failing: ${failures[*]} (logs in $OUT/)"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
