@@ -18,6 +18,7 @@ run_one() { # name, command...
 	local name=$1; shift
 	case "$name" in *${TESTS:-}*) ;; *) return ;; esac
 	local log="$OUT/$name.log" start=$SECONDS
+	mkdir -p "$(dirname "$log")"
 	"$@" >"$log" 2>&1
 	local rc=$? p f s
 	p=$(grep -cE '^ok [0-9]+' "$log" | tr -d ' ')

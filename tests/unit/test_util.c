@@ -1,0 +1,138 @@
+/*
+ * test_util.c - unit tests for the shared helpers in src/util.c, above all
+ * sh_quote: every value that reaches a node's shell goes through it, so it
+ * is checked against a real /bin/sh with hostile strings.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* Run `printf %s <quoted>` through /bin/sh and return what it printed. */
+static char *shell_roundtrip(const char *s)
+{
+	char *q = sh_quote(s);
+	char *cmd = xasprintf("printf %%s %s", q);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	struct buf b;
+	buf_init(&b);
+	char chunk[256];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+		buf_append(&b, chunk, n);
+	assert_int_equal(pclose(p), 0);
+	free(q);
+	free(cmd);
+	return buf_steal(&b);
+}
+
+static void test_sh_quote_hostile(void **state)
+{
+	(void)state;
+	const char *cases[] = {
+		"plain", "", "it's", "'", "''", "$(touch /tmp/faultline-pwned)",
+		"`id`", "a; rm -rf /", "line1\nline2", "\\'\\\"", "$HOME ${IFS} *",
+		"--option", "x\ty", "\"double\"", "!history", "a'b'c'",
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *got = shell_roundtrip(cases[i]);
+		assert_string_equal(got, cases[i]);
+		free(got);
+	}
+	assert_int_not_equal(access("/tmp/faultline-pwned", F_OK), 0);
+}
+
+static void test_buf(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&b, "%d,", i);
+	assert_int_equal(b.len, strlen(b.data));
+	assert_memory_equal(b.data, "0,1,2,", 6);
+	char *s = buf_steal(&b);
+	assert_null(b.data);
+	free(s);
+	s = buf_steal(&b); /* empty buffer still gives a string */
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void test_parse(void **state)
+{
+	(void)state;
+	long l;
+	double d;
+	assert_true(parse_long("5", 1, 255, &l));
+	assert_int_equal(l, 5);
+	assert_false(parse_long("0", 1, 255, &l));
+	assert_false(parse_long("300", 1, 255, &l));
+	assert_false(parse_long("5x", 1, 255, &l));
+	assert_false(parse_long("", 1, 255, &l));
+	assert_true(parse_double("2.5", 0, 10, &d));
+	assert_false(parse_double("nan", 0, 10, &d));
+	assert_false(parse_double("-1", 0, 10, &d));
+}
+
+static void test_file_roundtrip(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/fl-util-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *sub = xasprintf("%s/a/b/c", dir);
+	assert_int_equal(mkdir_p(sub, 0755), 0);
+	assert_int_equal(mkdir_p(sub, 0755), 0); /* idempotent */
+	char *f = xasprintf("%s/x.txt", sub);
+	assert_int_equal(file_write_all(f, "hello\0world", 11), 0);
+	size_t len;
+	char *got = file_read_all(f, &len);
+	assert_int_equal(len, 11);
+	assert_memory_equal(got, "hello\0world", 11);
+	free(got);
+	char *rm = xasprintf("rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+	free(rm);
+	free(f);
+	free(sub);
+}
+
+static void test_log_redacts_secrets(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/fl-log-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(log_open(path), 0);
+	log_add_secret("hunter2");
+	log_set_level(LOG_ERROR); /* keep stderr quiet; the file gets all */
+	log_info("sudo password is hunter2, twice hunter2");
+	log_close();
+	char *got = file_read_all(path, NULL);
+	assert_non_null(strstr(got, "sudo password is ***, twice ***"));
+	assert_null(strstr(got, "hunter2"));
+	free(got);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sh_quote_hostile),
+		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_file_roundtrip),
+		cmocka_unit_test(test_log_redacts_secrets),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
