@@ -16,16 +16,20 @@ PKGS := libssh libcurl jansson libnl-3.0 libnl-route-3.0 libnl-nf-3.0 libnetfilt
 DEPS_PKGS := build-essential pkg-config libssh-dev libcurl4-openssl-dev libjansson-dev \
 	libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnetfilter-queue-dev libcmocka-dev \
 	openssh-server openssh-client iptables iproute2 etcd-server etcd-client \
-	libfaketime chromium clang procps
+	libfaketime chromium clang libclang-rt-14-dev procps
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -Isrc -Isrc/db -Iworkloads -Inemesis -Icheckers
+# A sanitized build lives wholly in build-san/ (binaries too), so it never
+# replaces the normal ./faultline.
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 BUILD := build-san
+BINDIR := build-san/
 else
 BUILD := build
+BINDIR :=
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -34,14 +38,14 @@ LDLIBS += $(PKG_LIBS) -lm -pthread
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/db/*.c workloads/*.c nemesis/*.c checkers/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 DAEMON_SRC := $(wildcard nemesis/daemons/*.c)
-DAEMONS := $(patsubst nemesis/daemons/%.c,faultline-%,$(DAEMON_SRC))
+DAEMONS := $(patsubst nemesis/daemons/%.c,$(BINDIR)faultline-%,$(DAEMON_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test unit bench demo fuzz install clean
-all: faultline $(DAEMONS)
+all: $(BINDIR)faultline $(DAEMONS)
 
 deps:
 	@missing=""; for p in $(DEPS_PKGS); do \
@@ -61,10 +65,10 @@ $(BUILD)/libfaultline.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-faultline: $(BUILD)/src/main.o $(BUILD)/libfaultline.a
+$(BINDIR)faultline: $(BUILD)/src/main.o $(BUILD)/libfaultline.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-faultline-%: nemesis/daemons/%.c $(BUILD)/libfaultline.a
+$(BINDIR)faultline-%: nemesis/daemons/%.c $(BUILD)/libfaultline.a
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfaultline.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfaultline.a
@@ -79,11 +83,11 @@ unit: $(UNIT_BIN)
 
 test: deps
 	@$(MAKE) --no-print-directory all unit
-	@BUILD=$(BUILD) bash tests/run.sh
+	@BUILD=$(BUILD) FAULTLINE=$(CURDIR)/$(BINDIR)faultline bash tests/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
-	@BUILD=$(BUILD) bash bench/run.sh
+	@BUILD=$(BUILD) FAULTLINE=$(CURDIR)/$(BINDIR)faultline bash bench/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -94,4 +98,20 @@ install: all
 	install -m 755 faultline $(DAEMONS) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-san faultline $(DAEMONS)
+	rm -rf build build-san build-fuzz faultline faultline-*
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) over a clang-built library with
+# ASan + UBSan; FUZZ_SECONDS per harness (default 300).
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Isrc/db -Iworkloads -Inemesis -Icheckers \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/%.o)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+build-fuzz/libfaultline.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libfaultline.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< build-fuzz/libfaultline.a $(LDLIBS)
+fuzz: deps $(FUZZ_BIN)
+	@bash tests/fuzz/run.sh

@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-export FAULTLINE="$PWD/faultline" BUILD
+export FAULTLINE="${FAULTLINE:-$PWD/faultline}" BUILD
 mkdir -p bench-output
 for b in "$BUILD"/bench/bench_*; do [ -x "$b" ] && { echo "== $(basename "$b")"; "$b"; }; done
 for b in bench/*.sh; do [ "$b" = bench/run.sh ] && continue; [ -f "$b" ] && { echo "== $(basename "$b" .sh)"; bash "$b"; }; done

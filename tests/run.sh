@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 OUT=${TEST_OUTPUT:-test-output}
 rm -rf "$OUT"; mkdir -p "$OUT"
-export FAULTLINE="$PWD/faultline" TEST_OUTPUT="$PWD/$OUT"
+export FAULTLINE="${FAULTLINE:-$PWD/faultline}" TEST_OUTPUT="$PWD/$OUT"
 passed=0 failed=0 skipped=0
 failures=()
 
