@@ -43,14 +43,17 @@ const char *ssh_node_host(const struct ssh_node *n);
 
 /* Connect and authenticate now (otherwise the first exec does). Errors name
  * the node and the cause: connection refused, timeout, authentication
- * failed, host key mismatch, unknown host key. Returns 0 or -1. */
-int ssh_connect(struct ssh_node *n, char *err, size_t errlen);
+ * failed, host key mismatch, unknown host key. Returns 0 or -1.
+ * (Not "ssh_connect": libssh already exports that name.) */
+int ssh_node_connect(struct ssh_node *n, char *err, size_t errlen);
 /* Connect every node in parallel; err receives the first failure. */
 int ssh_connect_all(struct ssh_node **nodes, int n, char *err, size_t errlen);
 
 /* Run a shell command (as root through sudo when needed). Returns 0 when
- * the command ran (see r->status), -1 on a transport error (r->err says
- * which, naming the node). timeout_ms <= 0 means 60 s. */
+ * the command ran (see r->status), -1 on a transport error or a timeout
+ * (r->status -1; r->timed_out tells which; r->err ends with a line naming
+ * the node and the cause). timeout_ms <= 0 means 60 s. The command's stdin
+ * is empty. A command killed by a signal has status 128+signo. */
 int ssh_exec(struct ssh_node *n, const char *cmd, int timeout_ms,
 	     struct ssh_result *r);
 /* Same command on every node in parallel; rs has n entries. Returns 0 if

@@ -1,0 +1,863 @@
+/*
+ * ssh.c - the SSH control layer on libssh: one persistent, authenticated
+ * session per node, reused for every command, file transfer and thread.
+ *
+ * Every node has a mutex; a command holds it for its whole life and runs on
+ * its own channel of the node's session, so commands to one node are
+ * serialised while different nodes run in parallel (ssh_exec_all). The TCP
+ * connection is made here rather than by libssh so that errors can say
+ * exactly what went wrong ("connection refused", "timeout") from errno
+ * instead of parsing library messages. Host keys are checked strictly against
+ * one known_hosts file (the system-wide files are ignored so they can never
+ * vouch for a node); only accept_new records unknown keys. A dropped session
+ * is re-established transparently, and a command whose channel could not
+ * even be opened is retried once on the new session: it cannot have run.
+ * Non-root users run commands through sudo, with the password fed on stdin
+ * and registered as a log secret so it never appears in a log line.
+ */
+#include "ssh.h"
+
+#include "config.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/sftp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SSH_DEFAULT_CONNECT_MS 5000
+#define SSH_DEFAULT_EXEC_MS 60000
+#define SSH_IO_CHUNK 32768
+
+struct ssh_node {
+	char *name, *host;
+	char *user, *private_key, *known_hosts, *sudo_password;
+	bool accept_new;
+	int port, connect_timeout_ms;
+	pthread_mutex_t lock; /* serialises everything on session */
+	ssh_session session;  /* NULL while not connected */
+	char prefix[300];     /* "n2 (10.0.0.5:22)" for error messages */
+};
+
+/* Appending to one known_hosts file from parallel connects must not tear lines. */
+static pthread_mutex_t known_hosts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool is_root_user(const struct ssh_node *n)
+{
+	return strcmp(n->user, "root") == 0;
+}
+
+static char *default_known_hosts(void)
+{
+	const char *home = getenv("HOME");
+	return xasprintf("%s/.ssh/known_hosts", home && *home ? home : "/root");
+}
+
+struct ssh_node *ssh_node_new(const char *name, const char *host,
+			      const struct ssh_opts *o)
+{
+	struct ssh_node *n = xcalloc(1, sizeof *n);
+	n->name = xstrdup(name);
+	n->host = xstrdup(host);
+	n->user = xstrdup(o && o->user && *o->user ? o->user : "root");
+	n->private_key = o && o->private_key && *o->private_key ? xstrdup(o->private_key) : NULL;
+	n->known_hosts = o && o->known_hosts && *o->known_hosts ? xstrdup(o->known_hosts)
+							       : default_known_hosts();
+	n->sudo_password = o && o->sudo_password ? xstrdup(o->sudo_password) : NULL;
+	n->accept_new = o && o->accept_new;
+	n->port = o && o->port > 0 ? o->port : 22;
+	n->connect_timeout_ms = o && o->connect_timeout_ms > 0 ? o->connect_timeout_ms
+								: SSH_DEFAULT_CONNECT_MS;
+	if (n->sudo_password)
+		log_add_secret(n->sudo_password);
+	pthread_mutex_init(&n->lock, NULL);
+	if (strchr(host, ':'))
+		snprintf(n->prefix, sizeof n->prefix, "%s ([%s]:%d)", name, host, n->port);
+	else
+		snprintf(n->prefix, sizeof n->prefix, "%s (%s:%d)", name, host, n->port);
+	return n;
+}
+
+static void node_drop_session(struct ssh_node *n)
+{
+	if (!n->session)
+		return;
+	ssh_disconnect(n->session);
+	ssh_free(n->session);
+	n->session = NULL;
+}
+
+void ssh_node_free(struct ssh_node *n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&n->lock);
+	node_drop_session(n);
+	pthread_mutex_unlock(&n->lock);
+	pthread_mutex_destroy(&n->lock);
+	if (n->sudo_password)
+		memset(n->sudo_password, 0, strlen(n->sudo_password));
+	free(n->sudo_password);
+	free(n->name);
+	free(n->host);
+	free(n->user);
+	free(n->private_key);
+	free(n->known_hosts);
+	free(n);
+}
+
+const char *ssh_node_name(const struct ssh_node *n) { return n->name; }
+const char *ssh_node_host(const struct ssh_node *n) { return n->host; }
+
+static void node_err(const struct ssh_node *n, char *err, size_t errlen,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void node_err(const struct ssh_node *n, char *err, size_t errlen,
+		     const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", n->prefix, msg);
+}
+
+static const char *connect_errno_text(int e)
+{
+	switch (e) {
+	case ECONNREFUSED: return "connection refused";
+	case ETIMEDOUT: return "timeout";
+	case EHOSTUNREACH: return "host unreachable";
+	case ENETUNREACH: return "network unreachable";
+	default: return strerror(e);
+	}
+}
+
+/* Wait for a non-blocking connect; 0 or an errno value. */
+static int tcp_wait_connected(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	int rc;
+	do
+		rc = poll(&p, 1, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc == 0)
+		return ETIMEDOUT;
+	if (rc < 0)
+		return errno;
+	int soerr = 0;
+	socklen_t sl = sizeof soerr;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+		return errno;
+	return soerr;
+}
+
+/* Our own TCP connect, so that failures keep their errno. Returns fd or -1. */
+static int tcp_connect(struct ssh_node *n, char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	char port[16];
+	snprintf(port, sizeof port, "%d", n->port);
+	int gai = getaddrinfo(n->host, port, &hints, &res);
+	if (gai != 0) {
+		node_err(n, err, errlen, "cannot resolve host: %s", gai_strerror(gai));
+		return -1;
+	}
+	int fd = -1, last = ECONNREFUSED;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			last = errno;
+			continue;
+		}
+		int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+		last = rc == 0 ? 0 : errno == EINPROGRESS ? tcp_wait_connected(fd, n->connect_timeout_ms)
+							  : errno;
+		if (last == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		node_err(n, err, errlen, "%s", connect_errno_text(last));
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+static int session_configure(struct ssh_node *n, ssh_session s)
+{
+	long timeout_s = (n->connect_timeout_ms + 999) / 1000;
+	long timeout_us = 0;
+	int verbosity = SSH_LOG_NOLOG;
+	int no = 0;
+	int rc = 0;
+	rc |= ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
+	/* Never read ~/.ssh/config or /etc/ssh/ssh_config: the test's
+	 * options are the whole truth about how to reach a node. */
+	rc |= ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+	rc |= ssh_options_set(s, SSH_OPTIONS_HOST, n->host);
+	rc |= ssh_options_set(s, SSH_OPTIONS_PORT, &n->port);
+	rc |= ssh_options_set(s, SSH_OPTIONS_USER, n->user);
+	rc |= ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, n->known_hosts);
+	/* The system-wide file must not vouch for a node. */
+	rc |= ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
+	rc |= ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout_s);
+	rc |= ssh_options_set(s, SSH_OPTIONS_TIMEOUT_USEC, &timeout_us);
+	rc |= ssh_options_set(s, SSH_OPTIONS_PASSWORD_AUTH, &no);
+	rc |= ssh_options_set(s, SSH_OPTIONS_KBDINT_AUTH, &no);
+	rc |= ssh_options_set(s, SSH_OPTIONS_GSSAPI_AUTH, &no);
+	return rc ? -1 : 0;
+}
+
+static int session_check_host_key(struct ssh_node *n, ssh_session s, char *err,
+				  size_t errlen)
+{
+	enum ssh_known_hosts_e k = ssh_session_is_known_server(s);
+	switch (k) {
+	case SSH_KNOWN_HOSTS_OK:
+		return 0;
+	case SSH_KNOWN_HOSTS_CHANGED:
+	case SSH_KNOWN_HOSTS_OTHER:
+		node_err(n, err, errlen, "host key mismatch (known_hosts %s)", n->known_hosts);
+		return -1;
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+		break;
+	default:
+		node_err(n, err, errlen, "cannot check host key against %s: %s",
+			 n->known_hosts, ssh_get_error(s));
+		return -1;
+	}
+	if (!n->accept_new) {
+		node_err(n, err, errlen, "unknown host key (not in %s; use --ssh-accept-new)",
+			 n->known_hosts);
+		return -1;
+	}
+	char *dir = xstrdup(n->known_hosts);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir_p(dir, 0700);
+	}
+	free(dir);
+	pthread_mutex_lock(&known_hosts_lock);
+	int rc = ssh_session_update_known_hosts(s);
+	pthread_mutex_unlock(&known_hosts_lock);
+	if (rc != SSH_OK) {
+		node_err(n, err, errlen, "cannot record host key in %s: %s", n->known_hosts,
+			 ssh_get_error(s));
+		return -1;
+	}
+	log_info("%s: recorded new host key in %s", n->prefix, n->known_hosts);
+	return 0;
+}
+
+static int session_authenticate(struct ssh_node *n, ssh_session s, char *err,
+				size_t errlen)
+{
+	int rc;
+	if (n->private_key) {
+		/* An explicit key is the only credential tried: no agent, no
+		 * ~/.ssh/id_* probing that could log in as someone else. */
+		ssh_key key = NULL;
+		if (ssh_pki_import_privkey_file(n->private_key, NULL, NULL, NULL, &key) != SSH_OK) {
+			node_err(n, err, errlen, "cannot read private key %s", n->private_key);
+			return -1;
+		}
+		rc = ssh_userauth_publickey(s, NULL, key);
+		ssh_key_free(key);
+		if (rc != SSH_AUTH_SUCCESS) {
+			node_err(n, err, errlen, "authentication failed (key %s)", n->private_key);
+			return -1;
+		}
+		return 0;
+	}
+	rc = ssh_userauth_publickey_auto(s, NULL, NULL);
+	if (rc != SSH_AUTH_SUCCESS) {
+		node_err(n, err, errlen, "authentication failed (ssh-agent and default keys)");
+		return -1;
+	}
+	return 0;
+}
+
+static bool error_is_timeout(const char *msg)
+{
+	return strcasestr(msg, "timeout") || strcasestr(msg, "timed out");
+}
+
+/* Establish n->session; caller holds n->lock. */
+static int node_connect_locked(struct ssh_node *n, char *err, size_t errlen)
+{
+	node_drop_session(n);
+	int fd = tcp_connect(n, err, errlen);
+	if (fd < 0)
+		return -1;
+	ssh_session s = ssh_new();
+	if (!s) {
+		close(fd);
+		node_err(n, err, errlen, "cannot create ssh session");
+		return -1;
+	}
+	if (session_configure(n, s) < 0) {
+		node_err(n, err, errlen, "cannot set ssh options: %s", ssh_get_error(s));
+		ssh_free(s);
+		close(fd);
+		return -1;
+	}
+	/* From here libssh owns fd and closes it in ssh_disconnect/ssh_free. */
+	ssh_options_set(s, SSH_OPTIONS_FD, &fd);
+	if (ssh_connect(s) != SSH_OK) {
+		const char *m = ssh_get_error(s);
+		if (error_is_timeout(m))
+			node_err(n, err, errlen, "timeout");
+		else
+			node_err(n, err, errlen, "ssh handshake failed: %s", m);
+		ssh_free(s);
+		return -1;
+	}
+	if (session_check_host_key(n, s, err, errlen) < 0 ||
+	    session_authenticate(n, s, err, errlen) < 0) {
+		ssh_disconnect(s);
+		ssh_free(s);
+		return -1;
+	}
+	n->session = s;
+	return 0;
+}
+
+int ssh_node_connect(struct ssh_node *n, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&n->lock);
+	int rc = n->session && ssh_is_connected(n->session) ? 0
+							      : node_connect_locked(n, err, errlen);
+	pthread_mutex_unlock(&n->lock);
+	return rc;
+}
+
+/* ---- running things on many nodes in threads ---- */
+
+struct par_job {
+	struct ssh_node *node;
+	const char *cmd;
+	int timeout_ms;
+	struct ssh_result *res;
+	char err[512];
+	int rc;
+};
+
+static void *par_connect(void *arg)
+{
+	struct par_job *j = arg;
+	j->rc = ssh_node_connect(j->node, j->err, sizeof j->err);
+	return NULL;
+}
+
+static void *par_exec(void *arg)
+{
+	struct par_job *j = arg;
+	j->rc = ssh_exec(j->node, j->cmd, j->timeout_ms, j->res);
+	return NULL;
+}
+
+/* Run fn over jobs in one thread each; the calling thread takes job 0. */
+static void par_run(struct par_job *jobs, int n, void *(*fn)(void *))
+{
+	pthread_t *th = xcalloc((size_t)n, sizeof *th);
+	bool *started = xcalloc((size_t)n, sizeof *started);
+	for (int i = 1; i < n; i++)
+		started[i] = pthread_create(&th[i], NULL, fn, &jobs[i]) == 0;
+	if (n > 0)
+		fn(&jobs[0]);
+	for (int i = 1; i < n; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			fn(&jobs[i]);
+	}
+	free(th);
+	free(started);
+}
+
+int ssh_connect_all(struct ssh_node **nodes, int n, char *err, size_t errlen)
+{
+	struct par_job *jobs = xcalloc((size_t)(n > 0 ? n : 1), sizeof *jobs);
+	for (int i = 0; i < n; i++)
+		jobs[i].node = nodes[i];
+	par_run(jobs, n, par_connect);
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		if (jobs[i].rc != 0 && rc == 0) {
+			rc = -1;
+			if (err && errlen)
+				snprintf(err, errlen, "%s", jobs[i].err);
+		}
+	}
+	free(jobs);
+	return rc;
+}
+
+/* ---- exec ---- */
+
+struct exec_state {
+	struct buf out, err;
+	int status; /* -1 until exit-status / exit-signal arrives */
+	bool closed;
+};
+
+static int on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+		   int is_stderr, void *userdata)
+{
+	(void)s;
+	(void)ch;
+	struct exec_state *st = userdata;
+	buf_append(is_stderr ? &st->err : &st->out, data, len);
+	return (int)len;
+}
+
+static void on_exit_status(ssh_session s, ssh_channel ch, int status, void *userdata)
+{
+	(void)s;
+	(void)ch;
+	((struct exec_state *)userdata)->status = status;
+}
+
+static int signal_number(const char *name)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		const char *abbrev = sigabbrev_np(sig);
+		if (abbrev && strcmp(abbrev, name) == 0)
+			return sig;
+	}
+	return 0;
+}
+
+/* A command killed by a signal reports 128+signo, as a shell would. */
+static void on_exit_signal(ssh_session s, ssh_channel ch, const char *signal, int core,
+			   const char *errmsg, const char *lang, void *userdata)
+{
+	(void)s;
+	(void)ch;
+	(void)core;
+	(void)errmsg;
+	(void)lang;
+	struct exec_state *st = userdata;
+	int sig = signal ? signal_number(signal) : 0;
+	st->status = 128 + (sig ? sig : 0x7f);
+}
+
+static void on_close(ssh_session s, ssh_channel ch, void *userdata)
+{
+	(void)s;
+	(void)ch;
+	((struct exec_state *)userdata)->closed = true;
+}
+
+/* The shell string actually sent: as root the command itself; otherwise
+ * through sudo. With a password sudo reads it from stdin, and the command
+ * gets /dev/null as stdin so a cached sudo ticket cannot hand it the
+ * password line instead. */
+static char *exec_wrap(const struct ssh_node *n, const char *cmd)
+{
+	if (is_root_user(n))
+		return xstrdup(cmd);
+	struct buf b, inner;
+	buf_init(&b);
+	buf_init(&inner);
+	buf_puts(&inner, "exec </dev/null; ");
+	buf_puts(&inner, cmd);
+	buf_puts(&b, n->sudo_password ? "sudo -S -p '' sh -c " : "sudo -n sh -c ");
+	buf_sh_quote(&b, inner.data);
+	buf_free(&inner);
+	return buf_steal(&b);
+}
+
+enum exec_outcome { EXEC_DONE, EXEC_TIMEOUT, EXEC_NOT_STARTED, EXEC_LOST };
+
+/* Feed the sudo password (if any), then EOF: commands never get our stdin. */
+static int exec_feed_stdin(struct ssh_node *n, ssh_channel ch)
+{
+	if (!is_root_user(n) && n->sudo_password) {
+		size_t pl = strlen(n->sudo_password);
+		char *line = xmalloc(pl + 2);
+		memcpy(line, n->sudo_password, pl);
+		line[pl] = '\n';
+		line[pl + 1] = 0;
+		int rc = ssh_channel_write(ch, line, (uint32_t)(pl + 1));
+		memset(line, 0, pl + 1);
+		free(line);
+		if (rc < 0)
+			return -1;
+	}
+	return ssh_channel_send_eof(ch) == SSH_OK ? 0 : -1;
+}
+
+/* Pump the session until the channel closes or the deadline passes. */
+static enum exec_outcome exec_wait(struct ssh_node *n, ssh_channel ch,
+				   struct exec_state *st, int64_t deadline)
+{
+	ssh_event ev = ssh_event_new();
+	if (!ev)
+		return EXEC_LOST;
+	ssh_event_add_session(ev, n->session);
+	enum exec_outcome out = EXEC_DONE;
+	while (!st->closed && !ssh_channel_is_closed(ch)) {
+		int64_t left_ms = (deadline - now_ns()) / 1000000;
+		if (left_ms <= 0) {
+			out = EXEC_TIMEOUT;
+			break;
+		}
+		int rc = ssh_event_dopoll(ev, (int)(left_ms > 1000 ? 1000 : left_ms));
+		if (rc == SSH_ERROR || !ssh_is_connected(n->session)) {
+			out = EXEC_LOST;
+			break;
+		}
+	}
+	ssh_event_remove_session(ev, n->session);
+	ssh_event_free(ev);
+	return out;
+}
+
+static enum exec_outcome exec_once(struct ssh_node *n, const char *wire, int timeout_ms,
+				   struct exec_state *st, char *why, size_t whylen)
+{
+	int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+	ssh_channel ch = ssh_channel_new(n->session);
+	if (!ch || ssh_channel_open_session(ch) != SSH_OK) {
+		snprintf(why, whylen, "cannot open channel: %s", ssh_get_error(n->session));
+		if (ch)
+			ssh_channel_free(ch);
+		return EXEC_NOT_STARTED;
+	}
+	struct ssh_channel_callbacks_struct cb = {
+		.userdata = st,
+		.channel_data_function = on_data,
+		.channel_exit_status_function = on_exit_status,
+		.channel_exit_signal_function = on_exit_signal,
+		.channel_close_function = on_close,
+	};
+	ssh_callbacks_init(&cb);
+	ssh_set_channel_callbacks(ch, &cb);
+	enum exec_outcome out;
+	if (ssh_channel_request_exec(ch, wire) != SSH_OK) {
+		snprintf(why, whylen, "exec request failed: %s", ssh_get_error(n->session));
+		out = ssh_is_connected(n->session) ? EXEC_LOST : EXEC_NOT_STARTED;
+	} else if (exec_feed_stdin(n, ch) < 0) {
+		snprintf(why, whylen, "cannot write to channel: %s", ssh_get_error(n->session));
+		out = EXEC_LOST;
+	} else {
+		out = exec_wait(n, ch, st, deadline);
+		if (out == EXEC_LOST)
+			snprintf(why, whylen, "connection lost: %s", ssh_get_error(n->session));
+	}
+	if (out == EXEC_TIMEOUT) {
+		/* Best effort: OpenSSH delivers the signal to the command's
+		 * process; its children may outlive it. */
+		ssh_channel_request_send_signal(ch, "KILL");
+		snprintf(why, whylen, "command timed out after %d ms", timeout_ms);
+	}
+	ssh_remove_channel_callbacks(ch, &cb);
+	if (ssh_is_connected(n->session) && !ssh_channel_is_closed(ch))
+		ssh_channel_close(ch);
+	ssh_channel_free(ch);
+	return out;
+}
+
+int ssh_exec(struct ssh_node *n, const char *cmd, int timeout_ms, struct ssh_result *r)
+{
+	if (timeout_ms <= 0)
+		timeout_ms = SSH_DEFAULT_EXEC_MS;
+	memset(r, 0, sizeof *r);
+	struct exec_state st = {.status = -1};
+	buf_init(&st.out);
+	buf_init(&st.err);
+	char *wire = exec_wrap(n, cmd);
+	char why[600] = "";
+	enum exec_outcome out = EXEC_NOT_STARTED;
+
+	log_debug("%s: exec %s", n->name, cmd);
+	pthread_mutex_lock(&n->lock);
+	for (int attempt = 0; attempt < 2 && out == EXEC_NOT_STARTED; attempt++) {
+		if (!n->session || !ssh_is_connected(n->session) || attempt > 0) {
+			if (node_connect_locked(n, why, sizeof why) < 0)
+				break;
+		}
+		why[0] = 0;
+		out = exec_once(n, wire, timeout_ms, &st, why, sizeof why);
+	}
+	if (out == EXEC_LOST || out == EXEC_NOT_STARTED)
+		node_drop_session(n); /* reconnect on the next call */
+	pthread_mutex_unlock(&n->lock);
+	free(wire);
+
+	r->status = out == EXEC_DONE ? st.status : -1;
+	r->timed_out = out == EXEC_TIMEOUT;
+	r->out = buf_steal(&st.out);
+	if (out != EXEC_DONE) {
+		/* why may already carry the prefix (from connect). */
+		if (st.err.len && st.err.data[st.err.len - 1] != '\n')
+			buf_puts(&st.err, "\n");
+		if (strncmp(why, n->prefix, strlen(n->prefix)) == 0)
+			buf_puts(&st.err, why);
+		else
+			buf_printf(&st.err, "%s: %s", n->prefix, why);
+	}
+	r->err = buf_steal(&st.err);
+	buf_free(&st.out);
+	buf_free(&st.err);
+	return out == EXEC_DONE ? 0 : -1;
+}
+
+int ssh_exec_all(struct ssh_node **nodes, int n, const char *cmd, int timeout_ms,
+		 struct ssh_result *rs)
+{
+	struct par_job *jobs = xcalloc((size_t)(n > 0 ? n : 1), sizeof *jobs);
+	for (int i = 0; i < n; i++) {
+		jobs[i].node = nodes[i];
+		jobs[i].cmd = cmd;
+		jobs[i].timeout_ms = timeout_ms;
+		jobs[i].res = &rs[i];
+	}
+	par_run(jobs, n, par_exec);
+	int rc = 0;
+	for (int i = 0; i < n; i++)
+		if (jobs[i].rc != 0)
+			rc = -1;
+	free(jobs);
+	return rc;
+}
+
+void ssh_result_free(struct ssh_result *r)
+{
+	if (!r)
+		return;
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+/* ---- SFTP ---- */
+
+/* Open an SFTP subsystem on the node's session, reconnecting once if the
+ * session turned out to be dead. Caller holds n->lock. */
+static sftp_session sftp_open_session(struct ssh_node *n, char *err, size_t errlen)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!n->session || !ssh_is_connected(n->session) || attempt > 0)
+			if (node_connect_locked(n, err, errlen) < 0)
+				return NULL;
+		sftp_session sf = sftp_new(n->session);
+		if (sf && sftp_init(sf) == SSH_OK)
+			return sf;
+		node_err(n, err, errlen, "cannot start sftp: %s", ssh_get_error(n->session));
+		if (sf)
+			sftp_free(sf);
+		if (ssh_is_connected(n->session))
+			return NULL; /* the server refused: retrying will not help */
+	}
+	return NULL;
+}
+
+static const char *sftp_error_text(sftp_session sf)
+{
+	switch (sftp_get_error(sf)) {
+	case SSH_FX_NO_SUCH_FILE:
+	case SSH_FX_NO_SUCH_PATH: return "no such file or directory";
+	case SSH_FX_PERMISSION_DENIED: return "permission denied";
+	case SSH_FX_CONNECTION_LOST:
+	case SSH_FX_NO_CONNECTION: return "connection lost";
+	default: return "sftp failure";
+	}
+}
+
+static int upload_locked(struct ssh_node *n, sftp_session sf, int in, const char *remote,
+			 int mode, char *err, size_t errlen)
+{
+	sftp_file f = sftp_open(sf, remote, O_WRONLY | O_CREAT | O_TRUNC, (mode_t)mode);
+	if (!f) {
+		node_err(n, err, errlen, "cannot create %s: %s", remote, sftp_error_text(sf));
+		return -1;
+	}
+	char *chunk = xmalloc(SSH_IO_CHUNK);
+	int rc = 0;
+	for (;;) {
+		ssize_t got = read(in, chunk, SSH_IO_CHUNK);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			node_err(n, err, errlen, "upload of %s: local read: %s", remote, strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (got == 0)
+			break;
+		if (sftp_write(f, chunk, (size_t)got) != got) {
+			node_err(n, err, errlen, "cannot write %s: %s", remote, sftp_error_text(sf));
+			rc = -1;
+			break;
+		}
+	}
+	free(chunk);
+	if (sftp_close(f) != SSH_OK && rc == 0) {
+		node_err(n, err, errlen, "cannot close %s: %s", remote, sftp_error_text(sf));
+		rc = -1;
+	}
+	/* open's mode only applies to new files; an existing one keeps its own. */
+	if (rc == 0 && sftp_chmod(sf, remote, (mode_t)mode) != SSH_OK) {
+		node_err(n, err, errlen, "cannot chmod %s: %s", remote, sftp_error_text(sf));
+		rc = -1;
+	}
+	return rc;
+}
+
+int ssh_upload(struct ssh_node *n, const char *local, const char *remote, int mode,
+	       char *err, size_t errlen)
+{
+	int in = open(local, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		node_err(n, err, errlen, "cannot read local %s: %s", local, strerror(errno));
+		return -1;
+	}
+	pthread_mutex_lock(&n->lock);
+	int rc = -1;
+	sftp_session sf = sftp_open_session(n, err, errlen);
+	if (sf) {
+		rc = upload_locked(n, sf, in, remote, mode, err, errlen);
+		sftp_free(sf);
+	}
+	pthread_mutex_unlock(&n->lock);
+	close(in);
+	return rc;
+}
+
+static int download_locked(struct ssh_node *n, sftp_session sf, const char *remote,
+			   int out, char *err, size_t errlen)
+{
+	sftp_file f = sftp_open(sf, remote, O_RDONLY, 0);
+	if (!f) {
+		node_err(n, err, errlen, "cannot open %s: %s", remote, sftp_error_text(sf));
+		return -1;
+	}
+	char *chunk = xmalloc(SSH_IO_CHUNK);
+	int rc = 0;
+	for (;;) {
+		ssize_t got = sftp_read(f, chunk, SSH_IO_CHUNK);
+		if (got < 0) {
+			node_err(n, err, errlen, "cannot read %s: %s", remote, sftp_error_text(sf));
+			rc = -1;
+			break;
+		}
+		if (got == 0)
+			break;
+		for (ssize_t off = 0; off < got;) {
+			ssize_t w = write(out, chunk + off, (size_t)(got - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				node_err(n, err, errlen, "download of %s: local write: %s", remote,
+					 strerror(errno));
+				rc = -1;
+				break;
+			}
+			off += w;
+		}
+		if (rc)
+			break;
+	}
+	free(chunk);
+	sftp_close(f);
+	return rc;
+}
+
+int ssh_download(struct ssh_node *n, const char *remote, const char *local, char *err,
+		 size_t errlen)
+{
+	char *tmp = xasprintf("%s.part", local);
+	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		node_err(n, err, errlen, "cannot write local %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	pthread_mutex_lock(&n->lock);
+	int rc = -1;
+	sftp_session sf = sftp_open_session(n, err, errlen);
+	if (sf) {
+		rc = download_locked(n, sf, remote, out, err, errlen);
+		sftp_free(sf);
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (close(out) < 0 && rc == 0) {
+		node_err(n, err, errlen, "cannot write local %s: %s", tmp, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && rename(tmp, local) < 0) {
+		node_err(n, err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
+		rc = -1;
+	}
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* ---- from a test ---- */
+
+void ssh_opts_from_test(struct ssh_opts *o, const struct test *t)
+{
+	memset(o, 0, sizeof *o);
+	o->user = t->username && *t->username ? t->username : "root";
+	o->private_key = t->private_key;
+	o->known_hosts = t->known_hosts;
+	o->accept_new = t->ssh_accept_new;
+	o->sudo_password = t->sudo_password;
+	o->port = 22;
+	o->connect_timeout_ms = t->ssh_timeout_ms > 0 ? t->ssh_timeout_ms : SSH_DEFAULT_CONNECT_MS;
+}
+
+struct ssh_node **ssh_nodes_for_test(const struct test *t, char *err, size_t errlen)
+{
+	struct ssh_opts base;
+	ssh_opts_from_test(&base, t);
+	struct ssh_node **nodes = xcalloc((size_t)(t->n_nodes > 0 ? t->n_nodes : 1), sizeof *nodes);
+	for (int i = 0; i < t->n_nodes; i++) {
+		struct ssh_opts o = base;
+		if (t->nodes[i].ssh_port > 0)
+			o.port = t->nodes[i].ssh_port;
+		nodes[i] = ssh_node_new(t->nodes[i].name, t->nodes[i].host, &o);
+	}
+	if (ssh_connect_all(nodes, t->n_nodes, err, errlen) < 0) {
+		ssh_nodes_free(nodes, t->n_nodes);
+		return NULL;
+	}
+	return nodes;
+}
+
+void ssh_nodes_free(struct ssh_node **nodes, int n)
+{
+	if (!nodes)
+		return;
+	for (int i = 0; i < n; i++)
+		ssh_node_free(nodes[i]);
+	free(nodes);
+}
