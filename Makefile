@@ -61,6 +61,9 @@ $(BUILD)/%.o: %.c $(wildcard src/*.h src/db/*.h workloads/*.h nemesis/*.h checke
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
+# report.html inlines these two files (src/report_assets.c .incbin's them).
+$(BUILD)/src/report_assets.o: report/report.css report/report.js
+
 $(BUILD)/libfaultline.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
