@@ -16,7 +16,7 @@ PKGS := libssh libcurl jansson libnl-3.0 libnl-route-3.0 libnl-nf-3.0 libnetfilt
 DEPS_PKGS := build-essential pkg-config libssh-dev libcurl4-openssl-dev libjansson-dev \
 	libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnetfilter-queue-dev libcmocka-dev \
 	openssh-server openssh-client iptables iproute2 etcd-server etcd-client \
-	libfaketime chromium clang libclang-rt-14-dev procps
+	libfaketime chromium clang libclang-rt-14-dev procps sudo
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -Isrc -Isrc/db -Iworkloads -Inemesis -Icheckers
@@ -41,6 +41,8 @@ DAEMON_SRC := $(wildcard nemesis/daemons/*.c)
 DAEMONS := $(patsubst nemesis/daemons/%.c,$(BINDIR)faultline-%,$(DAEMON_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Test drivers (tests/tools/*.c): small programs integration tests call.
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
@@ -74,6 +76,10 @@ $(BINDIR)faultline: $(BUILD)/src/main.o $(BUILD)/libfaultline.a
 $(BINDIR)faultline-%: nemesis/daemons/%.c $(BUILD)/libfaultline.a
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfaultline.a $(LDLIBS)
 
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libfaultline.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfaultline.a $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfaultline.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfaultline.a $(LDLIBS) -lcmocka
@@ -82,14 +88,14 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libfaultline.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfaultline.a $(LDLIBS)
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(TOOL_BIN)
 
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@BUILD=$(BUILD) FAULTLINE=$(CURDIR)/$(BINDIR)faultline bash tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) FAULTLINE=$(CURDIR)/$(BINDIR)faultline bash bench/run.sh
 
 demo: deps
