@@ -1,15 +1,306 @@
 /*
- * cmd_check.c - placeholder for `faultline check` until its issue lands.
+ * cmd_check.c - `faultline check`: judge history files (faultline JSONL or
+ * Jepsen EDN) with the linearizability checker, outside any run. Ops are
+ * streamed from the file straight into the checker's compact form, so a
+ * history is never held twice. The model comes from --model, else from the
+ * workload named in the run directory's test.json, else cas-register.
+ * Exit code: the worst verdict over all files (0 valid, 1 invalid,
+ * 2 unknown), 254 for bad input (unreadable file, parse error with
+ * line:column, unknown model, an op the model does not know).
  */
+#include "checker.h"
 #include "cmd.h"
+#include "edn.h"
+#include "history.h"
+#include "linearizable.h"
+#include "model.h"
 #include "util.h"
 
+#include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char check_usage[] =
+	"usage: faultline check [options] HISTORY...\n"
+	"\n"
+	"Judge histories for linearizability: faultline history.jsonl or Jepsen EDN\n"
+	"(history.edn, or a vector/list of op maps). Keys are checked independently\n"
+	"and in parallel.\n"
+	"\n"
+	"options:\n"
+	"  --model M             register, cas-register, multi-register, kv, mutex,\n"
+	"                        queue, set (default: from the run's test.json, else\n"
+	"                        cas-register)\n"
+	"  --init VALUE          initial model state, JSON or EDN (e.g. '{:x 0 :y 0}')\n"
+	"  --format F            jsonl, edn or auto (default auto: by extension/content)\n"
+	"  --timeout S           give up after S seconds: verdict unknown, naming the\n"
+	"                        unfinished keys (default: none)\n"
+	"  --nil-read MODE       empty (default): a read of nil reads the empty register;\n"
+	"                        unknown: a nil read constrains nothing (Knossos)\n"
+	"  --threads N           worker threads (default: number of cores)\n"
+	"  --json                print each file's result object (one JSON line per file)\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input\n";
+
+struct check_cli {
+	const char *model;
+	const char *init_text;
+	enum history_format fmt;
+	struct check_opts opts;
+	bool json;
+};
+
+/* A workload's model, for histories inside a run directory. */
+static const char *model_for_workload(const char *w)
+{
+	if (!strcmp(w, "register") || !strcmp(w, "cas-register"))
+		return "cas-register";
+	return model_find(w) ? w : NULL;
+}
+
+static char *model_from_test_json(const char *history)
+{
+	char *dup = xstrdup(history);
+	char *path = xasprintf("%s/test.json", dirname(dup));
+	free(dup);
+	json_t *t = json_load_file(path, 0, NULL);
+	free(path);
+	if (!t)
+		return NULL;
+	const char *name = NULL;
+	json_t *m = json_object_get(t, "model");
+	json_t *w = json_object_get(t, "workload");
+	if (json_is_string(m) && model_find(json_string_value(m)))
+		name = json_string_value(m);
+	else if (json_is_string(w))
+		name = model_for_workload(json_string_value(w));
+	else if (json_is_object(w) && json_is_string(json_object_get(w, "name")))
+		name = model_for_workload(json_string_value(json_object_get(w, "name")));
+	char *r = name ? xstrdup(name) : NULL;
+	json_decref(t);
+	return r;
+}
+
+static int parse_init(const char *text, json_t **out, char *err, size_t errlen)
+{
+	*out = json_loads(text, JSON_DECODE_ANY, NULL);
+	if (*out)
+		return 0;
+	return edn_parse(text, strlen(text), "--init", out, err, errlen);
+}
+
+struct feed {
+	struct lin_builder *b;
+	char err[512];
+	bool failed;
+};
+
+static int feed_op(struct op *op, void *ctx)
+{
+	struct feed *f = ctx;
+	int rc = lin_add(f->b, op, f->err, sizeof f->err);
+	op_free(op);
+	if (rc < 0) {
+		f->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
+static void print_human(const char *file, json_t *r)
+{
+	json_t *valid = json_object_get(r, "valid");
+	const char *model = json_string_value(json_object_get(r, "model"));
+	json_int_t keys = json_integer_value(json_object_get(r, "keys"));
+	json_int_t ops = json_integer_value(json_object_get(r, "ops"));
+	if (json_is_true(valid)) {
+		printf("%s: valid (%s, %lld key%s, %lld ops)\n", file, model, (long long)keys,
+		       keys == 1 ? "" : "s", (long long)ops);
+		return;
+	}
+	if (json_is_false(valid)) {
+		json_t *fails = json_object_get(r, "failures");
+		printf("%s: INVALID (%s, %lld of %lld keys not linearizable)\n", file, model,
+		       (long long)json_integer_value(json_object_get(r, "invalid_keys")),
+		       (long long)keys);
+		size_t i;
+		json_t *f;
+		json_array_foreach(fails, i, f) {
+			json_t *k = json_object_get(f, "key");
+			char *op = json_dumps(json_object_get(f, "op"), JSON_COMPACT | JSON_ENCODE_ANY);
+			printf("  key %s: %s\n    op: %s\n",
+			       json_is_string(k) ? json_string_value(k) : "(none)",
+			       json_string_value(json_object_get(f, "message")), op ? op : "?");
+			free(op);
+		}
+		return;
+	}
+	printf("%s: unknown (%s; unfinished keys:", file,
+	       json_string_value(json_object_get(r, "unknown_reason")) ?: "undecided");
+	size_t i;
+	json_t *k;
+	json_array_foreach(json_object_get(r, "unfinished_keys"), i, k) {
+		if (i == 20) {
+			printf(" ...");
+			break;
+		}
+		printf(" %s", json_is_string(k) ? json_string_value(k) : "(none)");
+	}
+	printf(")\n");
+}
+
+/* Returns the exit code for one file. */
+static int check_file(struct check_cli *cli, const char *file)
+{
+	char *auto_model = NULL;
+	struct check_opts o = cli->opts;
+	o.model = cli->model;
+	if (!o.model)
+		o.model = auto_model = model_from_test_json(file);
+	if (!o.model)
+		o.model = "cas-register";
+	char err[512];
+	struct feed f = {0};
+	f.b = lin_begin(&o, err, sizeof err);
+	free(auto_model);
+	if (!f.b) {
+		fprintf(stderr, "faultline check: %s\n", err);
+		return EXIT_BADARGS;
+	}
+	struct history_error herr;
+	int rc = history_stream(file, cli->fmt, feed_op, &f, &herr);
+	if (rc < 0 || f.failed) {
+		fprintf(stderr, "faultline check: %s%s%s\n", f.failed ? file : "",
+			f.failed ? ": " : "", f.failed ? f.err : herr.msg);
+		lin_abort(f.b);
+		return EXIT_BADARGS;
+	}
+	json_t *r = lin_finish(f.b);
+	if (cli->json) {
+		json_object_set_new(r, "file", json_string(file));
+		char *s = json_dumps(r, JSON_COMPACT);
+		puts(s ? s : "{}");
+		free(s);
+	} else {
+		print_human(file, r);
+	}
+	int code = checker_exit_code(json_object_get(r, "valid"));
+	json_decref(r);
+	fflush(stdout);
+	return code;
+}
+
+static int worse(int a, int b)
+{
+	/* bad input beats invalid beats unknown beats valid */
+	static const int rank[] = {0, 2, 1};
+	if (a == EXIT_BADARGS || b == EXIT_BADARGS)
+		return EXIT_BADARGS;
+	if (a > 2 || b > 2)
+		return a > b ? a : b;
+	return rank[a] >= rank[b] ? a : b;
+}
 
 int cmd_check(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "faultline: 'check' is not implemented yet\n");
-	return EXIT_INTERNAL;
+	static const struct option longopts[] = {
+		{"model", required_argument, NULL, 'm'},
+		{"init", required_argument, NULL, 'i'},
+		{"format", required_argument, NULL, 'f'},
+		{"timeout", required_argument, NULL, 't'},
+		{"nil-read", required_argument, NULL, 'n'},
+		{"threads", required_argument, NULL, 'j'},
+		{"json", no_argument, NULL, 'J'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct check_cli cli;
+	memset(&cli, 0, sizeof cli);
+	cli.fmt = HISTORY_AUTO;
+	long lv;
+	double dv;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!model_find(optarg)) {
+				fprintf(stderr, "faultline check: unknown model '%s' (known: register, "
+					"cas-register, multi-register, kv, mutex, queue, set)\n", optarg);
+				return EXIT_BADARGS;
+			}
+			cli.model = optarg;
+			break;
+		case 'i':
+			cli.init_text = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "json"))
+				cli.fmt = HISTORY_JSONL;
+			else if (!strcmp(optarg, "edn"))
+				cli.fmt = HISTORY_EDN;
+			else if (!strcmp(optarg, "auto"))
+				cli.fmt = HISTORY_AUTO;
+			else {
+				fprintf(stderr, "faultline check: --format must be jsonl, edn or auto, not '%s'\n", optarg);
+				return EXIT_BADARGS;
+			}
+			break;
+		case 't':
+			if (!parse_double(optarg, 0, 1e9, &dv)) {
+				fprintf(stderr, "faultline check: --timeout must be a number of seconds, not '%s'\n", optarg);
+				return EXIT_BADARGS;
+			}
+			cli.opts.timeout = dv;
+			break;
+		case 'n':
+			if (!strcmp(optarg, "unknown"))
+				cli.opts.nil_read_unknown = true;
+			else if (strcmp(optarg, "empty") != 0) {
+				fprintf(stderr, "faultline check: --nil-read must be empty or unknown, not '%s'\n", optarg);
+				return EXIT_BADARGS;
+			}
+			break;
+		case 'j':
+			if (!parse_long(optarg, 0, 1024, &lv)) {
+				fprintf(stderr, "faultline check: --threads must be 0..1024, not '%s'\n", optarg);
+				return EXIT_BADARGS;
+			}
+			cli.opts.threads = (int)lv;
+			break;
+		case 'J':
+			cli.json = true;
+			break;
+		case 'h':
+			fputs(check_usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "faultline check: unknown or incomplete option '%s' (see --help)\n",
+				argv[optind - 1]);
+			return EXIT_BADARGS;
+		}
+	}
+	if (optind >= argc) {
+		fputs("faultline check: no history file given (see --help)\n", stderr);
+		return EXIT_BADARGS;
+	}
+	json_t *init = NULL;
+	if (cli.init_text) {
+		char err[512];
+		if (parse_init(cli.init_text, &init, err, sizeof err) < 0) {
+			fprintf(stderr, "faultline check: --init is neither JSON nor EDN: %s\n", err);
+			return EXIT_BADARGS;
+		}
+		cli.opts.init = init;
+	}
+	int code = EXIT_VALID;
+	for (int i = optind; i < argc; i++)
+		code = worse(code, check_file(&cli, argv[i]));
+	if (init)
+		json_decref(init);
+	return code;
 }

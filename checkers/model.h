@@ -1,0 +1,163 @@
+/*
+ * model.h - the model interface for the linearizability checker, and the
+ * compact value representation the search works on.
+ *
+ * The search (linearizable.c) never knows what a register is: it asks a
+ * model to encode each history op once into a small struct mop (op code +
+ * interned value ids), then during the search only calls step / hash /
+ * equal on opaque 64-bit states. Models whose state is larger than a value
+ * (kv strings with append, multi-register maps, queues, sets) intern their
+ * states in a per-search table (struct interner) so that equal states have
+ * equal ids; state hashing and comparison then cost nothing.
+ *
+ * Values from the history are interned once, while reading, in a global
+ * table (struct values): equal JSON values get equal ids, id 0 is null.
+ * The table is read-only while keys are checked in parallel.
+ */
+#ifndef FAULTLINE_MODEL_H
+#define FAULTLINE_MODEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------ interner */
+
+/* Byte strings -> dense ids (0, 1, 2, ...) with equal bytes -> equal id. */
+struct interner {
+	char *arena;
+	size_t arena_len, arena_cap;
+	uint64_t *offs;  /* per id: offset into arena */
+	uint32_t *lens;
+	uint32_t n, cap;
+	uint32_t *slots; /* open addressing: id + 1, 0 empty */
+	uint32_t nslots;
+	uint64_t *hashes;
+};
+void interner_init(struct interner *in);
+void interner_free(struct interner *in);
+uint32_t interner_intern(struct interner *in, const void *p, size_t len);
+const char *interner_get(const struct interner *in, uint32_t id, size_t *len);
+size_t interner_bytes(const struct interner *in); /* memory held */
+uint64_t hash_bytes(const void *p, size_t len);
+static inline uint64_t hash_mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* -------------------------------------------------------------- values */
+
+typedef uint32_t value_id;
+#define VALUE_NIL 0u
+
+struct values {
+	struct interner in; /* bytes: tag ('n','s','i','j') + payload */
+};
+void values_init(struct values *v);
+void values_free(struct values *v);
+value_id values_intern(struct values *v, json_t *j);
+value_id values_intern_str(struct values *v, const char *s, size_t len);
+/* New reference rebuilt from the interned form. */
+json_t *values_json(const struct values *v, value_id id);
+/* Raw bytes of a string value, NULL if the value is not a string. */
+const char *values_str(const struct values *v, value_id id, size_t *len);
+bool values_is_int(const struct values *v, value_id id, int64_t *out);
+
+/* ---------------------------------------------------------------- model */
+
+typedef uint64_t model_state;
+
+/* One op as a model sees it. f is the model's own op code; a and b are value
+ * ids (or counts); ext/n address variable-length arguments in env->ext. */
+struct mop {
+	uint16_t f;
+	uint16_t n;
+	value_id a, b;
+	uint32_t ext;
+};
+
+/* Shared, read-only during the search. */
+struct model_env {
+	struct values vals;
+	uint32_t *ext;
+	size_t n_ext, cap_ext;
+	bool nil_read_unknown; /* Knossos: a nil read constrains nothing */
+};
+void model_env_init(struct model_env *env);
+void model_env_free(struct model_env *env);
+uint32_t model_env_push(struct model_env *env, uint32_t word); /* returns its offset */
+
+enum { MODEL_DROP = 0, MODEL_OP = 1, MODEL_ERR = -1 };
+
+struct model {
+	const char *name;
+	/* Encode one op. value is the completion's value for an ok op, the
+	 * invocation's for an info/pending op (known_result false: reads of
+	 * it tell nothing). Returns MODEL_OP, MODEL_DROP (the op constrains
+	 * nothing and changes nothing), or MODEL_ERR with err filled. */
+	int (*encode)(struct model_env *env, const char *f, json_t *value,
+		      bool known_result, struct mop *out, char *err, size_t errlen);
+	/* Encode the initial state (init NULL = the model's default). */
+	int (*encode_init)(struct model_env *env, json_t *init, struct mop *out,
+			   char *err, size_t errlen);
+	/* Per-search context (one per key being checked); sets *s0. */
+	void *(*ctx_new)(const struct model_env *env, const struct mop *init, model_state *s0);
+	void (*ctx_free)(void *ctx);
+	/* Apply op to s: true with *out if the op is legal in s. */
+	bool (*step)(void *ctx, model_state s, const struct mop *op, model_state *out);
+	uint64_t (*hash)(void *ctx, model_state s);
+	bool (*equal)(void *ctx, model_state a, model_state b);
+	/* The state in words/JSON text, malloc'd. */
+	char *(*describe)(void *ctx, model_state s);
+	size_t (*ctx_bytes)(void *ctx); /* memory held by the context */
+};
+
+const struct model *model_find(const char *name);
+/* Names of all models, NULL-terminated (for help texts). */
+extern const char *const model_names[];
+
+extern const struct model model_register, model_cas_register, model_multi_register,
+	model_kv, model_mutex, model_queue, model_set;
+
+/* Helpers shared by models. */
+uint64_t model_hash_id(void *ctx, model_state s);
+bool model_equal_id(void *ctx, model_state a, model_state b);
+size_t model_ctx_bytes_none(void *ctx);
+char *model_describe_value(const struct model_env *env, value_id id);
+/* The register family (model_cas_register.c): read / write, and cas
+ * [old new] when allow_cas. */
+int register_encode(struct model_env *env, const char *f, json_t *value, bool known_result,
+		    struct mop *out, char *err, size_t errlen, bool allow_cas);
+int register_encode_init(struct model_env *env, json_t *init, struct mop *out, char *err,
+			 size_t errlen);
+void *register_ctx_new(const struct model_env *env, const struct mop *init, model_state *s0);
+void register_ctx_free(void *ctx);
+bool register_step(void *ctx, model_state s, const struct mop *op, model_state *out);
+char *register_describe(void *ctx, model_state s);
+/* A per-search context for models whose state is a sequence of 32-bit
+ * words (multi-register, queue, set): states are interned, so the state id
+ * is canonical and hash/equal are the id's. */
+struct seq_ctx {
+	const struct model_env *env;
+	struct interner in;
+	uint32_t *tmp;
+	size_t tmpcap;
+};
+struct seq_ctx *seq_ctx_new(const struct model_env *env);
+void seq_ctx_free(void *ctx);
+size_t seq_ctx_bytes(void *ctx);
+model_state seq_intern(struct seq_ctx *c, const uint32_t *w, size_t n);
+/* Copy state s into c->tmp (grown to hold n + extra words); returns n. */
+size_t seq_load(struct seq_ctx *c, model_state s, size_t extra);
+/* f-name families shared by models */
+bool f_is_read(const char *f);
+bool f_is_write(const char *f);
+void model_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

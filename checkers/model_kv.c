@@ -1,0 +1,138 @@
+/*
+ * model_kv.c - the kv model, per key: a string register with get, put and
+ * append. The checker splits a kv history by key (P-compositionality), so
+ * the model only ever sees one key: its state is that key's string, a key
+ * never written reads as "" (and, by default, a nil get reads "" too; with
+ * --nil-read unknown it constrains nothing). Strings built by append are
+ * interned per search, so a state is one id.
+ */
+#include "model.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { KV_GET, KV_PUT, KV_APPEND };
+
+struct kv_ctx {
+	const struct model_env *env;
+	struct interner in;
+	char *tmp;
+	size_t tmpcap;
+};
+
+/* kv values are strings; anything else is judged by its JSON text. */
+static value_id kv_value(struct model_env *env, json_t *v)
+{
+	if (json_is_string(v) || json_is_null(v))
+		return json_is_null(v) ? values_intern_str(&env->vals, "", 0)
+				       : values_intern(&env->vals, v);
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	value_id id = values_intern_str(&env->vals, s ? s : "", s ? strlen(s) : 0);
+	free(s);
+	return id;
+}
+
+static int kv_encode(struct model_env *env, const char *f, json_t *value, bool known_result,
+		     struct mop *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	if (f_is_read(f)) {
+		if (!known_result || (json_is_null(value) && env->nil_read_unknown))
+			return MODEL_DROP;
+		out->f = KV_GET;
+	} else if (f_is_write(f)) {
+		out->f = KV_PUT;
+	} else if (!strcmp(f, "append")) {
+		out->f = KV_APPEND;
+	} else {
+		model_err(err, errlen, "the kv model has no op '%s' (it knows get, put, append)", f);
+		return MODEL_ERR;
+	}
+	out->a = kv_value(env, value);
+	return MODEL_OP;
+}
+
+static int kv_encode_init(struct model_env *env, json_t *init, struct mop *out, char *err,
+			  size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	memset(out, 0, sizeof *out);
+	out->a = kv_value(env, init ? init : json_null());
+	return 0;
+}
+
+static void *kv_ctx_new(const struct model_env *env, const struct mop *init, model_state *s0)
+{
+	struct kv_ctx *c = xcalloc(1, sizeof *c);
+	c->env = env;
+	interner_init(&c->in);
+	size_t n;
+	const char *s = values_str(&env->vals, init->a, &n);
+	*s0 = interner_intern(&c->in, s, n);
+	return c;
+}
+
+static void kv_ctx_free(void *ctx)
+{
+	struct kv_ctx *c = ctx;
+	interner_free(&c->in);
+	free(c->tmp);
+	free(c);
+}
+
+static bool kv_step(void *ctx, model_state s, const struct mop *op, model_state *out)
+{
+	struct kv_ctx *c = ctx;
+	size_t sn, vn;
+	const char *sv = interner_get(&c->in, (uint32_t)s, &sn);
+	const char *v = values_str(&c->env->vals, op->a, &vn);
+	switch (op->f) {
+	case KV_GET:
+		*out = s;
+		return sn == vn && !memcmp(sv, v, sn);
+	case KV_PUT:
+		*out = interner_intern(&c->in, v, vn);
+		return true;
+	default:
+		if (sn + vn > c->tmpcap) {
+			c->tmpcap = (sn + vn) * 2;
+			c->tmp = xrealloc(c->tmp, c->tmpcap);
+		}
+		memcpy(c->tmp, sv, sn);
+		memcpy(c->tmp + sn, v, vn);
+		*out = interner_intern(&c->in, c->tmp, sn + vn);
+		return true;
+	}
+}
+
+static char *kv_describe(void *ctx, model_state s)
+{
+	struct kv_ctx *c = ctx;
+	size_t n;
+	const char *sv = interner_get(&c->in, (uint32_t)s, &n);
+	json_t *j = json_stringn(sv, n);
+	char *d = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	return d ? d : xstrdup("?");
+}
+
+static size_t kv_ctx_bytes(void *ctx)
+{
+	struct kv_ctx *c = ctx;
+	return interner_bytes(&c->in) + c->tmpcap;
+}
+
+const struct model model_kv = {
+	.name = "kv",
+	.encode = kv_encode,
+	.encode_init = kv_encode_init,
+	.ctx_new = kv_ctx_new,
+	.ctx_free = kv_ctx_free,
+	.step = kv_step,
+	.hash = model_hash_id,
+	.equal = model_equal_id,
+	.describe = kv_describe,
+	.ctx_bytes = kv_ctx_bytes,
+};

@@ -1,0 +1,197 @@
+/*
+ * values.c - interning for the linearizability checker: a byte-string
+ * interner (dense ids, equal bytes -> equal id) and, on top of it, the table
+ * of history values. Interning turns every comparison the search makes into
+ * an integer comparison and keeps one copy of each distinct value, which is
+ * what lets a million-op history fit in a few bytes per op.
+ */
+#include "model.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t hash_bytes(const void *p, size_t len)
+{
+	/* FNV-1a over 8-byte words, finished with a strong mix. */
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL ^ len;
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		s += 8;
+		len -= 8;
+	}
+	while (len--)
+		h = (h ^ *s++) * 0x100000001b3ULL;
+	return hash_mix(h);
+}
+
+void interner_init(struct interner *in)
+{
+	memset(in, 0, sizeof *in);
+}
+
+void interner_free(struct interner *in)
+{
+	free(in->arena);
+	free(in->offs);
+	free(in->lens);
+	free(in->slots);
+	free(in->hashes);
+	memset(in, 0, sizeof *in);
+}
+
+size_t interner_bytes(const struct interner *in)
+{
+	return in->arena_cap + (size_t)in->cap * (8 + 4 + 8) + (size_t)in->nslots * 4;
+}
+
+static void interner_rehash(struct interner *in)
+{
+	uint32_t ns = in->nslots ? in->nslots * 2 : 64;
+	uint32_t *slots = xcalloc(ns, sizeof *slots);
+	for (uint32_t id = 0; id < in->n; id++) {
+		uint32_t i = (uint32_t)in->hashes[id] & (ns - 1);
+		while (slots[i])
+			i = (i + 1) & (ns - 1);
+		slots[i] = id + 1;
+	}
+	free(in->slots);
+	in->slots = slots;
+	in->nslots = ns;
+}
+
+uint32_t interner_intern(struct interner *in, const void *p, size_t len)
+{
+	uint64_t h = hash_bytes(p, len);
+	if ((uint64_t)(in->n + 1) * 4 >= (uint64_t)in->nslots * 3)
+		interner_rehash(in);
+	uint32_t mask = in->nslots - 1, i = (uint32_t)h & mask;
+	for (; in->slots[i]; i = (i + 1) & mask) {
+		uint32_t id = in->slots[i] - 1;
+		if (in->hashes[id] == h && in->lens[id] == len &&
+		    !memcmp(in->arena + in->offs[id], p, len))
+			return id;
+	}
+	if (in->n == in->cap) {
+		in->cap = in->cap ? in->cap * 2 : 64;
+		in->offs = xrealloc(in->offs, in->cap * sizeof *in->offs);
+		in->lens = xrealloc(in->lens, in->cap * sizeof *in->lens);
+		in->hashes = xrealloc(in->hashes, in->cap * sizeof *in->hashes);
+	}
+	if (in->arena_len + len + 1 > in->arena_cap) {
+		size_t nc = in->arena_cap ? in->arena_cap * 2 : 4096;
+		while (nc < in->arena_len + len + 1)
+			nc *= 2;
+		in->arena = xrealloc(in->arena, nc);
+		in->arena_cap = nc;
+	}
+	uint32_t id = in->n++;
+	memcpy(in->arena + in->arena_len, p, len);
+	in->arena[in->arena_len + len] = '\0';
+	in->offs[id] = in->arena_len;
+	in->lens[id] = (uint32_t)len;
+	in->hashes[id] = h;
+	in->arena_len += len + 1;
+	in->slots[i] = id + 1;
+	return id;
+}
+
+const char *interner_get(const struct interner *in, uint32_t id, size_t *len)
+{
+	if (len)
+		*len = in->lens[id];
+	return in->arena + in->offs[id];
+}
+
+/* --------------------------------------------------------------- values */
+
+void values_init(struct values *v)
+{
+	interner_init(&v->in);
+	interner_intern(&v->in, "n", 1); /* VALUE_NIL */
+}
+
+void values_free(struct values *v) { interner_free(&v->in); }
+
+value_id values_intern_str(struct values *v, const char *s, size_t len)
+{
+	char stackbuf[256];
+	char *b = len + 1 <= sizeof stackbuf ? stackbuf : xmalloc(len + 1);
+	b[0] = 's';
+	memcpy(b + 1, s, len);
+	value_id id = interner_intern(&v->in, b, len + 1);
+	if (b != stackbuf)
+		free(b);
+	return id;
+}
+
+value_id values_intern(struct values *v, json_t *j)
+{
+	if (!j || json_is_null(j))
+		return VALUE_NIL;
+	if (json_is_string(j))
+		return values_intern_str(v, json_string_value(j), json_string_length(j));
+	if (json_is_integer(j)) {
+		char b[9];
+		int64_t x = json_integer_value(j);
+		b[0] = 'i';
+		memcpy(b + 1, &x, 8);
+		return interner_intern(&v->in, b, 9);
+	}
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	if (!s)
+		return VALUE_NIL;
+	size_t n = strlen(s);
+	char *b = xmalloc(n + 1);
+	b[0] = 'j';
+	memcpy(b + 1, s, n);
+	value_id id = interner_intern(&v->in, b, n + 1);
+	free(b);
+	free(s);
+	return id;
+}
+
+json_t *values_json(const struct values *v, value_id id)
+{
+	size_t n;
+	const char *b = interner_get(&v->in, id, &n);
+	switch (b[0]) {
+	case 's':
+		return json_stringn(b + 1, n - 1);
+	case 'i': {
+		int64_t x;
+		memcpy(&x, b + 1, 8);
+		return json_integer(x);
+	}
+	case 'j': {
+		json_t *j = json_loadb(b + 1, n - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		return j ? j : json_null();
+	}
+	default:
+		return json_null();
+	}
+}
+
+const char *values_str(const struct values *v, value_id id, size_t *len)
+{
+	size_t n;
+	const char *b = interner_get(&v->in, id, &n);
+	if (b[0] != 's')
+		return NULL;
+	*len = n - 1;
+	return b + 1;
+}
+
+bool values_is_int(const struct values *v, value_id id, int64_t *out)
+{
+	size_t n;
+	const char *b = interner_get(&v->in, id, &n);
+	if (b[0] != 'i')
+		return false;
+	memcpy(out, b + 1, 8);
+	return true;
+}

@@ -1,0 +1,579 @@
+/*
+ * edn.c - hand-written streaming EDN reader (see edn.h). A recursive-descent
+ * parser over a buffered byte stream that tracks line and column, so every
+ * error points at the offending character. Nesting depth is capped so a
+ * hostile file cannot exhaust the stack.
+ */
+#include "edn.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EDN_MAX_DEPTH 256
+#define EDN_BUFSZ 65536
+
+struct edn_reader {
+	FILE *f;
+	const char *mem; /* string input instead of f */
+	size_t mem_len, mem_pos;
+	char *name;
+	unsigned char buf[EDN_BUFSZ];
+	size_t pos, len;
+	int line, col;
+	int vline, vcol;  /* start of the last value */
+	int seq_close;    /* closing byte of the entered sequence, 0 if none */
+	char err[512];
+	bool failed;
+};
+
+static struct edn_reader *reader_alloc(const char *name)
+{
+	struct edn_reader *r = xcalloc(1, sizeof *r);
+	r->name = xstrdup(name ? name : "<edn>");
+	r->line = 1;
+	r->col = 1;
+	return r;
+}
+
+struct edn_reader *edn_reader_new(FILE *f, const char *name)
+{
+	struct edn_reader *r = reader_alloc(name);
+	r->f = f;
+	return r;
+}
+
+void edn_reader_free(struct edn_reader *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r);
+}
+
+const char *edn_reader_error(const struct edn_reader *r) { return r->err; }
+
+void edn_reader_pos(const struct edn_reader *r, int *line, int *col)
+{
+	*line = r->vline;
+	*col = r->vcol;
+}
+
+static int edn_fail(struct edn_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int edn_fail(struct edn_reader *r, const char *fmt, ...)
+{
+	if (r->failed)
+		return -1;
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(r->err, sizeof r->err, "%s:%d:%d: %s", r->name, r->line, r->col, msg);
+	r->failed = true;
+	return -1;
+}
+
+static bool fill(struct edn_reader *r)
+{
+	if (r->pos < r->len)
+		return true;
+	if (r->mem) {
+		size_t n = r->mem_len - r->mem_pos;
+		if (n > EDN_BUFSZ)
+			n = EDN_BUFSZ;
+		memcpy(r->buf, r->mem + r->mem_pos, n);
+		r->mem_pos += n;
+		r->len = n;
+	} else {
+		r->len = fread(r->buf, 1, EDN_BUFSZ, r->f);
+	}
+	r->pos = 0;
+	return r->len > 0;
+}
+
+/* Next byte without consuming it, or -1 at end of input. */
+static int peek(struct edn_reader *r)
+{
+	if (!fill(r))
+		return -1;
+	return r->buf[r->pos];
+}
+
+static int next(struct edn_reader *r)
+{
+	if (!fill(r))
+		return -1;
+	int c = r->buf[r->pos++];
+	if (c == '\n') {
+		r->line++;
+		r->col = 1;
+	} else {
+		r->col++;
+	}
+	return c;
+}
+
+static void skip_ws(struct edn_reader *r)
+{
+	for (;;) {
+		int c = peek(r);
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '\f') {
+			next(r);
+		} else if (c == ';') {
+			while ((c = peek(r)) != -1 && c != '\n')
+				next(r);
+		} else {
+			return;
+		}
+	}
+}
+
+/* Characters that may appear inside a symbol, keyword or number token. */
+static bool is_token_char(int c)
+{
+	return c > 0 && (isalnum(c) || strchr(".*+!-_?$%&=<>/:#'", c) != NULL);
+}
+
+static void read_token(struct edn_reader *r, struct buf *b)
+{
+	while (is_token_char(peek(r))) {
+		char ch = (char)next(r);
+		buf_append(b, &ch, 1);
+	}
+}
+
+static int read_value(struct edn_reader *r, json_t **out, int depth);
+
+static int read_number(struct edn_reader *r, const char *tok, json_t **out)
+{
+	size_t n = strlen(tok);
+	char *t = xstrdup(tok);
+	bool bigint = false, real = false;
+	if (n > 1 && (t[n - 1] == 'N' || t[n - 1] == 'M')) {
+		real = t[n - 1] == 'M';
+		bigint = !real;
+		t[--n] = '\0';
+	}
+	if (strpbrk(t, ".eE/"))
+		real = true;
+	int rc = 0;
+	if (!real) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(t, &end, 10);
+		if (*end)
+			rc = edn_fail(r, "malformed number '%s'", tok);
+		else if (errno == ERANGE || bigint) {
+			/* Beyond int64 (or an explicit BigInt): keep the digits. */
+			const char *d = t[0] == '+' ? t + 1 : t;
+			if (errno == ERANGE)
+				*out = json_string(d);
+			else
+				*out = json_integer(v);
+		} else {
+			*out = json_integer(v);
+		}
+	} else {
+		char *end;
+		double v;
+		char *slash = strchr(t, '/');
+		if (slash) {
+			*slash = '\0';
+			double a = strtod(t, &end);
+			bool okn = *end == '\0';
+			double b = strtod(slash + 1, &end);
+			v = (okn && *end == '\0' && b != 0) ? a / b : 0;
+			if (!okn || *end || b == 0)
+				rc = edn_fail(r, "malformed ratio '%s'", tok);
+		} else {
+			v = strtod(t, &end);
+			if (*end)
+				rc = edn_fail(r, "malformed number '%s'", tok);
+		}
+		if (rc == 0)
+			*out = json_real(v);
+	}
+	free(t);
+	return rc;
+}
+
+static int read_symbolic(struct edn_reader *r, json_t **out)
+{
+	struct buf b;
+	buf_init(&b);
+	int c = peek(r);
+	bool keyword = c == ':';
+	if (keyword)
+		next(r);
+	read_token(r, &b);
+	int rc = 0;
+	if (b.len == 0) {
+		rc = c == -1 ? edn_fail(r, "unexpected end of input")
+			     : edn_fail(r, "unexpected character '%c'", c);
+	} else if (keyword) {
+		*out = json_stringn(b.data, b.len);
+	} else if (isdigit((unsigned char)b.data[0]) ||
+		   ((b.data[0] == '-' || b.data[0] == '+') && b.len > 1 &&
+		    isdigit((unsigned char)b.data[1]))) {
+		rc = read_number(r, b.data, out);
+	} else if (!strcmp(b.data, "nil")) {
+		*out = json_null();
+	} else if (!strcmp(b.data, "true")) {
+		*out = json_true();
+	} else if (!strcmp(b.data, "false")) {
+		*out = json_false();
+	} else {
+		*out = json_stringn(b.data, b.len);
+	}
+	if (rc == 0 && !*out)
+		rc = edn_fail(r, "invalid UTF-8 in symbol");
+	buf_free(&b);
+	return rc;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static void put_utf8(struct buf *b, unsigned cp)
+{
+	char s[4];
+	size_t n;
+	if (cp < 0x80) {
+		s[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		s[0] = (char)(0xC0 | (cp >> 6));
+		s[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else {
+		s[0] = (char)(0xE0 | (cp >> 12));
+		s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		s[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	}
+	buf_append(b, s, n);
+}
+
+static int read_string(struct edn_reader *r, json_t **out)
+{
+	struct buf b;
+	buf_init(&b);
+	next(r); /* opening quote */
+	for (;;) {
+		int c = next(r);
+		if (c == -1) {
+			buf_free(&b);
+			return edn_fail(r, "unterminated string");
+		}
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			int e = next(r);
+			char ch;
+			switch (e) {
+			case 't': ch = '\t'; break;
+			case 'n': ch = '\n'; break;
+			case 'r': ch = '\r'; break;
+			case 'b': ch = '\b'; break;
+			case 'f': ch = '\f'; break;
+			case '"': ch = '"'; break;
+			case '\\': ch = '\\'; break;
+			case 'u': {
+				unsigned cp = 0;
+				for (int i = 0; i < 4; i++) {
+					int h = hexval(next(r));
+					if (h < 0) {
+						buf_free(&b);
+						return edn_fail(r, "bad \\u escape in string");
+					}
+					cp = cp * 16 + (unsigned)h;
+				}
+				if (cp == 0)
+					cp = 0xFFFD; /* jansson strings are NUL-free here */
+				put_utf8(&b, cp);
+				continue;
+			}
+			default:
+				buf_free(&b);
+				return e == -1 ? edn_fail(r, "unterminated string")
+					       : edn_fail(r, "unknown escape '\\%c' in string", e);
+			}
+			buf_append(&b, &ch, 1);
+			continue;
+		}
+		char ch = (char)c;
+		buf_append(&b, &ch, 1);
+	}
+	*out = json_stringn(b.data ? b.data : "", b.len);
+	buf_free(&b);
+	if (!*out)
+		return edn_fail(r, "invalid UTF-8 in string");
+	return 0;
+}
+
+static int read_char(struct edn_reader *r, json_t **out)
+{
+	next(r); /* backslash */
+	struct buf b;
+	buf_init(&b);
+	int c = next(r);
+	if (c == -1) {
+		buf_free(&b);
+		return edn_fail(r, "unexpected end of input after '\\'");
+	}
+	char ch = (char)c;
+	buf_append(&b, &ch, 1);
+	if (isalpha(c))
+		read_token(r, &b);
+	const char *s = b.data;
+	if (b.len > 1) {
+		if (!strcmp(s, "newline")) s = "\n";
+		else if (!strcmp(s, "space")) s = " ";
+		else if (!strcmp(s, "tab")) s = "\t";
+		else if (!strcmp(s, "return")) s = "\r";
+		else if (!strcmp(s, "backspace")) s = "\b";
+		else if (!strcmp(s, "formfeed")) s = "\f";
+	}
+	*out = json_string(s);
+	buf_free(&b);
+	return *out ? 0 : edn_fail(r, "invalid character literal");
+}
+
+/* Render a map key as an object key: strings as themselves, others as JSON. */
+static char *key_string(json_t *k)
+{
+	if (json_is_string(k))
+		return xstrdup(json_string_value(k));
+	char *s = json_dumps(k, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	return s ? s : xstrdup("?");
+}
+
+static int read_coll(struct edn_reader *r, int close, bool is_map, json_t **out, int depth)
+{
+	int sl = r->line, sc = r->col;
+	json_t *coll = is_map ? json_object() : json_array();
+	json_t *key = NULL;
+	for (;;) {
+		skip_ws(r);
+		int c = peek(r);
+		if (c == -1) {
+			json_decref(coll);
+			if (key)
+				json_decref(key);
+			return edn_fail(r, "unterminated collection opened at %d:%d", sl, sc);
+		}
+		if (c == close) {
+			next(r);
+			break;
+		}
+		if (c == ')' || c == ']' || c == '}') {
+			json_decref(coll);
+			if (key)
+				json_decref(key);
+			return edn_fail(r, "unexpected '%c' (collection opened at %d:%d)", c, sl, sc);
+		}
+		json_t *v = NULL;
+		if (read_value(r, &v, depth + 1) < 0) {
+			json_decref(coll);
+			if (key)
+				json_decref(key);
+			return -1;
+		}
+		if (!v) /* #_ discarded the form */
+			continue;
+		if (!is_map) {
+			json_array_append_new(coll, v);
+		} else if (!key) {
+			key = v;
+		} else {
+			char *ks = key_string(key);
+			json_object_set_new(coll, ks, v);
+			free(ks);
+			json_decref(key);
+			key = NULL;
+		}
+	}
+	if (key) {
+		json_decref(key);
+		json_decref(coll);
+		return edn_fail(r, "map opened at %d:%d has an odd number of forms", sl, sc);
+	}
+	*out = coll;
+	return 0;
+}
+
+static int read_dispatch(struct edn_reader *r, json_t **out, int depth)
+{
+	next(r); /* '#' */
+	int c = peek(r);
+	if (c == '{')
+		return next(r), read_coll(r, '}', false, out, depth);
+	if (c == '_') {
+		next(r);
+		skip_ws(r);
+		json_t *v = NULL;
+		if (read_value(r, &v, depth + 1) < 0)
+			return -1;
+		if (v)
+			json_decref(v);
+		*out = NULL;
+		return 0;
+	}
+	if (c == '#') { /* ##Inf ##-Inf ##NaN: not JSON numbers, keep the name */
+		next(r);
+		struct buf b;
+		buf_init(&b);
+		read_token(r, &b);
+		if (b.len == 0) {
+			buf_free(&b);
+			return edn_fail(r, "malformed '##' literal");
+		}
+		*out = json_stringn(b.data, b.len);
+		buf_free(&b);
+		return 0;
+	}
+	if (isalpha(c)) { /* tagged literal: the value stands for itself */
+		struct buf b;
+		buf_init(&b);
+		read_token(r, &b);
+		buf_free(&b);
+		skip_ws(r);
+		if (peek(r) == -1)
+			return edn_fail(r, "tagged literal without a value");
+		return read_value(r, out, depth + 1);
+	}
+	return c == -1 ? edn_fail(r, "unexpected end of input after '#'")
+		       : edn_fail(r, "unsupported dispatch '#%c'", c);
+}
+
+/* Reads one form. *out is NULL (and 0 returned) for a discarded #_ form. */
+static int read_value(struct edn_reader *r, json_t **out, int depth)
+{
+	*out = NULL;
+	if (depth > EDN_MAX_DEPTH)
+		return edn_fail(r, "nesting deeper than %d", EDN_MAX_DEPTH);
+	skip_ws(r);
+	int c = peek(r);
+	switch (c) {
+	case -1:
+		return edn_fail(r, "unexpected end of input");
+	case '"':
+		return read_string(r, out);
+	case '[':
+		return next(r), read_coll(r, ']', false, out, depth);
+	case '(':
+		return next(r), read_coll(r, ')', false, out, depth);
+	case '{':
+		return next(r), read_coll(r, '}', true, out, depth);
+	case '#':
+		return read_dispatch(r, out, depth);
+	case '\\':
+		return read_char(r, out);
+	case ')':
+	case ']':
+	case '}':
+		return edn_fail(r, "unexpected '%c'", c);
+	default:
+		return read_symbolic(r, out);
+	}
+}
+
+int edn_read(struct edn_reader *r, json_t **out)
+{
+	for (;;) {
+		if (r->failed)
+			return -1;
+		skip_ws(r);
+		if (peek(r) == -1)
+			return 0;
+		r->vline = r->line;
+		r->vcol = r->col;
+		if (read_value(r, out, 0) < 0)
+			return -1;
+		if (*out)
+			return 1;
+	}
+}
+
+int edn_enter_seq(struct edn_reader *r)
+{
+	if (r->failed)
+		return -1;
+	skip_ws(r);
+	int c = peek(r);
+	if (c != '[' && c != '(')
+		return 0;
+	next(r);
+	r->seq_close = c == '[' ? ']' : ')';
+	return 1;
+}
+
+int edn_read_elem(struct edn_reader *r, json_t **out)
+{
+	for (;;) {
+		if (r->failed)
+			return -1;
+		skip_ws(r);
+		int c = peek(r);
+		if (c == -1)
+			return edn_fail(r, "unterminated top-level '%c'", r->seq_close == ']' ? '[' : '(');
+		if (c == r->seq_close) {
+			next(r);
+			r->seq_close = 0;
+			return 0;
+		}
+		r->vline = r->line;
+		r->vcol = r->col;
+		if (read_value(r, out, 1) < 0)
+			return -1;
+		if (*out)
+			return 1;
+	}
+}
+
+int edn_parse(const char *s, size_t len, const char *name, json_t **out,
+	      char *err, size_t errlen)
+{
+	struct edn_reader *r = reader_alloc(name);
+	r->mem = s;
+	r->mem_len = len;
+	json_t *v = NULL;
+	int rc = edn_read(r, &v);
+	if (rc == 0)
+		edn_fail(r, "no value");
+	if (rc == 1) {
+		json_t *extra = NULL;
+		if (edn_read(r, &extra) != 0) {
+			if (extra)
+				json_decref(extra);
+			if (!r->failed)
+				edn_fail(r, "more than one value");
+			json_decref(v);
+			v = NULL;
+			rc = -1;
+		}
+	}
+	if (rc == 1) {
+		*out = v;
+		edn_reader_free(r);
+		return 0;
+	}
+	snprintf(err, errlen, "%s", r->err);
+	edn_reader_free(r);
+	return -1;
+}
