@@ -23,4 +23,7 @@ struct client_ops {
 	void (*close)(void *client);
 };
 
+/* The client for a database name ("etcd"), or NULL. */
+const struct client_ops *client_find(const char *db);
+
 #endif

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct node {
 	char *name;    /* "n1" - what the history and the report call it */
@@ -38,6 +39,7 @@ struct test {
 	char *known_hosts;     /* path; default ~/.ssh/known_hosts */
 	bool ssh_accept_new;   /* trust on first use, record the key */
 	char *sudo_password;   /* secret: never logged or stored */
+	char *sudo_password_env; /* name of the env variable holding it */
 	int ssh_timeout_ms;
 
 	/* Run */
@@ -52,6 +54,13 @@ struct test {
 	bool leave_db_running;
 	char *read_mode;       /* "linearizable" | "serializable" */
 	char *fail_on;         /* NULL or "unknown": unknown exits 1 */
+	int concurrency_per_node; /* N of "Nn" (resolved at finish), 0 if absolute */
+	bool seed_given;       /* false: a random seed was drawn (and recorded) */
+	/* Independent keys: each key gets at most ops_per_key ops, from at
+	 * most key_concurrency workers at once (keeps the check tractable). */
+	int ops_per_key;       /* default 200 */
+	int key_concurrency;   /* default 5 */
+	char *config_path;     /* the CONFIG.json given, or NULL */
 
 	/* Nemesis */
 	char **nemesis;        /* fault kinds: partition, packet, kill, pause, slow, clock */
@@ -81,5 +90,7 @@ int config_apply_args(struct test *t, int argc, char **argv, struct config_error
  * cluster, known_hosts, resolved JSON). */
 int config_finish(struct test *t, struct config_error *err);
 void test_free(struct test *t);
+/* One help line per flag (for `faultline run --help`). */
+void config_print_flags(FILE *out);
 
 #endif

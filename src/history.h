@@ -76,5 +76,9 @@ struct history_writer *history_writer_open(const char *path);
 int64_t history_writer_append(struct history_writer *w, struct op *op);
 int history_writer_sync(struct history_writer *w); /* fsync (phase boundaries) */
 void history_writer_close(struct history_writer *w);
+/* Lines appended so far (= the next index). */
+int64_t history_writer_count(struct history_writer *w);
+/* True once a write failed (disk full...): the runner stops the test. */
+bool history_writer_failed(struct history_writer *w);
 
 #endif

@@ -25,5 +25,7 @@ struct workload {
 };
 
 const struct workload *workload_find(const char *name);
+/* The known workload names, comma-separated (for errors and --help). */
+const char *workload_names(void);
 
 #endif

@@ -1,0 +1,60 @@
+/*
+ * generator.h - what each worker does next: the seeded op stream, the
+ * independent-key schedule and the rate limit.
+ *
+ * Reproducibility: every process p draws its (f, value) stream from its own
+ * rng, derived from (test seed, p), so the same --seed gives every process
+ * the same op stream whatever the other workers do. Which key an op lands on
+ * depends on how a key group's workers interleave (as in Jepsen's
+ * independent/concurrent-generator) and is not part of that promise.
+ *
+ * Independent keys: workers are split into groups of at most
+ * test->key_concurrency; each group works through its own keys (group g
+ * owns keys g, g+G, g+2G, ...), moving to the next key after
+ * test->ops_per_key ops. So no key sees more than key_concurrency
+ * processes or ops_per_key ops, and the linearizability search per key
+ * stays small.
+ */
+#ifndef FAULTLINE_GENERATOR_H
+#define FAULTLINE_GENERATOR_H
+
+#include <stdint.h>
+
+struct test;
+struct workload;
+struct op;
+struct generator;
+
+/* splitmix64: the rng every seeded stream uses (workloads, nemesis). */
+uint64_t rng_next(uint64_t *state);
+/* Uniform integer in [0, n). */
+uint64_t rng_below(uint64_t *state, uint64_t n);
+/* Independent stream state for (seed, stream id). */
+uint64_t rng_stream(uint64_t seed, uint64_t id);
+
+/* One worker's view of the generator. */
+struct gen_worker {
+	struct generator *g;
+	int worker;          /* 0..concurrency-1 */
+	int group;           /* key group */
+	int64_t process;     /* current process id */
+	uint64_t rng;        /* the process's stream */
+	int64_t interval_ns; /* rate limit: ns between this worker's ops; 0 = none */
+	int64_t next_ns;     /* earliest start of the next op (monotonic) */
+};
+
+struct generator *generator_new(const struct test *t, const struct workload *wl);
+void generator_free(struct generator *g);
+void generator_worker_init(struct generator *g, struct gen_worker *w, int worker);
+/* Switch the worker to a new process (start, or after an info). */
+void generator_set_process(struct gen_worker *w, int64_t process);
+/* Fill f, key and value of the next invocation (op is zeroed by caller). */
+void generator_next(struct gen_worker *w, struct op *op);
+/* Rate limit: monotonic ns at which the next op may start (<= now: go). */
+int64_t generator_due(struct gen_worker *w, int64_t now);
+/* Highest key id handed out so far, or -1 (final reads cover 0..max). */
+int64_t generator_max_key(const struct generator *g);
+/* Number of key groups. */
+int generator_groups(const struct generator *g);
+
+#endif
