@@ -141,7 +141,27 @@ static void script_prelude(struct buf *b, const struct test *t, int node)
 
 static void script_need_etcd(struct buf *b)
 {
-	buf_printf(b, "command -v etcd >/dev/null 2>&1 || exit %d\n", ETCD_EXIT_MISSING);
+	/* bash's command -v also names non-executable files: check -x too. */
+	buf_printf(b, "e=$(command -v etcd 2>/dev/null) && [ -f \"$e\" ] && [ -x \"$e\" ] || exit %d\n",
+		   ETCD_EXIT_MISSING);
+}
+
+/* The cluster token differs for every process that sets a cluster up, so
+ * a member wiped and restarted by setup can never be taken for a member of
+ * the previous incarnation still running on a node not yet reset (same
+ * token and peer URLs would give the same cluster ID, and the old leader's
+ * data would flow into the new cluster). Members started later from
+ * existing data ignore the token. */
+static pthread_once_t nonce_once = PTHREAD_ONCE_INIT;
+static char nonce[48];
+static void etcd_nonce_init(void)
+{
+	snprintf(nonce, sizeof nonce, "%ld-%lld", (long)getpid(), (long long)now_ns());
+}
+static const char *etcd_nonce(void)
+{
+	pthread_once(&nonce_once, etcd_nonce_init);
+	return nonce;
 }
 
 /* Start etcd in the background from the existing or a fresh data dir. */
@@ -160,8 +180,8 @@ static void script_launch(struct buf *b, const struct test *t, int node)
 		buf_printf(&cluster, "%s%s=%s", i ? "," : "", t->nodes[i].name, u);
 		free(u);
 	}
-	char *token = xasprintf("faultline-%s",
-				t->cluster ? t->cluster : t->name ? t->name : "test");
+	char *token = xasprintf("faultline-%s-%s",
+				t->cluster ? t->cluster : t->name ? t->name : "test", etcd_nonce());
 
 	buf_puts(b, "cd \"$W\" || exit 1\n"
 		    "setsid nohup etcd --name ");
@@ -180,7 +200,7 @@ static void script_launch(struct buf *b, const struct test *t, int node)
 	buf_sh_quote(b, token);
 	/* Short timeouts so that a partition or a kill causes an election
 	 * within about a second, which is what a fault test wants. */
-	buf_puts(b, " --initial-cluster-state new --heartbeat-interval 100"
+	buf_puts(b, " --initial-cluster-state new --logger zap --heartbeat-interval 100"
 		    " --election-timeout 1000 </dev/null >>\"$W/etcd.log\" 2>&1 &\n"
 		    "p=$!\n"
 		    "echo $p >\"$W/etcd.pid\"\n"
