@@ -7,13 +7,15 @@
  *        [--connect-timeout MS] [--nodes N] ACTION...
  *
  * --nodes N makes N independent sessions (n1..nN) to the same host, so a
- * single sshd can stand in for N nodes. ACTIONs run in order on n1 unless
+ * single sshd can stand in for N nodes; --hosts H1,H2,.. one session per
+ * host; --cluster NAME the nodes, key and known_hosts of a local cluster. ACTIONs run in order on n1 unless
  * they say "all"; each prints one JSON line:
  *   connect | exec CMD | exec-all CMD | upload LOCAL REMOTE MODE |
  *   download REMOTE LOCAL | sleep MS | bench-all CMD COUNT
  * Exit status: 0 if every action succeeded (exec: transport ok and status
  * 0), else 1; 2 on bad usage.
  */
+#include "cluster.h"
 #include "ssh.h"
 #include "util.h"
 
@@ -103,6 +105,39 @@ static int act_bench_all(struct ssh_node **nodes, int n, const char *cmd, int co
 	return failures != 0;
 }
 
+/* Hosts (and key, known_hosts, user) of a local cluster from cluster.json. */
+static char **cluster_hosts(const char *name, struct ssh_opts *o, int *n)
+{
+	char *path = xasprintf("%s/%s/cluster.json", CLUSTER_STATE_ROOT, name);
+	json_error_t je;
+	json_t *j = json_load_file(path, 0, &je);
+	free(path);
+	if (!j)
+		return NULL;
+	json_t *nodes = json_object_get(j, "nodes");
+	*n = (int)json_array_size(nodes);
+	char **hosts = xcalloc((size_t)(*n ? *n : 1), sizeof *hosts);
+	for (int i = 0; i < *n; i++)
+		hosts[i] = xstrdup(json_string_value(json_object_get(json_array_get(nodes, (size_t)i), "host")));
+	const char *user = json_string_value(json_object_get(j, "user"));
+	o->user = xstrdup(user ? user : "root");
+	o->private_key = xstrdup(json_string_value(json_object_get(j, "private_key")));
+	o->known_hosts = xstrdup(json_string_value(json_object_get(j, "known_hosts")));
+	json_decref(j);
+	return hosts;
+}
+
+static char **split_hosts(const char *list, int *n)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	char **hosts = xcalloc(256, sizeof *hosts);
+	*n = 0;
+	for (char *h = strtok_r(copy, ",", &save); h && *n < 256; h = strtok_r(NULL, ",", &save))
+		hosts[(*n)++] = xstrdup(h);
+	free(copy);
+	return hosts;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: sshx [--host H] [--port P] [--user U] [--key F] [--known-hosts F]"
@@ -115,6 +150,7 @@ int main(int argc, char **argv)
 {
 	struct ssh_opts o = {.user = "root", .port = 22};
 	const char *host = "127.0.0.1";
+	char **hosts = NULL;
 	int timeout = 10000, n_nodes = 1, i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		const char *f = argv[i];
@@ -134,7 +170,13 @@ int main(int argc, char **argv)
 		else if (strcmp(f, "--timeout") == 0) timeout = atoi(v);
 		else if (strcmp(f, "--connect-timeout") == 0) o.connect_timeout_ms = atoi(v);
 		else if (strcmp(f, "--nodes") == 0) n_nodes = atoi(v);
-		else return usage();
+		else if (strcmp(f, "--hosts") == 0) hosts = split_hosts(v, &n_nodes);
+		else if (strcmp(f, "--cluster") == 0) {
+			if (!(hosts = cluster_hosts(v, &o, &n_nodes))) {
+				fprintf(stderr, "sshx: cluster %s is not up\n", v);
+				return 1;
+			}
+		} else return usage();
 	}
 	if (n_nodes < 1 || i >= argc)
 		return usage();
@@ -142,7 +184,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < n_nodes; k++) {
 		char name[16];
 		snprintf(name, sizeof name, "n%d", k + 1);
-		nodes[k] = ssh_node_new(name, host, &o);
+		nodes[k] = ssh_node_new(name, hosts ? hosts[k] : host, &o);
 	}
 	int bad = 0;
 	for (; i < argc; i++) {
