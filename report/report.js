@@ -1,6 +1,7 @@
 /*
  * report.js - draws report.html from the JSON that report.c embeds in
- * <script id="fl-data"> (inlined into the page by report_assets.c).
+ * the script element with id fl-data (inlined into the page by
+ * report_assets.c).
  *
  * Safety rule: every string that came from a history, a config or a
  * database is put on the page with textContent or canvas fillText, never as
