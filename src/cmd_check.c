@@ -17,6 +17,7 @@
 #include "util.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,22 +93,135 @@ static int parse_init(const char *text, json_t **out, char *err, size_t errlen)
 	return edn_parse(text, strlen(text), "--init", out, err, errlen);
 }
 
+/* Reading and judging overlap: a reader thread parses the file into
+ * batches of ops while this thread encodes them into the checker, so a
+ * large history costs max(parse, encode) rather than their sum. */
+#define FEED_BATCH 4096
+#define FEED_RING 8
+
+struct feed_batch {
+	struct op ops[FEED_BATCH];
+	size_t n;
+};
+
 struct feed {
 	struct lin_builder *b;
+	const char *file;
+	enum history_format fmt;
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	struct feed_batch *ring[FEED_RING];
+	size_t head, count;
+	struct feed_batch *cur;
+	bool done, stop;
+	int stream_rc;
+	struct history_error herr;
 	char err[512];
 	bool failed;
 };
 
+static void feed_put(struct feed *f, struct feed_batch *bt)
+{
+	pthread_mutex_lock(&f->mu);
+	while (f->count == FEED_RING && !f->stop)
+		pthread_cond_wait(&f->changed, &f->mu);
+	if (f->stop) {
+		pthread_mutex_unlock(&f->mu);
+		for (size_t i = 0; i < bt->n; i++)
+			op_free(&bt->ops[i]);
+		free(bt);
+		return;
+	}
+	f->ring[(f->head + f->count++) % FEED_RING] = bt;
+	pthread_cond_broadcast(&f->changed);
+	pthread_mutex_unlock(&f->mu);
+}
+
 static int feed_op(struct op *op, void *ctx)
 {
 	struct feed *f = ctx;
-	int rc = lin_add(f->b, op, f->err, sizeof f->err);
-	op_free(op);
-	if (rc < 0) {
-		f->failed = true;
-		return 1;
+	if (!f->cur) {
+		f->cur = xmalloc(sizeof *f->cur);
+		f->cur->n = 0;
 	}
-	return 0;
+	f->cur->ops[f->cur->n++] = *op;
+	if (f->cur->n == FEED_BATCH) {
+		feed_put(f, f->cur);
+		f->cur = NULL;
+	}
+	return __atomic_load_n(&f->stop, __ATOMIC_RELAXED) ? 1 : 0;
+}
+
+static void *feed_reader(void *arg)
+{
+	struct feed *f = arg;
+	int rc = history_stream(f->file, f->fmt, feed_op, f, &f->herr);
+	if (f->cur) {
+		feed_put(f, f->cur);
+		f->cur = NULL;
+	}
+	pthread_mutex_lock(&f->mu);
+	f->stream_rc = rc;
+	f->done = true;
+	pthread_cond_broadcast(&f->changed);
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* Consume every batch; returns false if an op was rejected. */
+static void feed_consume(struct feed *f)
+{
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		while (f->count == 0 && !f->done)
+			pthread_cond_wait(&f->changed, &f->mu);
+		if (f->count == 0) {
+			pthread_mutex_unlock(&f->mu);
+			return;
+		}
+		struct feed_batch *bt = f->ring[f->head];
+		f->head = (f->head + 1) % FEED_RING;
+		f->count--;
+		pthread_cond_broadcast(&f->changed);
+		pthread_mutex_unlock(&f->mu);
+		for (size_t i = 0; i < bt->n; i++) {
+			if (!f->failed && lin_add(f->b, &bt->ops[i], f->err, sizeof f->err) < 0) {
+				f->failed = true;
+				pthread_mutex_lock(&f->mu);
+				f->stop = true;
+				pthread_cond_broadcast(&f->changed);
+				pthread_mutex_unlock(&f->mu);
+			}
+			op_free(&bt->ops[i]);
+		}
+		free(bt);
+	}
+}
+
+/* Stream file into f->b. Returns 0, or -1 after printing the error. */
+static int feed_file(struct feed *f)
+{
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->changed, NULL);
+	pthread_t tid;
+	int rc = 0;
+	if (pthread_create(&tid, NULL, feed_reader, f) != 0) {
+		feed_reader(f);
+		feed_consume(f);
+	} else {
+		feed_consume(f);
+		pthread_join(tid, NULL);
+	}
+	if (f->failed) {
+		fprintf(stderr, "faultline check: %s: %s\n", f->file, f->err);
+		rc = -1;
+	} else if (f->stream_rc < 0) {
+		fprintf(stderr, "faultline check: %s\n", f->herr.msg);
+		rc = -1;
+	}
+	pthread_cond_destroy(&f->changed);
+	pthread_mutex_destroy(&f->mu);
+	return rc;
 }
 
 static void print_human(const char *file, json_t *r)
@@ -163,22 +277,23 @@ static int check_file(struct check_cli *cli, const char *file)
 	if (!o.model)
 		o.model = "cas-register";
 	char err[512];
-	struct feed f = {0};
-	f.b = lin_begin(&o, err, sizeof err);
+	struct feed *f = xcalloc(1, sizeof *f);
+	f->b = lin_begin(&o, err, sizeof err);
 	free(auto_model);
-	if (!f.b) {
+	if (!f->b) {
 		fprintf(stderr, "faultline check: %s\n", err);
+		free(f);
 		return EXIT_BADARGS;
 	}
-	struct history_error herr;
-	int rc = history_stream(file, cli->fmt, feed_op, &f, &herr);
-	if (rc < 0 || f.failed) {
-		fprintf(stderr, "faultline check: %s%s%s\n", f.failed ? file : "",
-			f.failed ? ": " : "", f.failed ? f.err : herr.msg);
-		lin_abort(f.b);
+	f->file = file;
+	f->fmt = cli->fmt;
+	if (feed_file(f) < 0) {
+		lin_abort(f->b);
+		free(f);
 		return EXIT_BADARGS;
 	}
-	json_t *r = lin_finish(f.b);
+	json_t *r = lin_finish(f->b);
+	free(f);
 	if (cli->json) {
 		json_object_set_new(r, "file", json_string(file));
 		char *s = json_dumps(r, JSON_COMPACT);

@@ -1,0 +1,341 @@
+/*
+ * test_linearizable.c - the linearizability checker on small histories
+ * whose answer is known by hand: the hard cases of Jepsen semantics (info
+ * ops that may or may not have happened, failed ops that did not, a
+ * process that invokes again after an info), counterexample minimality
+ * (blame the op whose result is impossible, not a later one), per-key
+ * splitting, the two nil-read readings, and a timeout that must give
+ * "unknown", never "valid". Histories are written in EDN for brevity and
+ * go through the real reader.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checker.h"
+#include "history.h"
+#include "linearizable.h"
+#include "util.h"
+
+static json_t *check_edn_opts(const char *edn, struct check_opts *o)
+{
+	char path[] = "/tmp/test_lin_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, edn, strlen(edn)), (ssize_t)strlen(edn));
+	close(fd);
+	struct history h;
+	struct history_error err;
+	int rc = history_load(path, HISTORY_EDN, &h, &err);
+	unlink(path);
+	if (rc != 0)
+		fail_msg("parse: %s", err.msg);
+	const struct checker *c = checker_find("linearizable");
+	assert_non_null(c);
+	json_t *r = c->check(&h, o);
+	history_free(&h);
+	return r;
+}
+
+static json_t *check_edn(const char *model, const char *edn)
+{
+	struct check_opts o = {.model = model, .threads = 2};
+	return check_edn_opts(edn, &o);
+}
+
+static int verdict(json_t *r)
+{
+	int code = checker_exit_code(json_object_get(r, "valid"));
+	return code;
+}
+
+static void expect(const char *model, const char *edn, int want)
+{
+	json_t *r = check_edn(model, edn);
+	if (verdict(r) != want) {
+		char *s = json_dumps(r, JSON_INDENT(1));
+		fail_msg("want %d, got %s\n%s", want, s, edn);
+	}
+	json_decref(r);
+}
+
+#define INV(p, f, v) "{:process " #p " :type :invoke :f :" #f " :value " v "}\n"
+#define OK(p, f, v) "{:process " #p " :type :ok :f :" #f " :value " v "}\n"
+#define FAIL(p, f, v) "{:process " #p " :type :fail :f :" #f " :value " v "}\n"
+#define INFO(p, f, v) "{:process " #p " :type :info :f :" #f " :value " v "}\n"
+
+static void test_empty_history_valid(void **state)
+{
+	(void)state;
+	expect("cas-register", "[]", EXIT_VALID);
+	json_t *r = check_edn("cas-register", "[]");
+	assert_int_equal(json_integer_value(json_object_get(r, "ops")), 0);
+	json_decref(r);
+}
+
+static void test_sequential(void **state)
+{
+	(void)state;
+	expect("cas-register", INV(0, write, "1") OK(0, write, "1") INV(0, read, "nil") OK(0, read, "1"),
+	       EXIT_VALID);
+	expect("cas-register", INV(0, write, "1") OK(0, write, "1") INV(0, read, "nil") OK(0, read, "2"),
+	       EXIT_INVALID);
+}
+
+static void test_concurrent_writes(void **state)
+{
+	(void)state;
+	/* w1 and w2 overlap: either order; reads then pin one order. */
+	const char *base = INV(0, write, "1") INV(1, write, "2") OK(0, write, "1") OK(1, write, "2");
+	char h[1024];
+	snprintf(h, sizeof h, "%s%s", base, INV(2, read, "nil") OK(2, read, "1"));
+	expect("cas-register", h, EXIT_VALID);
+	snprintf(h, sizeof h, "%s%s", base, INV(2, read, "nil") OK(2, read, "2"));
+	expect("cas-register", h, EXIT_VALID);
+	/* read 2 then read 1 sequentially after both writes: impossible */
+	snprintf(h, sizeof h, "%s%s%s", base, INV(2, read, "nil") OK(2, read, "2"),
+		 INV(2, read, "nil") OK(2, read, "1"));
+	expect("cas-register", h, EXIT_INVALID);
+}
+
+static void test_info_explains_read(void **state)
+{
+	(void)state;
+	/* The write timed out (info) but did happen: the read of 5 is fine. */
+	expect("cas-register", INV(0, write, "5") INFO(0, write, "5") INV(1, read, "nil") OK(1, read, "5"),
+	       EXIT_VALID);
+	/* Never completed at all: same. */
+	expect("cas-register", INV(0, write, "5") INV(1, read, "nil") OK(1, read, "5"), EXIT_VALID);
+	/* The info write may also never happen. */
+	expect("cas-register", INV(0, write, "5") INFO(0, write, "5") INV(1, read, "nil") OK(1, read, "nil"),
+	       EXIT_VALID);
+	/* But it cannot take effect before it was invoked. */
+	expect("cas-register", INV(1, read, "nil") OK(1, read, "5") INV(0, write, "5") INFO(0, write, "5"),
+	       EXIT_INVALID);
+	/* An info read tells nothing. */
+	expect("cas-register", INV(0, write, "1") OK(0, write, "1") INV(1, read, "nil") INFO(1, read, "7"),
+	       EXIT_VALID);
+}
+
+static void test_failed_cas(void **state)
+{
+	(void)state;
+	const char *w = INV(0, write, "0") OK(0, write, "0");
+	char h[1024];
+	/* A failed cas did not happen: reading its new value is impossible. */
+	snprintf(h, sizeof h, "%s%s%s", w, INV(1, cas, "[0 1]") FAIL(1, cas, "[0 1]"),
+		 INV(2, read, "nil") OK(2, read, "1"));
+	expect("cas-register", h, EXIT_INVALID);
+	snprintf(h, sizeof h, "%s%s%s", w, INV(1, cas, "[0 1]") FAIL(1, cas, "[0 1]"),
+		 INV(2, read, "nil") OK(2, read, "0"));
+	expect("cas-register", h, EXIT_VALID);
+	/* An ok cas whose expected value is not there is impossible. */
+	snprintf(h, sizeof h, "%s%s", w, INV(1, cas, "[3 4]") OK(1, cas, "[3 4]"));
+	expect("cas-register", h, EXIT_INVALID);
+	snprintf(h, sizeof h, "%s%s%s", w, INV(1, cas, "[0 4]") OK(1, cas, "[0 4]"),
+		 INV(2, read, "nil") OK(2, read, "4"));
+	expect("cas-register", h, EXIT_VALID);
+}
+
+static void test_never_written_value(void **state)
+{
+	(void)state;
+	json_t *r = check_edn("cas-register", INV(0, write, "1") OK(0, write, "1")
+					      INV(1, read, "nil") OK(1, read, "42")
+					      INV(0, write, "2") OK(0, write, "2"));
+	assert_int_equal(verdict(r), EXIT_INVALID);
+	json_t *f = json_array_get(json_object_get(r, "failures"), 0);
+	assert_non_null(f);
+	json_t *op = json_object_get(f, "op");
+	assert_string_equal(json_string_value(json_object_get(op, "f")), "read");
+	assert_int_equal(json_integer_value(json_object_get(op, "value")), 42);
+	assert_int_equal(json_integer_value(json_object_get(op, "index")), 2);
+	json_decref(r);
+}
+
+/* Knossos's trap: the read of 3 is concurrent with write 4; the later read
+ * of 4 is fine and must not be blamed. */
+static void test_blames_concurrent_read(void **state)
+{
+	(void)state;
+	json_t *r = check_edn("cas-register",
+			      INV(0, write, "0") OK(0, write, "0")
+			      INV(1, read, "nil") INV(2, write, "4")
+			      OK(1, read, "3") OK(2, write, "4")
+			      INV(3, read, "nil") OK(3, read, "4"));
+	assert_int_equal(verdict(r), EXIT_INVALID);
+	json_t *f = json_array_get(json_object_get(r, "failures"), 0);
+	json_t *op = json_object_get(f, "op");
+	assert_int_equal(json_integer_value(json_object_get(op, "process")), 1);
+	assert_int_equal(json_integer_value(json_object_get(op, "value")), 3);
+	assert_int_equal(json_integer_value(json_object_get(op, "index")), 2);
+	/* prefix: write 0 then (possibly) write 4 */
+	json_t *prefix = json_object_get(f, "prefix");
+	assert_true(json_array_size(prefix) >= 1);
+	assert_int_equal(json_integer_value(json_array_get(prefix, 0)), 0);
+	/* the concurrent window holds write 4 with its times */
+	json_t *conc = json_object_get(f, "concurrent");
+	assert_true(json_array_size(conc) >= 1);
+	bool saw_w4 = false;
+	size_t i;
+	json_t *c;
+	json_array_foreach(conc, i, c) {
+		assert_non_null(json_object_get(c, "invoke_time"));
+		assert_non_null(json_object_get(c, "complete_time"));
+		if (!strcmp(json_string_value(json_object_get(c, "f")), "write") &&
+		    json_integer_value(json_object_get(c, "value")) == 4)
+			saw_w4 = true;
+	}
+	assert_true(saw_w4);
+	/* reachable states: 0 (before write 4) and 4 (after) */
+	json_t *states = json_object_get(f, "states");
+	assert_int_equal(json_array_size(states), 2);
+	const char *m = json_string_value(json_object_get(f, "message"));
+	assert_non_null(strstr(m, "read 3"));
+	json_decref(r);
+}
+
+static void test_invoke_after_info(void **state)
+{
+	(void)state;
+	/* process 0 wrongly invokes again after its info; completions pair
+	 * with the latest invoke. */
+	expect("cas-register", INV(0, write, "1") INFO(0, write, "1")
+			       INV(0, read, "nil") OK(0, read, "1"), EXIT_VALID);
+	/* invoke, invoke again without completion: the first stays open. */
+	expect("cas-register", INV(0, write, "1") INV(0, write, "2") OK(0, write, "2")
+			       INV(1, read, "nil") OK(1, read, "1"), EXIT_VALID);
+	/* a completion without any invoke is tolerated */
+	expect("cas-register", OK(5, read, "9") INV(0, write, "1") OK(0, write, "1"), EXIT_VALID);
+}
+
+static void test_nil_read_modes(void **state)
+{
+	(void)state;
+	const char *h = INV(0, write, "1") OK(0, write, "1") INV(1, read, "nil") OK(1, read, "nil");
+	expect("cas-register", h, EXIT_INVALID); /* Porcupine: nil = empty register */
+	struct check_opts o = {.model = "cas-register", .nil_read_unknown = true};
+	json_t *r = check_edn_opts(h, &o);
+	assert_int_equal(verdict(r), EXIT_VALID);
+	json_decref(r);
+	/* initial nil read is fine either way */
+	expect("cas-register", INV(1, read, "nil") OK(1, read, "nil"), EXIT_VALID);
+}
+
+static void test_keys_independent(void **state)
+{
+	(void)state;
+	/* Jepsen independent tuples [k v]: key 1 fine, key 2 reads a value
+	 * only key 1 ever had. */
+	json_t *r = check_edn("cas-register",
+			      INV(0, write, "[1 5]") OK(0, write, "[1 5]")
+			      INV(1, read, "[2 nil]") OK(1, read, "[2 5]")
+			      INV(2, read, "[1 nil]") OK(2, read, "[1 5]"));
+	assert_int_equal(verdict(r), EXIT_INVALID);
+	assert_int_equal(json_integer_value(json_object_get(r, "keys")), 2);
+	json_t *fails = json_object_get(r, "failures");
+	assert_int_equal(json_array_size(fails), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(fails, 0), "key")), "2");
+	json_decref(r);
+}
+
+static void test_kv_model_via_checker(void **state)
+{
+	(void)state;
+	expect("kv", INV(0, get, "[\"a\" nil]") OK(0, get, "[\"a\" \"\"]")
+		     INV(0, put, "[\"a\" \"x\"]") OK(0, put, "[\"a\" \"x\"]")
+		     INV(1, append, "[\"a\" \"y\"]") OK(1, append, "[\"a\" \"y\"]")
+		     INV(2, get, "[\"a\" nil]") OK(2, get, "[\"a\" \"xy\"]"), EXIT_VALID);
+	expect("kv", INV(0, put, "[\"a\" \"x\"]") OK(0, put, "[\"a\" \"x\"]")
+		     INV(2, get, "[\"a\" nil]") OK(2, get, "[\"a\" \"y\"]"), EXIT_INVALID);
+}
+
+static void test_timeout_gives_unknown(void **state)
+{
+	(void)state;
+	/* 40 writes of distinct values that never complete, then a read of a
+	 * value nobody wrote: proving it invalid means trying every subset
+	 * of the writes, far more than 0.3 s of work. */
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "[");
+	for (int p = 0; p < 40; p++)
+		buf_printf(&b, "{:process %d :type :invoke :f :write :value %d}\n", p, p);
+	for (int i = 0; i < 40; i++)
+		buf_printf(&b, "{:process %d :type :invoke :f :read :value nil}\n"
+			       "{:process %d :type :ok :f :read :value %d}\n", 100 + i, 100 + i, i);
+	buf_puts(&b, "{:process 99 :type :invoke :f :read :value nil}\n"
+		     "{:process 99 :type :ok :f :read :value 1000}]");
+	struct check_opts o = {.model = "cas-register", .timeout = 0.3, .threads = 1};
+	int64_t t0 = now_ns();
+	json_t *r = check_edn_opts(b.data, &o);
+	double secs = (double)(now_ns() - t0) / 1e9;
+	buf_free(&b);
+	json_t *v = json_object_get(r, "valid");
+	assert_true(json_is_string(v));
+	assert_string_equal(json_string_value(v), "unknown");
+	assert_int_equal(checker_exit_code(v), EXIT_UNKNOWN);
+	assert_int_equal(json_array_size(json_object_get(r, "unfinished_keys")), 1);
+	assert_true(secs < 5.0); /* prompt, not a hang */
+	json_decref(r);
+}
+
+static void test_merge_and_exit_codes(void **state)
+{
+	(void)state;
+	json_t *t = json_true(), *f = json_false(), *u = json_string("unknown");
+	json_t *m = checker_merge_valid(t, u);
+	assert_true(json_is_string(m));
+	json_decref(m);
+	m = checker_merge_valid(u, f);
+	assert_true(json_is_false(m));
+	m = checker_merge_valid(t, t);
+	assert_true(json_is_true(m));
+	assert_int_equal(checker_exit_code(t), 0);
+	assert_int_equal(checker_exit_code(f), 1);
+	assert_int_equal(checker_exit_code(u), 2);
+	assert_int_equal(checker_exit_code(NULL), 2);
+	json_decref(u);
+	assert_null(checker_find("no-such-checker"));
+}
+
+static void test_unknown_op_is_error(void **state)
+{
+	(void)state;
+	json_t *r = check_edn("cas-register", INV(0, frobnicate, "1") OK(0, frobnicate, "1"));
+	assert_true(json_is_string(json_object_get(r, "valid")));
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "frobnicate"));
+	json_decref(r);
+	char err[256];
+	struct check_opts o = {.model = "no-such-model"};
+	assert_null(lin_begin(&o, err, sizeof err));
+	assert_non_null(strstr(err, "no-such-model"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_history_valid),
+		cmocka_unit_test(test_sequential),
+		cmocka_unit_test(test_concurrent_writes),
+		cmocka_unit_test(test_info_explains_read),
+		cmocka_unit_test(test_failed_cas),
+		cmocka_unit_test(test_never_written_value),
+		cmocka_unit_test(test_blames_concurrent_read),
+		cmocka_unit_test(test_invoke_after_info),
+		cmocka_unit_test(test_nil_read_modes),
+		cmocka_unit_test(test_keys_independent),
+		cmocka_unit_test(test_kv_model_via_checker),
+		cmocka_unit_test(test_timeout_gives_unknown),
+		cmocka_unit_test(test_merge_and_exit_codes),
+		cmocka_unit_test(test_unknown_op_is_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
