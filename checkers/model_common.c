@@ -34,6 +34,9 @@ void model_env_init(struct model_env *env)
 {
 	memset(env, 0, sizeof *env);
 	values_init(&env->vals);
+	/* never NULL: models index env->ext + offset even for empty lists */
+	env->cap_ext = 64;
+	env->ext = xmalloc(env->cap_ext * sizeof *env->ext);
 }
 
 void model_env_free(struct model_env *env)

@@ -28,7 +28,8 @@ static uint16_t set_push_elems(struct model_env *env, json_t *v, uint32_t *off)
 	json_array_foreach(v, i, e)
 		model_env_push(env, values_intern(&env->vals, e));
 	size_t n = env->n_ext - *off;
-	qsort(env->ext + *off, n, sizeof(uint32_t), cmp_u32);
+	if (n > 1)
+		qsort(env->ext + *off, n, sizeof(uint32_t), cmp_u32);
 	size_t w = 0;
 	for (size_t r = 0; r < n; r++)
 		if (w == 0 || env->ext[*off + w - 1] != env->ext[*off + r])
@@ -89,7 +90,8 @@ static bool set_step(void *ctx, model_state s, const struct mop *op, model_state
 	size_t n = seq_load(c, s, 1);
 	if (op->f == SET_READ) {
 		*out = s;
-		return n == op->n && !memcmp(c->tmp, c->env->ext + op->ext, n * sizeof(uint32_t));
+		return n == op->n &&
+		       (n == 0 || !memcmp(c->tmp, c->env->ext + op->ext, n * sizeof(uint32_t)));
 	}
 	size_t lo = 0, hi = n;
 	while (lo < hi) {

@@ -73,7 +73,7 @@ uint32_t interner_intern(struct interner *in, const void *p, size_t len)
 	for (; in->slots[i]; i = (i + 1) & mask) {
 		uint32_t id = in->slots[i] - 1;
 		if (in->hashes[id] == h && in->lens[id] == len &&
-		    !memcmp(in->arena + in->offs[id], p, len))
+		    (len == 0 || !memcmp(in->arena + in->offs[id], p, len)))
 			return id;
 	}
 	if (in->n == in->cap) {
@@ -90,7 +90,8 @@ uint32_t interner_intern(struct interner *in, const void *p, size_t len)
 		in->arena_cap = nc;
 	}
 	uint32_t id = in->n++;
-	memcpy(in->arena + in->arena_len, p, len);
+	if (len)
+		memcpy(in->arena + in->arena_len, p, len);
 	in->arena[in->arena_len + len] = '\0';
 	in->offs[id] = in->arena_len;
 	in->lens[id] = (uint32_t)len;
