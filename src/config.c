@@ -1,0 +1,823 @@
+/*
+ * config.c - builds the resolved test (config.h) from a JSON config file
+ * (jansson) and command-line flags that override it, then validates it as a
+ * whole before anything touches a node.
+ *
+ * One table describes every option once: its config key (snake_case), its
+ * flag (Jepsen's names), its type and range. The JSON loader and the flag
+ * parser both go through it, so a key and its flag can never disagree.
+ * Every error names where it came from: "cfg.json: nodes[2].host: expected
+ * a string", "--concurrency: expected N or Nn". Secrets are never accepted
+ * from the config itself: the sudo password comes from an environment
+ * variable named by sudo_password_env, and test->resolved (test.json)
+ * carries only that variable's name.
+ */
+#include "config.h"
+#include "cluster.h"
+#include "db.h"
+#include "nemesis.h"
+#include "util.h"
+#include "workload.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+enum opt_kind { K_STR, K_BOOL, K_INT, K_DBL, K_MS, K_ENUM, K_SPECIAL };
+
+struct opt {
+	const char *key;   /* config key */
+	const char *flag;  /* CLI flag without "--", or NULL */
+	enum opt_kind kind;
+	size_t off;        /* field in struct test (not for K_SPECIAL) */
+	double min, max;
+	const char *choices; /* K_ENUM: "a|b" */
+	const char *help;
+};
+
+#define F(x) offsetof(struct test, x)
+
+static const struct opt opts[] = {
+	{"name", "name", K_STR, F(name), 0, 0, NULL, "test name (store/<name>/...)"},
+	{"db", "db", K_STR, F(db), 0, 0, NULL, "database (etcd)"},
+	{"workload", "workload", K_STR, F(workload), 0, 0, NULL, "workload (register)"},
+	{"nodes", "nodes", K_SPECIAL, 0, 0, 0, NULL, "a,b,c or name=host[:port],..."},
+	{"cluster", "cluster", K_STR, F(cluster), 0, 0, NULL, "local cluster name"},
+	{"username", "username", K_STR, F(username), 0, 0, NULL, "SSH user (root)"},
+	{"ssh_private_key", "ssh-private-key", K_STR, F(private_key), 0, 0, NULL, "SSH key file"},
+	{"known_hosts", "known-hosts", K_STR, F(known_hosts), 0, 0, NULL, "known_hosts file"},
+	{"ssh_accept_new", "ssh-accept-new", K_BOOL, F(ssh_accept_new), 0, 0, NULL,
+	 "trust and record unknown host keys"},
+	{"sudo_password_env", "sudo-password-env", K_STR, F(sudo_password_env), 0, 0, NULL,
+	 "env variable holding the sudo password"},
+	{"ssh_timeout", "ssh-timeout", K_MS, F(ssh_timeout_ms), 0.1, 600, NULL,
+	 "SSH connect timeout, seconds"},
+	{"concurrency", "concurrency", K_SPECIAL, 0, 0, 0, NULL, "workers: N or Nn (N per node)"},
+	{"time_limit", "time-limit", K_DBL, F(time_limit), 0.001, 1e7, NULL, "seconds of workload"},
+	{"rate", "rate", K_DBL, F(rate), 0, 1e9, NULL, "total ops/s (0: unlimited)"},
+	{"seed", "seed", K_SPECIAL, 0, 0, 0, NULL, "rng seed (default: random, recorded)"},
+	{"store", "store", K_STR, F(store), 0, 0, NULL, "store directory (./store)"},
+	{"test_count", "test-count", K_INT, F(test_count), 1, 100000, NULL, "repeat the test N times"},
+	{"recovery_time", "recovery-time", K_DBL, F(recovery_time), 0, 1e6, NULL,
+	 "seconds without faults after heal"},
+	{"op_timeout", "op-timeout", K_DBL, F(op_timeout), 0.001, 3600, NULL,
+	 "seconds before an op completes as info"},
+	{"leave_db_running", "leave-db-running", K_BOOL, F(leave_db_running), 0, 0, NULL,
+	 "skip db teardown"},
+	{"read_mode", "read-mode", K_ENUM, F(read_mode), 0, 0, "linearizable|serializable",
+	 "linearizable|serializable"},
+	{"fail_on", "fail-on", K_ENUM, F(fail_on), 0, 0, "unknown", "unknown: exit 1 on unknown"},
+	{"nemesis", "nemesis", K_SPECIAL, 0, 0, 0, NULL, "faults: partition,kill,..."},
+	{"nemesis_interval", "nemesis-interval", K_DBL, F(nemesis_interval), 0.01, 1e6, NULL,
+	 "seconds between faults"},
+	{"nemesis_opts", NULL, K_SPECIAL, 0, 0, 0, NULL, NULL},
+	{"checker_timeout", "checker-timeout", K_DBL, F(checker_timeout), 0, 1e7, NULL,
+	 "seconds (0: none)"},
+	{"ops_per_key", "ops-per-key", K_INT, F(ops_per_key), 1, 10000000, NULL,
+	 "ops per independent key (200)"},
+	{"key_concurrency", "key-concurrency", K_INT, F(key_concurrency), 1, 1000, NULL,
+	 "workers per key at once (5)"},
+};
+
+#define N_OPTS (sizeof opts / sizeof *opts)
+
+static int fail(struct config_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(struct config_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+#define FIELD(t, o, type) ((type *)((char *)(t) + (o)->off))
+
+static void set_str(char **field, const char *v)
+{
+	free(*field);
+	*field = xstrdup(v);
+}
+
+void test_init_defaults(struct test *t)
+{
+	memset(t, 0, sizeof *t);
+	t->db = xstrdup("etcd");
+	t->workload = xstrdup("register");
+	t->username = xstrdup("root");
+	t->ssh_timeout_ms = 5000;
+	t->concurrency_per_node = 1;
+	t->time_limit = 60;
+	t->store = xstrdup("store");
+	t->test_count = 1;
+	t->recovery_time = 10;
+	t->op_timeout = 5;
+	t->read_mode = xstrdup("linearizable");
+	t->nemesis_interval = 10;
+	t->ops_per_key = 200;
+	t->key_concurrency = 5;
+}
+
+static void nodes_free(struct test *t)
+{
+	for (int i = 0; i < t->n_nodes; i++) {
+		free(t->nodes[i].name);
+		free(t->nodes[i].host);
+		free(t->nodes[i].workdir);
+	}
+	free(t->nodes);
+	t->nodes = NULL;
+	t->n_nodes = 0;
+}
+
+static void nemesis_free(struct test *t)
+{
+	for (int i = 0; i < t->n_nemesis; i++)
+		free(t->nemesis[i]);
+	free(t->nemesis);
+	t->nemesis = NULL;
+	t->n_nemesis = 0;
+}
+
+void test_free(struct test *t)
+{
+	nodes_free(t);
+	nemesis_free(t);
+	free(t->name);
+	free(t->db);
+	free(t->workload);
+	free(t->cluster);
+	free(t->username);
+	free(t->private_key);
+	free(t->known_hosts);
+	if (t->sudo_password) {
+		/* The secret does not outlive the test in freed heap memory. */
+		explicit_bzero(t->sudo_password, strlen(t->sudo_password));
+		free(t->sudo_password);
+	}
+	free(t->sudo_password_env);
+	free(t->store);
+	free(t->read_mode);
+	free(t->fail_on);
+	free(t->config_path);
+	if (t->nemesis_opts)
+		json_decref(t->nemesis_opts);
+	if (t->resolved)
+		json_decref(t->resolved);
+	memset(t, 0, sizeof *t);
+}
+
+/* --- values --- */
+
+/* Node names become directories (nodes/<name>/) and history values. */
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			return false;
+	return true;
+}
+
+static bool host_ok(const char *s)
+{
+	if (!*s || strlen(s) > 253 || *s == '-')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-:_[]", *p))
+			return false;
+	return true;
+}
+
+static bool path_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return false;
+	return true;
+}
+
+static int add_node(struct test *t, const char *name, const char *host, int port,
+		    const char *workdir)
+{
+	t->nodes = xrealloc(t->nodes, (size_t)(t->n_nodes + 1) * sizeof *t->nodes);
+	struct node *n = &t->nodes[t->n_nodes++];
+	n->name = xstrdup(name);
+	n->host = xstrdup(host);
+	n->ssh_port = port;
+	n->workdir = workdir ? xstrdup(workdir) : NULL;
+	return 0;
+}
+
+/* "host", "host:port" or "name=host[:port]" (flag form and JSON strings). */
+static int parse_node_spec(struct test *t, const char *spec, const char *where,
+			   struct config_error *err)
+{
+	char *s = xstrdup(spec);
+	char defname[16];
+	snprintf(defname, sizeof defname, "n%d", t->n_nodes + 1);
+	const char *name = defname;
+	char *host = s;
+	char *eq = strchr(s, '=');
+	if (eq) {
+		*eq = 0;
+		name = s;
+		host = eq + 1;
+	}
+	int port = 22;
+	char *colon = strrchr(host, ':');
+	/* One colon is host:port; more is a bare IPv6 address. */
+	if (colon && colon == strchr(host, ':')) {
+		long p;
+		if (!parse_long(colon + 1, 1, 65535, &p)) {
+			free(s);
+			return fail(err, "%s: bad port in '%s'", where, spec);
+		}
+		port = (int)p;
+		*colon = 0;
+	}
+	if (!name_ok(name)) {
+		free(s);
+		return fail(err, "%s: bad node name '%s' (letters, digits, . _ -)", where, name);
+	}
+	if (!host_ok(host)) {
+		free(s);
+		return fail(err, "%s: bad host '%s'", where, host);
+	}
+	add_node(t, name, host, port, NULL);
+	free(s);
+	return 0;
+}
+
+static int parse_node_object(struct test *t, json_t *o, const char *where,
+			     struct config_error *err)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v) {
+		if (strcmp(k, "name") && strcmp(k, "host") && strcmp(k, "ssh_port") &&
+		    strcmp(k, "workdir"))
+			return fail(err, "%s: unknown key '%s' (name, host, ssh_port, workdir)",
+				    where, k);
+	}
+	json_t *jname = json_object_get(o, "name"), *jhost = json_object_get(o, "host");
+	json_t *jport = json_object_get(o, "ssh_port"), *jwd = json_object_get(o, "workdir");
+	if (!jhost)
+		return fail(err, "%s.host: missing", where);
+	if (!json_is_string(jhost))
+		return fail(err, "%s.host: expected a string", where);
+	if (jname && !json_is_string(jname))
+		return fail(err, "%s.name: expected a string", where);
+	if (jport && !json_is_integer(jport))
+		return fail(err, "%s.ssh_port: expected an integer", where);
+	if (jwd && !json_is_string(jwd))
+		return fail(err, "%s.workdir: expected a string", where);
+	char defname[16];
+	snprintf(defname, sizeof defname, "n%d", t->n_nodes + 1);
+	const char *name = jname ? json_string_value(jname) : defname;
+	const char *host = json_string_value(jhost);
+	if (!name_ok(name))
+		return fail(err, "%s.name: bad node name '%s' (letters, digits, . _ -)", where, name);
+	if (!host_ok(host))
+		return fail(err, "%s.host: bad host '%s'", where, host);
+	json_int_t port = jport ? json_integer_value(jport) : 22;
+	if (port < 1 || port > 65535)
+		return fail(err, "%s.ssh_port: must be 1-65535", where);
+	const char *wd = jwd ? json_string_value(jwd) : NULL;
+	if (wd && (wd[0] != '/' || !path_ok(wd)))
+		return fail(err, "%s.workdir: expected an absolute path", where);
+	return add_node(t, name, host, (int)port, wd);
+}
+
+static int set_nodes_json(struct test *t, json_t *v, const char *src, struct config_error *err)
+{
+	if (!json_is_array(v))
+		return fail(err, "%snodes: expected an array of hosts or node objects", src);
+	if (json_array_size(v) == 0)
+		return fail(err, "%snodes: empty", src);
+	nodes_free(t);
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e) {
+		char where[400];
+		snprintf(where, sizeof where, "%snodes[%zu]", src, i);
+		int r;
+		if (json_is_string(e))
+			r = parse_node_spec(t, json_string_value(e), where, err);
+		else if (json_is_object(e))
+			r = parse_node_object(t, e, where, err);
+		else
+			r = fail(err, "%s: expected a host string or an object", where);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int set_nodes_flag(struct test *t, const char *v, struct config_error *err)
+{
+	nodes_free(t);
+	char *s = xstrdup(v), *save = NULL;
+	int i = 0, r = 0;
+	for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save), i++) {
+		char where[64];
+		snprintf(where, sizeof where, "--nodes[%d]", i);
+		if ((r = parse_node_spec(t, tok, where, err)) < 0)
+			break;
+	}
+	free(s);
+	if (r == 0 && t->n_nodes == 0)
+		return fail(err, "--nodes: empty");
+	return r;
+}
+
+static int set_concurrency(struct test *t, const char *s, const char *where,
+			   struct config_error *err)
+{
+	size_t n = strlen(s);
+	long v;
+	if (n > 1 && s[n - 1] == 'n') {
+		char *num = xstrdup(s);
+		num[n - 1] = 0;
+		bool good = parse_long(num, 1, 10000, &v);
+		free(num);
+		if (!good)
+			return fail(err, "%s: expected N or Nn (N workers per node), got '%s'", where, s);
+		t->concurrency_per_node = (int)v;
+		t->concurrency = 0;
+		return 0;
+	}
+	if (!parse_long(s, 1, 100000, &v))
+		return fail(err, "%s: expected N or Nn (N workers per node), got '%s'", where, s);
+	t->concurrency = (int)v;
+	t->concurrency_per_node = 0;
+	return 0;
+}
+
+static int add_nemesis(struct test *t, const char *name, const char *where,
+		       struct config_error *err)
+{
+	if (!name_ok(name))
+		return fail(err, "%s: bad fault name '%s'", where, name);
+	for (int i = 0; i < t->n_nemesis; i++)
+		if (!strcmp(t->nemesis[i], name))
+			return fail(err, "%s: fault '%s' given twice", where, name);
+	t->nemesis = xrealloc(t->nemesis, (size_t)(t->n_nemesis + 1) * sizeof *t->nemesis);
+	t->nemesis[t->n_nemesis++] = xstrdup(name);
+	return 0;
+}
+
+static int set_nemesis_list(struct test *t, const char *v, const char *where,
+			    struct config_error *err)
+{
+	nemesis_free(t);
+	if (!strcmp(v, "none") || !*v)
+		return 0;
+	char *s = xstrdup(v), *save = NULL;
+	int r = 0;
+	for (char *tok = strtok_r(s, ",", &save); tok && r == 0; tok = strtok_r(NULL, ",", &save))
+		r = add_nemesis(t, tok, where, err);
+	free(s);
+	return r;
+}
+
+static int set_seed(struct test *t, const char *s, const char *where, struct config_error *err)
+{
+	long v;
+	if (!parse_long(s, 0, INT64_MAX, &v))
+		return fail(err, "%s: expected a non-negative integer, got '%s'", where, s);
+	t->seed = (uint64_t)v;
+	t->seed_given = true;
+	return 0;
+}
+
+/* Apply one option from a string (flag) value. */
+static int opt_from_string(struct test *t, const struct opt *o, const char *v,
+			   const char *where, struct config_error *err)
+{
+	long l;
+	double d;
+	switch (o->kind) {
+	case K_STR:
+		if (!path_ok(v))
+			return fail(err, "%s: expected a non-empty string", where);
+		set_str(FIELD(t, o, char *), v);
+		return 0;
+	case K_BOOL:
+		if (!strcmp(v, "true") || !strcmp(v, "1"))
+			*FIELD(t, o, bool) = true;
+		else if (!strcmp(v, "false") || !strcmp(v, "0"))
+			*FIELD(t, o, bool) = false;
+		else
+			return fail(err, "%s: expected true or false, got '%s'", where, v);
+		return 0;
+	case K_INT:
+		if (!parse_long(v, (long)o->min, (long)o->max, &l))
+			return fail(err, "%s: expected an integer in %.0f..%.0f, got '%s'", where,
+				    o->min, o->max, v);
+		*FIELD(t, o, int) = (int)l;
+		return 0;
+	case K_DBL:
+	case K_MS:
+		if (!parse_double(v, o->min, o->max, &d))
+			return fail(err, "%s: expected a number in %g..%g, got '%s'", where,
+				    o->min, o->max, v);
+		if (o->kind == K_MS)
+			*FIELD(t, o, int) = (int)(d * 1000);
+		else
+			*FIELD(t, o, double) = d;
+		return 0;
+	case K_ENUM: {
+		size_t n = strlen(v);
+		for (const char *c = o->choices; *c;) {
+			size_t cl = strcspn(c, "|");
+			if (cl == n && !strncmp(c, v, n)) {
+				set_str(FIELD(t, o, char *), v);
+				return 0;
+			}
+			c += cl + (c[cl] == '|');
+		}
+		return fail(err, "%s: expected one of %s, got '%s'", where, o->choices, v);
+	}
+	case K_SPECIAL:
+		if (!strcmp(o->key, "nodes"))
+			return set_nodes_flag(t, v, err);
+		if (!strcmp(o->key, "concurrency"))
+			return set_concurrency(t, v, where, err);
+		if (!strcmp(o->key, "nemesis"))
+			return set_nemesis_list(t, v, where, err);
+		if (!strcmp(o->key, "seed"))
+			return set_seed(t, v, where, err);
+		return fail(err, "%s: not settable from the command line", where);
+	}
+	return -1;
+}
+
+/* Apply one option from a JSON value (config file). */
+static int opt_from_json(struct test *t, const struct opt *o, json_t *v, const char *src,
+			 struct config_error *err)
+{
+	char where[400];
+	snprintf(where, sizeof where, "%s%s", src, o->key);
+	char num[64];
+	switch (o->kind) {
+	case K_STR:
+	case K_ENUM:
+		if (!json_is_string(v))
+			return fail(err, "%s: expected a string", where);
+		return opt_from_string(t, o, json_string_value(v), where, err);
+	case K_BOOL:
+		if (!json_is_boolean(v))
+			return fail(err, "%s: expected true or false", where);
+		*FIELD(t, o, bool) = json_is_true(v);
+		return 0;
+	case K_INT:
+		if (!json_is_integer(v))
+			return fail(err, "%s: expected an integer", where);
+		snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+		return opt_from_string(t, o, num, where, err);
+	case K_DBL:
+	case K_MS:
+		if (!json_is_number(v))
+			return fail(err, "%s: expected a number", where);
+		snprintf(num, sizeof num, "%.17g", json_number_value(v));
+		return opt_from_string(t, o, num, where, err);
+	case K_SPECIAL:
+		break;
+	}
+	if (!strcmp(o->key, "nodes"))
+		return set_nodes_json(t, v, src, err);
+	if (!strcmp(o->key, "concurrency")) {
+		if (json_is_integer(v)) {
+			snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+			return set_concurrency(t, num, where, err);
+		}
+		if (json_is_string(v))
+			return set_concurrency(t, json_string_value(v), where, err);
+		return fail(err, "%s: expected an integer or \"Nn\"", where);
+	}
+	if (!strcmp(o->key, "seed")) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return fail(err, "%s: expected a non-negative integer", where);
+		t->seed = (uint64_t)json_integer_value(v);
+		t->seed_given = true;
+		return 0;
+	}
+	if (!strcmp(o->key, "nemesis")) {
+		if (json_is_string(v))
+			return set_nemesis_list(t, json_string_value(v), where, err);
+		if (!json_is_array(v))
+			return fail(err, "%s: expected an array of fault names", where);
+		nemesis_free(t);
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			char w2[440];
+			snprintf(w2, sizeof w2, "%s[%zu]", where, i);
+			if (!json_is_string(e))
+				return fail(err, "%s: expected a string", w2);
+			if (add_nemesis(t, json_string_value(e), w2, err) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(o->key, "nemesis_opts")) {
+		if (!json_is_object(v))
+			return fail(err, "%s: expected an object", where);
+		if (t->nemesis_opts)
+			json_decref(t->nemesis_opts);
+		t->nemesis_opts = json_deep_copy(v);
+		return 0;
+	}
+	return fail(err, "%s: unsupported", where);
+}
+
+static const struct opt *opt_by_key(const char *key)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (!strcmp(opts[i].key, key))
+			return &opts[i];
+	return NULL;
+}
+
+static const struct opt *opt_by_flag(const char *flag)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (opts[i].flag && !strcmp(opts[i].flag, flag))
+			return &opts[i];
+	return NULL;
+}
+
+int config_load_file(struct test *t, const char *path, struct config_error *err)
+{
+	json_error_t je;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		if (je.line < 0 || errno == ENOENT)
+			return fail(err, "%s: %s", path, je.text);
+		return fail(err, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+	}
+	char src[300];
+	snprintf(src, sizeof src, "%.250s: ", path);
+	int r = 0;
+	if (!json_is_object(root)) {
+		r = fail(err, "%s: expected a JSON object at the top level", path);
+		goto out;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(root, k, v) {
+		const struct opt *o = opt_by_key(k);
+		if (!o) {
+			if (!strcmp(k, "sudo_password"))
+				r = fail(err, "%ssudo_password: secrets are not accepted in a config "
+					 "file; name an environment variable with sudo_password_env", src);
+			else
+				r = fail(err, "%s%s: unknown key", src, k);
+			goto out;
+		}
+		if ((r = opt_from_json(t, o, v, src, err)) < 0)
+			goto out;
+	}
+	set_str(&t->config_path, path);
+out:
+	json_decref(root);
+	return r;
+}
+
+/* Does this flag take a value? (booleans do not, unless --flag=value) */
+static bool flag_takes_value(const struct opt *o) { return o->kind != K_BOOL; }
+
+int config_apply_args(struct test *t, int argc, char **argv, struct config_error *err)
+{
+	/* Pass 1: the positional CONFIG.json, loaded first so flags override it. */
+	const char *path = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strncmp(a, "--", 2)) {
+			const struct opt *o = opt_by_flag(a + 2);
+			if (o && flag_takes_value(o) && !strchr(a, '='))
+				i++;
+			continue;
+		}
+		if (path)
+			return fail(err, "unexpected argument '%s' (one CONFIG.json at most)", a);
+		path = a;
+	}
+	if (path && config_load_file(t, path, err) < 0)
+		return -1;
+	/* Pass 2: flags. */
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2))
+			continue;
+		char name[64];
+		const char *val = NULL;
+		const char *eq = strchr(a, '=');
+		size_t nl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+		if (nl >= sizeof name)
+			return fail(err, "unknown option '%s' (see --help)", a);
+		memcpy(name, a + 2, nl);
+		name[nl] = 0;
+		const struct opt *o = opt_by_flag(name);
+		if (!o)
+			return fail(err, "unknown option '--%s' (see --help)", name);
+		if (eq)
+			val = eq + 1;
+		else if (!flag_takes_value(o))
+			val = "true";
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			return fail(err, "--%s: missing value", name);
+		char where[80];
+		snprintf(where, sizeof where, "--%s", name);
+		if (opt_from_string(t, o, val, where, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- finish --- */
+
+static int nodes_check_duplicates(const struct test *t, struct config_error *err)
+{
+	for (int i = 0; i < t->n_nodes; i++)
+		for (int j = 0; j < i; j++) {
+			if (!strcmp(t->nodes[i].name, t->nodes[j].name))
+				return fail(err, "nodes[%d]: duplicate node name %s (also nodes[%d])",
+					    i, t->nodes[i].name, j);
+			if (!strcmp(t->nodes[i].host, t->nodes[j].host) &&
+			    t->nodes[i].ssh_port == t->nodes[j].ssh_port)
+				return fail(err, "nodes[%d]: duplicate host %s (also nodes[%d], %s)", i,
+					    t->nodes[i].host, j, t->nodes[j].name);
+		}
+	return 0;
+}
+
+/* Nodes from --cluster, or from the one local cluster that is up. */
+static int nodes_from_cluster(struct test *t, struct config_error *err)
+{
+	if (!t->cluster) {
+		char **names = NULL;
+		int n = cluster_list(&names);
+		if (n == 1)
+			t->cluster = xstrdup(names[0]);
+		for (int i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		if (n == 0)
+			return fail(err, "nodes: none given and no local cluster is up "
+				    "(use --nodes, --cluster, or `faultline cluster up`)");
+		if (n > 1)
+			return fail(err, "nodes: none given and %d local clusters are up; "
+				    "pick one with --cluster NAME", n);
+	}
+	char cerr[400];
+	if (cluster_test_fill(t->cluster, t, cerr, sizeof cerr) < 0)
+		return fail(err, "cluster: %s", cerr);
+	return 0;
+}
+
+static json_t *resolved_json(const struct test *t)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(t->name));
+	json_object_set_new(o, "db", json_string(t->db));
+	json_object_set_new(o, "workload", json_string(t->workload));
+	const struct workload *wl = workload_find(t->workload);
+	if (wl && wl->model)
+		json_object_set_new(o, "model", json_string(wl->model));
+	json_t *nodes = json_array();
+	for (int i = 0; i < t->n_nodes; i++) {
+		json_t *n = json_pack("{s:s, s:s, s:i}", "name", t->nodes[i].name, "host",
+				      t->nodes[i].host, "ssh_port", t->nodes[i].ssh_port);
+		if (t->nodes[i].workdir)
+			json_object_set_new(n, "workdir", json_string(t->nodes[i].workdir));
+		json_array_append_new(nodes, n);
+	}
+	json_object_set_new(o, "nodes", nodes);
+	if (t->cluster)
+		json_object_set_new(o, "cluster", json_string(t->cluster));
+	json_object_set_new(o, "username", json_string(t->username));
+	if (t->private_key)
+		json_object_set_new(o, "ssh_private_key", json_string(t->private_key));
+	if (t->known_hosts)
+		json_object_set_new(o, "known_hosts", json_string(t->known_hosts));
+	json_object_set_new(o, "ssh_accept_new", json_boolean(t->ssh_accept_new));
+	if (t->sudo_password_env)
+		json_object_set_new(o, "sudo_password_env", json_string(t->sudo_password_env));
+	json_object_set_new(o, "ssh_timeout", json_real(t->ssh_timeout_ms / 1000.0));
+	json_object_set_new(o, "concurrency", json_integer(t->concurrency));
+	json_object_set_new(o, "time_limit", json_real(t->time_limit));
+	json_object_set_new(o, "rate", json_real(t->rate));
+	json_object_set_new(o, "seed", json_integer((json_int_t)t->seed));
+	json_object_set_new(o, "store", json_string(t->store));
+	json_object_set_new(o, "test_count", json_integer(t->test_count));
+	json_object_set_new(o, "recovery_time", json_real(t->recovery_time));
+	json_object_set_new(o, "op_timeout", json_real(t->op_timeout));
+	json_object_set_new(o, "leave_db_running", json_boolean(t->leave_db_running));
+	json_object_set_new(o, "read_mode", json_string(t->read_mode));
+	if (t->fail_on)
+		json_object_set_new(o, "fail_on", json_string(t->fail_on));
+	json_t *nem = json_array();
+	for (int i = 0; i < t->n_nemesis; i++)
+		json_array_append_new(nem, json_string(t->nemesis[i]));
+	json_object_set_new(o, "nemesis", nem);
+	json_object_set_new(o, "nemesis_interval", json_real(t->nemesis_interval));
+	if (t->nemesis_opts)
+		json_object_set(o, "nemesis_opts", t->nemesis_opts);
+	json_object_set_new(o, "checker_timeout", json_real(t->checker_timeout));
+	json_object_set_new(o, "ops_per_key", json_integer(t->ops_per_key));
+	json_object_set_new(o, "key_concurrency", json_integer(t->key_concurrency));
+	return o;
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t s = 0;
+	if (getrandom(&s, sizeof s, 0) != (ssize_t)sizeof s)
+		s = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32);
+	return s & (uint64_t)INT64_MAX; /* fits a JSON integer */
+}
+
+int config_finish(struct test *t, struct config_error *err)
+{
+	if (t->cluster && t->n_nodes > 0)
+		return fail(err, "cluster: give either nodes or a cluster, not both");
+	if (!name_ok(t->db) || !db_find(t->db))
+		return fail(err, "db: unknown database '%s' (known: etcd)", t->db);
+	const struct workload *wl = workload_find(t->workload);
+	if (!wl)
+		return fail(err, "workload: unknown workload '%s' (known: %s)", t->workload,
+			    workload_names());
+	for (int i = 0; i < t->n_nemesis; i++)
+		if (!nemesis_find(t->nemesis[i]))
+			return fail(err, "nemesis[%d]: unknown fault '%s'", i, t->nemesis[i]);
+	if (t->name && (!name_ok(t->name) || !strcmp(t->name, "latest")))
+		return fail(err, "name: '%s' is not a usable directory name (letters, digits, . _ -)",
+			    t->name);
+	if (t->sudo_password_env) {
+		const char *pw = getenv(t->sudo_password_env);
+		if (!pw)
+			return fail(err, "sudo_password_env: environment variable %s is not set",
+				    t->sudo_password_env);
+		free(t->sudo_password);
+		t->sudo_password = xstrdup(pw);
+		log_add_secret(pw);
+	}
+	if (t->n_nodes == 0 && nodes_from_cluster(t, err) < 0)
+		return -1;
+	if (t->n_nodes == 0)
+		return fail(err, "nodes: missing");
+	if (nodes_check_duplicates(t, err) < 0)
+		return -1;
+	for (int i = 0; i < t->n_nodes; i++)
+		if (!t->nodes[i].workdir)
+			t->nodes[i].workdir = xstrdup("/var/lib/faultline");
+	if (t->concurrency_per_node > 0)
+		t->concurrency = t->concurrency_per_node * t->n_nodes;
+	if (t->concurrency < 1)
+		return fail(err, "concurrency: must be at least 1");
+	if (!t->known_hosts) {
+		const char *home = getenv("HOME");
+		t->known_hosts = xasprintf("%s/.ssh/known_hosts", home && *home ? home : "/root");
+	}
+	if (!t->name) {
+		struct buf b;
+		buf_init(&b);
+		buf_printf(&b, "%s-%s", t->db, t->workload);
+		for (int i = 0; i < t->n_nemesis; i++)
+			buf_printf(&b, "-%s", t->nemesis[i]);
+		t->name = buf_steal(&b);
+	}
+	if (!t->seed_given)
+		t->seed = random_seed();
+	if (t->resolved)
+		json_decref(t->resolved);
+	t->resolved = resolved_json(t);
+	return 0;
+}
+
+/* Flag help for `run --help` (one line per option, from the table). */
+void config_print_flags(FILE *out)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (!opts[i].flag)
+			continue;
+		char lhs[64];
+		snprintf(lhs, sizeof lhs, "--%s%s", opts[i].flag,
+			 opts[i].kind == K_BOOL ? "" : " V");
+		fprintf(out, "  %-26s %s\n", lhs, opts[i].help);
+	}
+}

@@ -1,0 +1,664 @@
+/*
+ * runner.c - runs a test (runner.h): the worker pool and the phases of one
+ * repetition of `faultline run`.
+ *
+ * Workers: t->concurrency threads. Worker w starts as process w; process p
+ * is bound to node p mod n and owns one client (one keep-alive connection).
+ * Every invocation is written to the history before the client sees it and
+ * gets exactly one completion. A completion of type info retires the
+ * process (its op may still take effect at any later time, so the process
+ * can never issue another): the worker closes the client and carries on as
+ * process p + concurrency with a fresh one, as in Jepsen.
+ *
+ * Phases of a repetition, each of which is logged and ends with the history
+ * fsynced: run dir + test.json -> db setup -> workers (+ nemesis schedule)
+ * for time_limit -> heal -> recovery -> final reads -> logs -> db teardown
+ * -> checkers -> results.json -> report. Whatever fails or is interrupted,
+ * the faults are healed and what was set up is torn down before returning.
+ */
+#include "runner.h"
+#include "checker.h"
+#include "client.h"
+#include "config.h"
+#include "db.h"
+#include "generator.h"
+#include "history.h"
+#include "nemesis.h"
+#include "report.h"
+#include "ssh.h"
+#include "store.h"
+#include "util.h"
+#include "workload.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+extern const struct client_ops etcd_client_ops;
+
+const struct client_ops *client_find(const char *db)
+{
+	if (db && !strcmp(db, "etcd"))
+		return &etcd_client_ops;
+	return NULL;
+}
+
+static atomic_bool stop_requested;
+
+void runner_request_stop(void) { atomic_store(&stop_requested, true); }
+bool runner_stop_requested(void) { return atomic_load(&stop_requested); }
+
+/* Sleep until the monotonic time `until`, waking early on a stop. */
+static void sleep_until(int64_t until, atomic_bool *stop)
+{
+	for (;;) {
+		int64_t now = now_ns();
+		if (now >= until || runner_stop_requested() || (stop && atomic_load(stop)))
+			return;
+		int64_t step = until - now;
+		if (step > 100000000LL)
+			step = 100000000LL;
+		struct timespec ts = {.tv_sec = step / 1000000000LL, .tv_nsec = step % 1000000000LL};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ---------------- the worker pool ---------------- */
+
+struct worker {
+	struct workers *pool;
+	int id;
+	pthread_t thread;
+	bool started;
+};
+
+struct workers {
+	const struct test *t;
+	const struct client_ops *client;
+	struct history_writer *hw;
+	struct generator *gen;
+	struct runner_stats *st;
+	int64_t t0, deadline;
+	atomic_bool stop;
+	atomic_bool failed;
+	atomic_int running;
+	_Atomic int64_t next_process;
+	struct worker *w;
+	int n;
+};
+
+static bool worker_should_stop(struct workers *p)
+{
+	return atomic_load(&p->stop) || runner_stop_requested() || now_ns() >= p->deadline;
+}
+
+static void worker_count(struct workers *p, enum op_type type)
+{
+	if (type == OP_OK)
+		atomic_fetch_add(&p->st->ok, 1);
+	else if (type == OP_FAIL)
+		atomic_fetch_add(&p->st->fail, 1);
+	else
+		atomic_fetch_add(&p->st->info, 1);
+}
+
+static void worker_note_process(struct workers *p, int64_t process)
+{
+	int64_t seen = atomic_load(&p->next_process);
+	while (process + 1 > seen &&
+	       !atomic_compare_exchange_weak(&p->next_process, &seen, process + 1))
+		;
+}
+
+/* One op: invoke -> client -> completion. Returns the completion type, or
+ * -1 if the history could not be written. */
+static int worker_do_op(struct workers *p, void *client, int node, struct op *inv)
+{
+	inv->time = now_ns() - p->t0;
+	if (history_writer_append(p->hw, inv) < 0)
+		return -1;
+	struct op out;
+	op_copy(&out, inv);
+	out.error = NULL;
+	p->client->invoke(client, inv, &out);
+	out.time = now_ns() - p->t0;
+	out.process = inv->process;
+	free(out.node);
+	out.node = xstrdup(p->t->nodes[node].name);
+	if (out.type == OP_INVOKE) {
+		/* A client that forgot to complete: nobody knows what happened. */
+		out.type = OP_INFO;
+		free(out.error);
+		out.error = xstrdup("client returned no completion");
+	}
+	int type = (int)out.type;
+	int64_t r = history_writer_append(p->hw, &out);
+	op_free(&out);
+	if (r < 0)
+		return -1;
+	worker_count(p, (enum op_type)type);
+	return type;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *me = arg;
+	struct workers *p = me->pool;
+	const struct test *t = p->t;
+	struct gen_worker gw;
+	generator_worker_init(p->gen, &gw, me->id);
+	worker_note_process(p, gw.process);
+	void *client = NULL;
+	int node = 0;
+	bool warned = false;
+	while (!worker_should_stop(p)) {
+		if (!client) {
+			node = (int)(gw.process % t->n_nodes);
+			char err[256] = "";
+			client = p->client->open(t, node, err, sizeof err);
+			if (!client) {
+				if (!warned)
+					log_warn("worker %d: cannot open a client on %s: %s", me->id,
+						 t->nodes[node].name, err);
+				warned = true;
+				sleep_until(now_ns() + 200000000LL, &p->stop);
+				continue;
+			}
+		}
+		int64_t due = generator_due(&gw, now_ns());
+		if (due > now_ns()) {
+			sleep_until(due < p->deadline ? due : p->deadline, &p->stop);
+			if (worker_should_stop(p))
+				break;
+		}
+		struct op inv;
+		memset(&inv, 0, sizeof inv);
+		generator_next(&gw, &inv);
+		int type = worker_do_op(p, client, node, &inv);
+		op_free(&inv);
+		if (type < 0) {
+			atomic_store(&p->failed, true);
+			atomic_store(&p->stop, true);
+			break;
+		}
+		if (type == OP_INFO) {
+			p->client->close(client);
+			client = NULL;
+			generator_set_process(&gw, gw.process + t->concurrency);
+			worker_note_process(p, gw.process);
+		}
+	}
+	if (client)
+		p->client->close(client);
+	atomic_fetch_sub(&p->running, 1);
+	return NULL;
+}
+
+struct workers *workers_start(const struct test *t, const struct client_ops *client,
+			      const struct workload *wl, struct history_writer *hw,
+			      int64_t t0_ns, int64_t deadline_ns, struct runner_stats *st,
+			      char *err, size_t errlen)
+{
+	struct workers *p = xcalloc(1, sizeof *p);
+	p->t = t;
+	p->client = client;
+	p->hw = hw;
+	p->gen = generator_new(t, wl);
+	p->st = st;
+	p->t0 = t0_ns;
+	p->deadline = deadline_ns;
+	p->n = t->concurrency;
+	p->w = xcalloc((size_t)p->n, sizeof *p->w);
+	atomic_init(&p->next_process, 0);
+	int started = 0;
+	for (int i = 0; i < p->n; i++) {
+		p->w[i].pool = p;
+		p->w[i].id = i;
+		atomic_fetch_add(&p->running, 1);
+		int e = pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]);
+		if (e) {
+			atomic_fetch_sub(&p->running, 1);
+			log_error("worker %d: cannot start a thread: %s", i, strerror(e));
+			continue;
+		}
+		p->w[i].started = true;
+		started++;
+	}
+	if (started == 0) {
+		snprintf(err, errlen, "no worker thread could start");
+		workers_join(p);
+		return NULL;
+	}
+	return p;
+}
+
+void workers_stop(struct workers *w) { atomic_store(&w->stop, true); }
+bool workers_done(struct workers *w) { return atomic_load(&w->running) == 0; }
+int64_t workers_max_key(struct workers *w) { return generator_max_key(w->gen); }
+int64_t workers_next_process(struct workers *w) { return atomic_load(&w->next_process); }
+
+int workers_join(struct workers *p)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->w[i].started)
+			pthread_join(p->w[i].thread, NULL);
+	int r = atomic_load(&p->failed) ? -1 : 0;
+	generator_free(p->gen);
+	free(p->w);
+	free(p);
+	return r;
+}
+
+int runner_run_local(const struct test *t, const struct client_ops *client,
+		     const struct workload *wl, const char *dir, double seconds,
+		     struct runner_stats *st)
+{
+	char *path = store_path(dir, "history.jsonl");
+	struct history_writer *hw = history_writer_open(path);
+	if (!hw) {
+		log_error("cannot create %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	char err[256];
+	int64_t t0 = now_ns();
+	struct workers *w = workers_start(t, client, wl, hw, t0, t0 + (int64_t)(seconds * 1e9),
+					  st, err, sizeof err);
+	int r = -1;
+	if (w)
+		r = workers_join(w);
+	else
+		log_error("%s", err);
+	history_writer_close(hw);
+	return r;
+}
+
+/* ---------------- one repetition ---------------- */
+
+struct run {
+	struct test *t;
+	struct ssh_node **ssh;
+	const struct db *db;
+	const struct workload *wl;
+	const struct client_ops *client;
+	struct db_ctx dbc;
+	char *dir;
+	char *hist_path;
+	struct history_writer *hw;
+	struct nemesis_schedule *ns;
+	struct runner_stats st;
+	int64_t t0;
+	bool db_set_up;    /* teardown owed */
+	bool interrupted;
+	char error[512];   /* first internal error, for results.json */
+};
+
+static void run_error(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void run_error(struct run *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_error("%s", msg);
+	if (!r->error[0])
+		snprintf(r->error, sizeof r->error, "%s", msg);
+}
+
+static void run_sync(struct run *r)
+{
+	if (r->hw)
+		history_writer_sync(r->hw);
+}
+
+/* Final reads (workloads that need them): one read per key used, each by
+ * a fresh process, after recovery. */
+static void run_final_reads(struct run *r, int64_t max_key, int64_t first_process)
+{
+	log_info("final reads of %lld keys", (long long)(max_key + 1));
+	for (int64_t k = 0; k <= max_key && !runner_stop_requested(); k++) {
+		int node = (int)(k % r->t->n_nodes);
+		char err[256] = "";
+		void *c = r->client->open(r->t, node, err, sizeof err);
+		if (!c) {
+			run_error(r, "final read of key %lld: %s", (long long)k, err);
+			continue;
+		}
+		struct op inv;
+		memset(&inv, 0, sizeof inv);
+		inv.type = OP_INVOKE;
+		inv.process = first_process + k;
+		inv.f = xstrdup("read");
+		inv.key = xasprintf("%lld", (long long)k);
+		inv.value = json_null();
+		inv.time = now_ns() - r->t0;
+		if (history_writer_append(r->hw, &inv) >= 0) {
+			struct op out;
+			op_copy(&out, &inv);
+			r->client->invoke(c, &inv, &out);
+			out.time = now_ns() - r->t0;
+			free(out.node);
+			out.node = xstrdup(r->t->nodes[node].name);
+			if (out.type == OP_INVOKE)
+				out.type = OP_INFO;
+			history_writer_append(r->hw, &out);
+			op_free(&out);
+		}
+		op_free(&inv);
+		r->client->close(c);
+	}
+}
+
+struct logs_job {
+	struct run *r;
+	int node;
+	pthread_t th;
+};
+
+static void *logs_thread(void *arg)
+{
+	struct logs_job *j = arg;
+	struct run *r = j->r;
+	char *dir = xasprintf("%s/nodes/%s", r->dir, r->t->nodes[j->node].name);
+	char err[400] = "";
+	if (mkdir_p(dir, 0755) < 0)
+		log_warn("%s: cannot create %s: %s", r->t->nodes[j->node].name, dir, strerror(errno));
+	else if (r->db->logs && r->db->logs(&r->dbc, j->node, dir, err, sizeof err) < 0)
+		log_warn("logs: %s", err);
+	free(dir);
+	return NULL;
+}
+
+/* Download every node's logs into nodes/<node>/ (in parallel). */
+static void run_logs(struct run *r)
+{
+	log_info("downloading logs");
+	int n = r->t->n_nodes;
+	struct logs_job *jobs = xcalloc((size_t)n, sizeof *jobs);
+	for (int i = 0; i < n; i++) {
+		jobs[i].r = r;
+		jobs[i].node = i;
+		if (pthread_create(&jobs[i].th, NULL, logs_thread, &jobs[i]) != 0)
+			logs_thread(&jobs[i]), jobs[i].node = -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (jobs[i].node >= 0)
+			pthread_join(jobs[i].th, NULL);
+	free(jobs);
+}
+
+static void run_teardown(struct run *r)
+{
+	if (!r->db_set_up)
+		return;
+	if (r->t->leave_db_running) {
+		log_info("leaving %s running (--leave-db-running)", r->db->name);
+		return;
+	}
+	char err[400];
+	log_info("tearing down %s", r->db->name);
+	if (db_on_all(&r->dbc, r->db->teardown, err, sizeof err) < 0)
+		run_error(r, "db teardown: %s", err);
+	r->db_set_up = false;
+}
+
+/* Stop the nemesis schedule (heals) and, after an error or a signal, heal
+ * every fault kind again in case the schedule never got to. */
+static void run_heal(struct run *r, bool thorough)
+{
+	if (r->ns) {
+		log_info("healing");
+		if (nemesis_schedule_finish(r->ns) < 0)
+			run_error(r, "nemesis: healing failed (run `faultline heal`)");
+		r->ns = NULL;
+		run_sync(r);
+	}
+	if (thorough && r->t->n_nemesis > 0 && r->ssh &&
+	    nemesis_heal_all(r->t, r->ssh, r->db) < 0)
+		run_error(r, "nemesis: heal failed (run `faultline heal`)");
+}
+
+static int verdict_rank(json_t *v)
+{
+	if (json_is_false(v))
+		return 0;
+	if (json_is_true(v))
+		return 2;
+	return 1; /* "unknown" and anything unexpected */
+}
+
+static json_t *verdict_json(int rank)
+{
+	return rank == 0 ? json_false() : rank == 2 ? json_true() : json_string("unknown");
+}
+
+/* Run the workload's checkers on the history file. Returns results.json. */
+static json_t *run_checkers(struct run *r)
+{
+	json_t *checkers = json_object();
+	int worst = 2;
+	struct history h;
+	history_init(&h);
+	struct history_error he;
+	if (history_load(r->hist_path, HISTORY_JSONL, &h, &he) < 0) {
+		run_error(r, "history: %s", he.msg);
+		history_free(&h);
+		return json_pack("{s:s, s:s, s:o}", "valid", "unknown", "error", he.msg,
+				 "checkers", checkers);
+	}
+	log_info("checking %zu ops", h.n);
+	int n = 0;
+	for (const char *const *name = r->wl->checkers; name && *name; name++, n++) {
+		const struct checker *c = checker_find(*name);
+		json_t *res;
+		if (!c) {
+			char msg[200];
+			snprintf(msg, sizeof msg, "checker '%s' is not available in this build", *name);
+			log_warn("%s: verdict unknown", msg);
+			res = json_pack("{s:s, s:s}", "valid", "unknown", "error", msg);
+		} else {
+			struct check_opts o = {
+				.model = r->wl->model,
+				.timeout = r->t->checker_timeout,
+			};
+			int64_t start = now_ns();
+			res = c->check(&h, &o);
+			if (!res || !json_is_object(res)) {
+				if (res)
+					json_decref(res);
+				res = json_pack("{s:s, s:s}", "valid", "unknown", "error",
+						"checker returned nothing");
+			}
+			log_info("checker %s: %s (%.1f s)", *name,
+				 json_is_true(json_object_get(res, "valid"))    ? "valid"
+				 : json_is_false(json_object_get(res, "valid")) ? "INVALID"
+										 : "unknown",
+				 (double)(now_ns() - start) / 1e9);
+		}
+		int rank = verdict_rank(json_object_get(res, "valid"));
+		if (rank < worst)
+			worst = rank;
+		json_object_set_new(checkers, *name, res);
+	}
+	if (n == 0)
+		worst = 1; /* nothing judged the history: never "valid" */
+	history_free(&h);
+	return json_pack("{s:o, s:o}", "valid", verdict_json(worst), "checkers", checkers);
+}
+
+static int exit_code_for(const struct test *t, json_t *valid)
+{
+	int rank = verdict_rank(valid);
+	if (rank == 2)
+		return EXIT_VALID;
+	if (rank == 0)
+		return EXIT_INVALID;
+	return (t->fail_on && !strcmp(t->fail_on, "unknown")) ? EXIT_INVALID : EXIT_UNKNOWN;
+}
+
+static void run_report(struct run *r)
+{
+	char err[400];
+	if (report_write(r->dir, err, sizeof err) < 0)
+		log_warn("report: %s", err);
+	if (junit_write(r->dir, err, sizeof err) < 0)
+		log_warn("junit: %s", err);
+	if (store_index_write(r->t->store, err, sizeof err) < 0)
+		log_warn("store index: %s", err);
+}
+
+/* The main phase: workers (+ nemesis) for time_limit, with progress. */
+static int run_main_phase(struct run *r)
+{
+	char err[512];
+	struct test *t = r->t;
+	r->t0 = now_ns();
+	int64_t deadline = r->t0 + (int64_t)(t->time_limit * 1e9);
+	if (t->n_nemesis > 0) {
+		r->ns = nemesis_schedule_start(t, r->ssh, r->db, r->hw, r->dir, r->t0, err, sizeof err);
+		if (!r->ns) {
+			run_error(r, "nemesis: %s", err);
+			return -1;
+		}
+	}
+	log_info("running %s for %.0f s: %d workers on %d nodes, seed %llu%s", t->workload,
+		 t->time_limit, t->concurrency, t->n_nodes, (unsigned long long)t->seed,
+		 t->n_nemesis ? ", with faults" : "");
+	struct workers *w = workers_start(t, r->client, r->wl, r->hw, r->t0, deadline, &r->st,
+					  err, sizeof err);
+	if (!w) {
+		run_error(r, "workers: %s", err);
+		return -1;
+	}
+	struct progress *pg = progress_new(stderr, t->time_limit, &r->st, r->ns);
+	while (!workers_done(w)) {
+		progress_tick(pg, now_ns() - r->t0);
+		sleep_until(now_ns() + 100000000LL, NULL);
+		if (runner_stop_requested())
+			workers_stop(w);
+	}
+	progress_done(pg);
+	int64_t max_key = workers_max_key(w), next_process = workers_next_process(w);
+	int rc = workers_join(w);
+	run_sync(r);
+	log_info("workers done: %lld ok, %lld fail, %lld info",
+		 (long long)atomic_load(&r->st.ok), (long long)atomic_load(&r->st.fail),
+		 (long long)atomic_load(&r->st.info));
+	if (rc < 0) {
+		run_error(r, "history: writing %s failed; test stopped", r->hist_path);
+		return -1;
+	}
+	if (runner_stop_requested())
+		return 0;
+	bool had_faults = r->ns != NULL;
+	run_heal(r, false);
+	if ((had_faults || r->wl->needs_final_reads) && t->recovery_time > 0) {
+		log_info("recovery: %.0f s without faults", t->recovery_time);
+		sleep_until(now_ns() + (int64_t)(t->recovery_time * 1e9), NULL);
+	}
+	if (r->wl->needs_final_reads && !runner_stop_requested())
+		run_final_reads(r, max_key, next_process);
+	run_sync(r);
+	return 0;
+}
+
+static json_t *test_json(const struct run *r, int attempt)
+{
+	json_t *j = json_deep_copy(r->t->resolved);
+	json_object_set_new(j, "seed", json_integer((json_int_t)r->t->seed));
+	json_object_set_new(j, "attempt", json_integer(attempt));
+	char ts[32];
+	timestamp_utc(ts, sizeof ts);
+	json_object_set_new(j, "start_time", json_string(ts));
+	return j;
+}
+
+int runner_run_once(struct test *t, struct ssh_node **ssh, int attempt, bool *interrupted)
+{
+	struct run r;
+	memset(&r, 0, sizeof r);
+	r.t = t;
+	r.ssh = ssh;
+	r.db = db_find(t->db);
+	r.wl = workload_find(t->workload);
+	r.client = client_find(t->db);
+	r.dbc.test = t;
+	r.dbc.ssh = ssh;
+	*interrupted = false;
+	if (!r.db || !r.wl || !r.client) {
+		log_error("no database, workload or client for %s/%s", t->db, t->workload);
+		return EXIT_INTERNAL;
+	}
+	char err[512];
+	r.dir = store_run_dir_create(t->store, t->name, err, sizeof err);
+	if (!r.dir) {
+		log_error("%s", err);
+		return EXIT_INTERNAL;
+	}
+	char *logp = store_path(r.dir, "faultline.log");
+	log_open(logp);
+	free(logp);
+	json_t *tj = test_json(&r, attempt);
+	store_write_json(r.dir, "test.json", tj);
+	json_decref(tj);
+	store_link_latest(t->store, r.dir);
+	log_info("run %d of %d: %s", attempt, t->test_count, r.dir);
+	r.hist_path = store_path(r.dir, "history.jsonl");
+	r.hw = history_writer_open(r.hist_path);
+	if (!r.hw) {
+		run_error(&r, "cannot create %s: %s", r.hist_path, strerror(errno));
+		goto finish;
+	}
+
+	log_info("setting up %s on %d nodes", r.db->name, t->n_nodes);
+	r.db_set_up = true; /* a partial setup is torn down too */
+	if (db_on_all(&r.dbc, r.db->setup, err, sizeof err) < 0) {
+		run_error(&r, "db setup: %s", err);
+		goto finish;
+	}
+	if (!runner_stop_requested())
+		run_main_phase(&r);
+
+finish:
+	r.interrupted = runner_stop_requested();
+	if (r.interrupted)
+		log_warn("interrupted: stopping workers, healing, tearing down");
+	run_heal(&r, r.interrupted || r.error[0]);
+	if (r.hw) {
+		history_writer_close(r.hw);
+		r.hw = NULL;
+	}
+	if (r.db_set_up)
+		run_logs(&r);
+	run_teardown(&r);
+
+	json_t *results;
+	if (r.error[0] || r.interrupted) {
+		results = json_pack("{s:s, s:o}", "valid", "unknown", "checkers", json_object());
+		if (r.error[0])
+			json_object_set_new(results, "error", json_string(r.error));
+		if (r.interrupted)
+			json_object_set_new(results, "interrupted", json_true());
+	} else {
+		results = run_checkers(&r);
+	}
+	store_write_json(r.dir, "results.json", results);
+	int code = r.error[0] && !r.interrupted ? EXIT_INTERNAL
+						: exit_code_for(t, json_object_get(results, "valid"));
+	json_decref(results);
+	run_report(&r);
+	log_info("results: %s/results.json -> exit %d", r.dir, code);
+	printf("%s\n", r.dir);
+	fflush(stdout);
+	*interrupted = r.interrupted;
+	log_close();
+	free(r.hist_path);
+	free(r.dir);
+	return code;
+}
