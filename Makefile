@@ -16,7 +16,7 @@ PKGS := libssh libcurl jansson libnl-3.0 libnl-route-3.0 libnl-nf-3.0 libnetfilt
 DEPS_PKGS := build-essential pkg-config libssh-dev libcurl4-openssl-dev libjansson-dev \
 	libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnetfilter-queue-dev libcmocka-dev \
 	openssh-server openssh-client iptables iproute2 etcd-server etcd-client \
-	libfaketime chromium clang libclang-rt-14-dev procps sudo
+	libfaketime chromium clang libclang-rt-14-dev procps jq sudo
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -Isrc -Isrc/db -Iworkloads -Inemesis -Icheckers
