@@ -2,9 +2,11 @@
  * ssh.c - the SSH control layer on libssh: one persistent, authenticated
  * session per node, reused for every command, file transfer and thread.
  *
- * Every node has a mutex; a command holds it for its whole life and runs on
- * its own channel of the node's session, so commands to one node are
- * serialised while different nodes run in parallel (ssh_exec_all). The TCP
+ * Every node has a mutex; a command holds it for its whole life, so
+ * commands to one node are serialised while different nodes run in parallel
+ * (ssh_exec_all). Commands go to one long-lived remote sh per node (see the
+ * exec section): a command then costs a round trip and a fork, not a
+ * channel, an sshd fork and a login shell. The TCP
  * connection is made here rather than by libssh so that errors can say
  * exactly what went wrong ("connection refused", "timeout") from errno
  * instead of parsing library messages. Host keys are checked strictly against
@@ -35,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +52,13 @@ struct ssh_node {
 	int port, connect_timeout_ms;
 	pthread_mutex_t lock; /* serialises everything on session */
 	ssh_session session;  /* NULL while not connected */
+	/* The long-lived remote shell commands are written to (see exec). */
+	ssh_channel shell;
+	struct ssh_channel_callbacks_struct sh_cb;
+	struct buf sh_out, sh_err;
+	bool sh_closed;
+	int sh_status;
+	char nonce[40];
 	char prefix[300];     /* "n2 (10.0.0.5:22)" for error messages */
 };
 
@@ -84,6 +94,8 @@ struct ssh_node *ssh_node_new(const char *name, const char *host,
 	if (n->sudo_password)
 		log_add_secret(n->sudo_password);
 	pthread_mutex_init(&n->lock, NULL);
+	buf_init(&n->sh_out);
+	buf_init(&n->sh_err);
 	if (strchr(host, ':'))
 		snprintf(n->prefix, sizeof n->prefix, "%s ([%s]:%d)", name, host, n->port);
 	else
@@ -91,8 +103,11 @@ struct ssh_node *ssh_node_new(const char *name, const char *host,
 	return n;
 }
 
+static void shell_close(struct ssh_node *n);
+
 static void node_drop_session(struct ssh_node *n)
 {
+	shell_close(n);
 	if (!n->session)
 		return;
 	ssh_disconnect(n->session);
@@ -108,6 +123,8 @@ void ssh_node_free(struct ssh_node *n)
 	node_drop_session(n);
 	pthread_mutex_unlock(&n->lock);
 	pthread_mutex_destroy(&n->lock);
+	buf_free(&n->sh_out);
+	buf_free(&n->sh_err);
 	if (n->sudo_password)
 		memset(n->sudo_password, 0, strlen(n->sudo_password));
 	free(n->sudo_password);
@@ -417,29 +434,47 @@ int ssh_connect_all(struct ssh_node **nodes, int n, char *err, size_t errlen)
 	return rc;
 }
 
-/* ---- exec ---- */
+/* ---- exec: one long-lived remote shell per node ----
+ *
+ * Starting a command the classic way (a channel, sshd forking, the login
+ * shell starting) costs more than most commands we send. So each node gets
+ * one remote POSIX sh on one channel, and commands are written to its stdin:
+ *
+ *   ( eval 'CMD' ) </dev/null; printf '\nNONCE %d\n' "$?"; printf '\nNONCE\n' >&2
+ *
+ * eval inside a subshell keeps each command's exit, cd, variables, set
+ * options and syntax errors to itself, and quoting CMD with sh_quote means
+ * no command can unbalance the stream. The command's stdin is /dev/null, so
+ * it can never read the following commands (or a sudo password). NONCE is
+ * random per shell; the lines carrying it end each stream and carry the
+ * status. One difference from a fresh process per command: $$ names the
+ * long-lived shell. For a non-root user the shell itself runs under sudo,
+ * whose prompt (a nonce too) is answered with the password only when it
+ * appears, so a password can never be fed to the shell as a command.
+ */
 
-struct exec_state {
-	struct buf out, err;
-	int status; /* -1 until exit-status / exit-signal arrives */
-	bool closed;
-};
-
-static int on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
-		   int is_stderr, void *userdata)
+static void shell_on_close(ssh_session s, ssh_channel ch, void *userdata)
 {
 	(void)s;
 	(void)ch;
-	struct exec_state *st = userdata;
-	buf_append(is_stderr ? &st->err : &st->out, data, len);
+	((struct ssh_node *)userdata)->sh_closed = true;
+}
+
+static int shell_on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
+			 int is_stderr, void *userdata)
+{
+	(void)s;
+	(void)ch;
+	struct ssh_node *n = userdata;
+	buf_append(is_stderr ? &n->sh_err : &n->sh_out, data, len);
 	return (int)len;
 }
 
-static void on_exit_status(ssh_session s, ssh_channel ch, int status, void *userdata)
+static void shell_on_exit_status(ssh_session s, ssh_channel ch, int status, void *userdata)
 {
 	(void)s;
 	(void)ch;
-	((struct exec_state *)userdata)->status = status;
+	((struct ssh_node *)userdata)->sh_status = status;
 }
 
 static int signal_number(const char *name)
@@ -452,96 +487,124 @@ static int signal_number(const char *name)
 	return 0;
 }
 
-/* A command killed by a signal reports 128+signo, as a shell would. */
-static void on_exit_signal(ssh_session s, ssh_channel ch, const char *signal, int core,
-			   const char *errmsg, const char *lang, void *userdata)
+/* A shell killed by a signal reports 128+signo, as a shell would. */
+static void shell_on_exit_signal(ssh_session s, ssh_channel ch, const char *signal, int core,
+				 const char *errmsg, const char *lang, void *userdata)
 {
 	(void)s;
 	(void)ch;
 	(void)core;
 	(void)errmsg;
 	(void)lang;
-	struct exec_state *st = userdata;
 	int sig = signal ? signal_number(signal) : 0;
-	st->status = 128 + (sig ? sig : 0x7f);
+	((struct ssh_node *)userdata)->sh_status = 128 + (sig ? sig : 0x7f);
 }
 
-static void on_close(ssh_session s, ssh_channel ch, void *userdata)
+static void shell_buffers_reset(struct ssh_node *n)
 {
-	(void)s;
-	(void)ch;
-	((struct exec_state *)userdata)->closed = true;
+	n->sh_out.len = n->sh_err.len = 0;
+	if (n->sh_out.data)
+		n->sh_out.data[0] = 0;
+	if (n->sh_err.data)
+		n->sh_err.data[0] = 0;
 }
 
-/* The shell string actually sent: as root the command itself; otherwise
- * through sudo. With a password sudo reads it from stdin, and the command
- * gets /dev/null as stdin so a cached sudo ticket cannot hand it the
- * password line instead. */
-static char *exec_wrap(const struct ssh_node *n, const char *cmd)
+static void shell_close(struct ssh_node *n)
 {
-	if (is_root_user(n))
-		return xstrdup(cmd);
-	struct buf b, inner;
-	buf_init(&b);
-	buf_init(&inner);
-	buf_puts(&inner, "exec </dev/null; ");
-	buf_puts(&inner, cmd);
-	buf_puts(&b, n->sudo_password ? "sudo -S -p '' sh -c " : "sudo -n sh -c ");
-	buf_sh_quote(&b, inner.data);
-	buf_free(&inner);
-	return buf_steal(&b);
+	if (!n->shell)
+		return;
+	ssh_remove_channel_callbacks(n->shell, &n->sh_cb);
+	if (n->session && ssh_is_connected(n->session) && !ssh_channel_is_closed(n->shell))
+		ssh_channel_close(n->shell);
+	ssh_channel_free(n->shell);
+	n->shell = NULL;
+	shell_buffers_reset(n);
 }
 
-enum exec_outcome { EXEC_DONE, EXEC_TIMEOUT, EXEC_NOT_STARTED, EXEC_LOST };
-
-/* Feed the sudo password (if any), then EOF: commands never get our stdin. */
-static int exec_feed_stdin(struct ssh_node *n, ssh_channel ch)
+static void node_new_nonce(struct ssh_node *n)
 {
-	if (!is_root_user(n) && n->sudo_password) {
-		size_t pl = strlen(n->sudo_password);
-		char *line = xmalloc(pl + 2);
-		memcpy(line, n->sudo_password, pl);
-		line[pl] = '\n';
-		line[pl + 1] = 0;
-		int rc = ssh_channel_write(ch, line, (uint32_t)(pl + 1));
-		memset(line, 0, pl + 1);
-		free(line);
-		if (rc < 0)
-			return -1;
+	unsigned char raw[16];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+		/* Uniqueness, not secrecy, is what matters here. */
+		uint64_t t = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)n;
+		memcpy(raw, &t, sizeof t);
+		memcpy(raw + 8, &t, sizeof t);
 	}
-	return ssh_channel_send_eof(ch) == SSH_OK ? 0 : -1;
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(n->nonce + 2 * i, 3, "%02x", raw[i]);
+	memcpy(n->nonce, "fl", 2); /* starts with letters: never read as a number */
 }
 
-/* Pump the session until the channel closes or the deadline passes. */
-static enum exec_outcome exec_wait(struct ssh_node *n, ssh_channel ch,
-				   struct exec_state *st, int64_t deadline)
+/* Process whatever has arrived, waiting at most wait_ms. false when the
+ * transport failed. */
+static bool shell_pump(struct ssh_node *n, int wait_ms)
 {
 	ssh_event ev = ssh_event_new();
 	if (!ev)
-		return EXEC_LOST;
+		return false;
 	ssh_event_add_session(ev, n->session);
-	enum exec_outcome out = EXEC_DONE;
-	while (!st->closed && !ssh_channel_is_closed(ch)) {
-		int64_t left_ms = (deadline - now_ns()) / 1000000;
-		if (left_ms <= 0) {
-			out = EXEC_TIMEOUT;
-			break;
-		}
-		int rc = ssh_event_dopoll(ev, (int)(left_ms > 1000 ? 1000 : left_ms));
-		if (rc == SSH_ERROR || !ssh_is_connected(n->session)) {
-			out = EXEC_LOST;
-			break;
-		}
-	}
+	int rc = ssh_event_dopoll(ev, wait_ms);
 	ssh_event_remove_session(ev, n->session);
 	ssh_event_free(ev);
-	return out;
+	return rc != SSH_ERROR && ssh_is_connected(n->session);
 }
 
-static enum exec_outcome exec_once(struct ssh_node *n, const char *wire, int timeout_ms,
-				   struct exec_state *st, char *why, size_t whylen)
+static bool buf_has(const struct buf *b, const char *s)
 {
-	int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+	return b->len && memmem(b->data, b->len, s, strlen(s)) != NULL;
+}
+
+enum exec_outcome { EXEC_DONE, EXEC_TIMEOUT, EXEC_NOT_STARTED, EXEC_LOST, EXEC_SHELL_REFUSED };
+
+static int shell_write(struct ssh_node *n, const char *s, size_t len)
+{
+	return ssh_channel_write(n->shell, s, (uint32_t)len) == (int)len ? 0 : -1;
+}
+
+/* Wait for the shell's ready line, answering sudo's prompt once. */
+static enum exec_outcome shell_wait_ready(struct ssh_node *n, const char *ready,
+					  const char *prompt, char *why, size_t whylen)
+{
+	int64_t deadline = now_ns() + (int64_t)n->connect_timeout_ms * 1000000 + 10000000000LL;
+	bool answered = false;
+	while (!buf_has(&n->sh_out, ready)) {
+		if (n->sh_closed) {
+			snprintf(why, whylen, "%s", n->sh_err.len ? n->sh_err.data : "remote shell exited\n");
+			return EXEC_SHELL_REFUSED;
+		}
+		if (prompt && buf_has(&n->sh_err, prompt)) {
+			if (answered) {
+				snprintf(why, whylen, "sudo: incorrect password for user %s\n", n->user);
+				return EXEC_SHELL_REFUSED;
+			}
+			shell_buffers_reset(n);
+			size_t pl = strlen(n->sudo_password);
+			char *line = xasprintf("%s\n", n->sudo_password);
+			int rc = shell_write(n, line, pl + 1);
+			memset(line, 0, pl + 1);
+			free(line);
+			if (rc < 0)
+				return EXEC_NOT_STARTED;
+			answered = true;
+		}
+		int64_t left = (deadline - now_ns()) / 1000000;
+		if (left <= 0) {
+			snprintf(why, whylen, "timeout starting the remote shell");
+			return EXEC_NOT_STARTED;
+		}
+		if (!shell_pump(n, (int)(left > 1000 ? 1000 : left)))
+			return EXEC_NOT_STARTED;
+	}
+	return EXEC_DONE;
+}
+
+/* Open the node's shell channel; caller holds n->lock and a session. */
+static enum exec_outcome shell_open(struct ssh_node *n, char *why, size_t whylen)
+{
+	shell_close(n);
+	node_new_nonce(n);
+	n->sh_closed = false;
+	n->sh_status = -1;
 	ssh_channel ch = ssh_channel_new(n->session);
 	if (!ch || ssh_channel_open_session(ch) != SSH_OK) {
 		snprintf(why, whylen, "cannot open channel: %s", ssh_get_error(n->session));
@@ -549,38 +612,139 @@ static enum exec_outcome exec_once(struct ssh_node *n, const char *wire, int tim
 			ssh_channel_free(ch);
 		return EXEC_NOT_STARTED;
 	}
-	struct ssh_channel_callbacks_struct cb = {
-		.userdata = st,
-		.channel_data_function = on_data,
-		.channel_exit_status_function = on_exit_status,
-		.channel_exit_signal_function = on_exit_signal,
-		.channel_close_function = on_close,
+	n->shell = ch;
+	n->sh_cb = (struct ssh_channel_callbacks_struct){
+		.userdata = n,
+		.channel_data_function = shell_on_data,
+		.channel_exit_status_function = shell_on_exit_status,
+		.channel_exit_signal_function = shell_on_exit_signal,
+		.channel_close_function = shell_on_close,
 	};
-	ssh_callbacks_init(&cb);
-	ssh_set_channel_callbacks(ch, &cb);
-	enum exec_outcome out;
-	if (ssh_channel_request_exec(ch, wire) != SSH_OK) {
-		snprintf(why, whylen, "exec request failed: %s", ssh_get_error(n->session));
-		out = ssh_is_connected(n->session) ? EXEC_LOST : EXEC_NOT_STARTED;
-	} else if (exec_feed_stdin(n, ch) < 0) {
-		snprintf(why, whylen, "cannot write to channel: %s", ssh_get_error(n->session));
-		out = EXEC_LOST;
+	ssh_callbacks_init(&n->sh_cb);
+	ssh_set_channel_callbacks(ch, &n->sh_cb);
+
+	char *ready = xasprintf("%s-ready\n", n->nonce);
+	char *prompt = NULL;
+	struct buf start, inner;
+	buf_init(&start);
+	buf_init(&inner);
+	buf_printf(&inner, "echo %s-ready; exec sh", n->nonce);
+	if (is_root_user(n)) {
+		buf_puts(&start, inner.data);
+	} else if (n->sudo_password) {
+		prompt = xasprintf("%s-password:", n->nonce);
+		buf_puts(&start, "sudo -S -p ");
+		buf_sh_quote(&start, prompt);
+		buf_puts(&start, " sh -c ");
+		buf_sh_quote(&start, inner.data);
 	} else {
-		out = exec_wait(n, ch, st, deadline);
-		if (out == EXEC_LOST)
-			snprintf(why, whylen, "connection lost: %s", ssh_get_error(n->session));
+		buf_puts(&start, "sudo -n sh -c ");
+		buf_sh_quote(&start, inner.data);
 	}
-	if (out == EXEC_TIMEOUT) {
-		/* Best effort: OpenSSH delivers the signal to the command's
-		 * process; its children may outlive it. */
-		ssh_channel_request_send_signal(ch, "KILL");
-		snprintf(why, whylen, "command timed out after %d ms", timeout_ms);
+	enum exec_outcome out;
+	if (ssh_channel_request_exec(ch, start.data) != SSH_OK) {
+		snprintf(why, whylen, "exec request failed: %s", ssh_get_error(n->session));
+		out = EXEC_NOT_STARTED;
+	} else {
+		out = shell_wait_ready(n, ready, prompt, why, whylen);
 	}
-	ssh_remove_channel_callbacks(ch, &cb);
-	if (ssh_is_connected(n->session) && !ssh_channel_is_closed(ch))
-		ssh_channel_close(ch);
-	ssh_channel_free(ch);
+	buf_free(&start);
+	buf_free(&inner);
+	free(ready);
+	free(prompt);
+	if (out != EXEC_DONE)
+		shell_close(n);
+	shell_buffers_reset(n);
 	return out;
+}
+
+/* The end-of-command markers: "\nNONCE STATUS\n" on stdout, "\nNONCE\n" on
+ * stderr. Returns true when both arrived; fills *status and the lengths of
+ * the command's own output. */
+static bool shell_markers(struct ssh_node *n, int *status, size_t *out_len, size_t *err_len)
+{
+	char mark[64];
+	snprintf(mark, sizeof mark, "\n%s\n", n->nonce);
+	if (!n->sh_err.len)
+		return false;
+	char *e = memmem(n->sh_err.data, n->sh_err.len, mark, strlen(mark));
+	if (!e)
+		return false;
+	snprintf(mark, sizeof mark, "\n%s ", n->nonce);
+	if (!n->sh_out.len)
+		return false;
+	char *o = memmem(n->sh_out.data, n->sh_out.len, mark, strlen(mark));
+	if (!o)
+		return false;
+	char *num = o + strlen(mark);
+	char *nl = memchr(num, '\n', (size_t)(n->sh_out.data + n->sh_out.len - num));
+	if (!nl)
+		return false;
+	*status = atoi(num);
+	*out_len = (size_t)(o - n->sh_out.data);
+	*err_len = (size_t)(e - n->sh_err.data);
+	return true;
+}
+
+static enum exec_outcome shell_run(struct ssh_node *n, const char *cmd, int timeout_ms,
+				   struct ssh_result *r, char *why, size_t whylen)
+{
+	int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+	/* A session that died while idle shows up here (EOF pending), before
+	 * the command is sent, so that case is retried transparently. */
+	if (!shell_pump(n, 0) || n->sh_closed) {
+		snprintf(why, whylen, "connection lost while idle");
+		return EXEC_NOT_STARTED;
+	}
+	shell_buffers_reset(n);
+	struct buf w;
+	buf_init(&w);
+	buf_puts(&w, "( eval ");
+	buf_sh_quote(&w, cmd);
+	buf_printf(&w, " ) </dev/null; printf '\\n%%s %%d\\n' %s \"$?\"; printf '\\n%%s\\n' %s >&2\n",
+		   n->nonce, n->nonce);
+	int wrc = shell_write(n, w.data, w.len);
+	buf_free(&w);
+	if (wrc < 0) {
+		snprintf(why, whylen, "cannot write to channel: %s", ssh_get_error(n->session));
+		return EXEC_NOT_STARTED;
+	}
+	size_t out_len = 0, err_len = 0;
+	int status = -1;
+	for (;;) {
+		if (shell_markers(n, &status, &out_len, &err_len)) {
+			r->status = status;
+			r->out = xmalloc(out_len + 1);
+			memcpy(r->out, n->sh_out.data, out_len);
+			r->out[out_len] = 0;
+			r->err = xmalloc(err_len + 1);
+			memcpy(r->err, n->sh_err.data, err_len);
+			r->err[err_len] = 0;
+			shell_buffers_reset(n);
+			return EXEC_DONE;
+		}
+		if (n->sh_closed) {
+			/* The command ended the shell itself (kill $$) or
+			 * something killed it: its status is all we know. */
+			if (n->sh_status >= 0 && ssh_is_connected(n->session)) {
+				r->status = n->sh_status;
+				r->out = xstrdup(n->sh_out.len ? n->sh_out.data : "");
+				r->err = xstrdup(n->sh_err.len ? n->sh_err.data : "");
+				return EXEC_DONE;
+			}
+			snprintf(why, whylen, "remote shell exited");
+			return EXEC_LOST;
+		}
+		int64_t left = (deadline - now_ns()) / 1000000;
+		if (left <= 0) {
+			snprintf(why, whylen, "command timed out after %d ms", timeout_ms);
+			return EXEC_TIMEOUT;
+		}
+		if (!shell_pump(n, (int)(left > 1000 ? 1000 : left))) {
+			snprintf(why, whylen, "connection lost: %s", ssh_get_error(n->session));
+			return EXEC_LOST;
+		}
+	}
 }
 
 int ssh_exec(struct ssh_node *n, const char *cmd, int timeout_ms, struct ssh_result *r)
@@ -588,43 +752,60 @@ int ssh_exec(struct ssh_node *n, const char *cmd, int timeout_ms, struct ssh_res
 	if (timeout_ms <= 0)
 		timeout_ms = SSH_DEFAULT_EXEC_MS;
 	memset(r, 0, sizeof *r);
-	struct exec_state st = {.status = -1};
-	buf_init(&st.out);
-	buf_init(&st.err);
-	char *wire = exec_wrap(n, cmd);
+	r->status = -1;
 	char why[600] = "";
 	enum exec_outcome out = EXEC_NOT_STARTED;
 
 	log_debug("%s: exec %s", n->name, cmd);
 	pthread_mutex_lock(&n->lock);
 	for (int attempt = 0; attempt < 2 && out == EXEC_NOT_STARTED; attempt++) {
-		if (!n->session || !ssh_is_connected(n->session) || attempt > 0) {
-			if (node_connect_locked(n, why, sizeof why) < 0)
-				break;
-		}
+		bool fresh = attempt > 0 || !n->session || !ssh_is_connected(n->session);
+		if (fresh && node_connect_locked(n, why, sizeof why) < 0)
+			break;
 		why[0] = 0;
-		out = exec_once(n, wire, timeout_ms, &st, why, sizeof why);
-	}
-	if (out == EXEC_LOST || out == EXEC_NOT_STARTED)
-		node_drop_session(n); /* reconnect on the next call */
-	pthread_mutex_unlock(&n->lock);
-	free(wire);
-
-	r->status = out == EXEC_DONE ? st.status : -1;
-	r->timed_out = out == EXEC_TIMEOUT;
-	r->out = buf_steal(&st.out);
-	if (out != EXEC_DONE) {
-		/* why may already carry the prefix (from connect). */
-		if (st.err.len && st.err.data[st.err.len - 1] != '\n')
-			buf_puts(&st.err, "\n");
-		if (strncmp(why, n->prefix, strlen(n->prefix)) == 0)
-			buf_puts(&st.err, why);
+		if (!n->shell || n->sh_closed)
+			out = shell_open(n, why, sizeof why);
 		else
-			buf_printf(&st.err, "%s: %s", n->prefix, why);
+			out = EXEC_DONE;
+		if (out == EXEC_DONE)
+			out = shell_run(n, cmd, timeout_ms, r, why, sizeof why);
 	}
-	r->err = buf_steal(&st.err);
-	buf_free(&st.out);
-	buf_free(&st.err);
+	struct buf err;
+	buf_init(&err);
+	if (out == EXEC_SHELL_REFUSED) {
+		/* sudo said no: that is the command's failure, not the
+		 * transport's, as if sudo had run the command itself. */
+		r->status = n->sh_status > 0 ? n->sh_status : 1;
+		buf_puts(&err, why);
+		out = EXEC_DONE;
+		shell_close(n);
+	} else if (out != EXEC_DONE) {
+		if (r->err)
+			buf_puts(&err, r->err);
+		if (err.len && err.data[err.len - 1] != '\n')
+			buf_puts(&err, "\n");
+		/* why already carries the node when it came from connect. */
+		if (strncmp(why, n->prefix, strlen(n->prefix)) == 0)
+			buf_puts(&err, why);
+		else
+			buf_printf(&err, "%s: %s", n->prefix, why);
+		r->status = -1;
+		r->timed_out = out == EXEC_TIMEOUT;
+		/* The shell may still be busy with the command (timeout) or
+		 * gone: the next command gets a fresh one. The timed-out
+		 * command itself may run on; its output is discarded. */
+		shell_close(n);
+		if (out != EXEC_TIMEOUT)
+			node_drop_session(n);
+	} else if (r->err) {
+		buf_puts(&err, r->err);
+	}
+	pthread_mutex_unlock(&n->lock);
+	free(r->err);
+	r->err = buf_steal(&err);
+	if (!r->out)
+		r->out = xstrdup("");
+	buf_free(&err);
 	return out == EXEC_DONE ? 0 : -1;
 }
 

@@ -52,8 +52,10 @@ int ssh_connect_all(struct ssh_node **nodes, int n, char *err, size_t errlen);
 /* Run a shell command (as root through sudo when needed). Returns 0 when
  * the command ran (see r->status), -1 on a transport error or a timeout
  * (r->status -1; r->timed_out tells which; r->err ends with a line naming
- * the node and the cause). timeout_ms <= 0 means 60 s. The command's stdin
- * is empty. A command killed by a signal has status 128+signo. */
+ * the node and the cause). timeout_ms <= 0 means 60 s. The command is
+ * POSIX sh, run in a subshell of one long-lived remote sh per node (so $$
+ * names that shell, not the command); its stdin is /dev/null. After a
+ * timeout the command may still run on the node. */
 int ssh_exec(struct ssh_node *n, const char *cmd, int timeout_ms,
 	     struct ssh_result *r);
 /* Same command on every node in parallel; rs has n entries. Returns 0 if
