@@ -43,13 +43,41 @@
 		if (t1[i] - t0[i] > maxDur) maxDur = t1[i] - t0[i];
 	}
 	var ty = O.ty;
-	var procs = [], laneOf = new Int32Array(N), procLane = {};
-	for (i = 0; i < N; i++) if (!(O.p[i] in procLane)) { procLane[O.p[i]] = -1; procs.push(O.p[i]); }
-	procs.sort(function (a, b) { return a - b; });
-	procs.forEach(function (p, k) { procLane[p] = k; });
-	var laneOps = procs.map(function () { return []; });
-	for (i = 0; i < N; i++) { laneOf[i] = procLane[O.p[i]]; laneOps[laneOf[i]].push(i); }
-
+	/* Lanes. A process whose op ended info is retired and its worker goes
+	 * on as process p + concurrency, so with the run's concurrency known
+	 * each worker gets one lane holding its successive processes (they
+	 * never overlap in time); otherwise, or if they would overlap, a lane
+	 * per process. */
+	var laneOf = new Int32Array(N), lanes, laneOps;
+	function assignLanes(keyOf) {
+		var seen = {}, keys = [];
+		for (var k = 0; k < N; k++) { var key = keyOf(O.p[k]); if (!(key in seen)) { seen[key] = 1; keys.push(key); } }
+		keys.sort(function (a, b) { return a - b; });
+		var at = {};
+		keys.forEach(function (key, j) { at[key] = j; });
+		var ops = keys.map(function () { return []; });
+		for (k = 0; k < N; k++) { laneOf[k] = at[keyOf(O.p[k])]; ops[laneOf[k]].push(k); }
+		return { keys: keys, ops: ops };
+	}
+	function overlapping(ops) {
+		for (var j = 0; j < ops.length; j++) {
+			var end = -Infinity;
+			for (var m = 0; m < ops[j].length; m++) {
+				var k = ops[j][m];
+				if (t0[k] < end) return true;
+				if (ty[k] !== 3) end = t1[k];
+			}
+		}
+		return false;
+	}
+	var byWorker = false;
+	if (D.concurrency > 0) {
+		var la = assignLanes(function (p) { return p % D.concurrency; });
+		if (!overlapping(la.ops)) { byWorker = true; lanes = la; }
+	}
+	if (!byWorker) lanes = assignLanes(function (p) { return p; });
+	laneOps = lanes.ops;
+	var procs = lanes.keys;
 	var kinds = [], kindColor = {};
 	D.faults.forEach(function (f) {
 		if (!(f.kind in kindColor)) { kindColor[f.kind] = PALETTE[kinds.length % PALETTE.length]; kinds.push(f.kind); }
@@ -334,12 +362,13 @@
 		ctx.textBaseline = 'middle';
 		ctx.fillStyle = '#5c667a';
 		var every = Math.ceil(12 / laneH);
-		procs.forEach(function (p, k) { if (k % every === 0) ctx.fillText('p' + p, L - 6, cv.top + k * laneH + laneH / 2); });
+		procs.forEach(function (p, k) { if (k % every === 0) ctx.fillText((byWorker ? 'worker ' : 'p') + p, L - 6, cv.top + k * laneH + laneH / 2); });
 		ctx.save();
 		ctx.beginPath(); ctx.rect(L, 0, cv.pw, cv.h); ctx.clip();
 		var lo = lowerBound(t0, v0 - maxDur), hi = lowerBound(t0, v1 + 1), scale = cv.pw / (v1 - v0);
 		var pad = laneH > 6 ? 1 : 0, drawn = 0, k;
-		for (var t = 0; t < 4; t++) {
+		for (var pass = 0; pass < 4; pass++) {
+			var t = (pass + 3) % 4; /* never-completed bars first: later ops on the lane draw over them */
 			ctx.fillStyle = COL[t];
 			for (k = lo; k < hi; k++) {
 				if (ty[k] !== t || t1[k] < v0) continue;
@@ -602,6 +631,9 @@
 		body.setAttribute('data-cex-ops', String(marks.cex || 0));
 	}
 
+	if (byWorker)
+		document.getElementById('tl-sub').textContent = 'a lane per worker: process p, then p + ' + D.concurrency +
+			' once an op of p ended info; wheel to zoom, drag to pan, double-click to reset, hover for the op, click to pin it';
 	timelineTools();
 	drawResults();
 	renderAll();

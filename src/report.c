@@ -827,10 +827,15 @@ static void data_failures(struct buf *b, json_t *results)
 }
 
 static void html_data(struct buf *b, const struct run *r, const struct fault *fs,
-		      size_t nf, json_t *results)
+		      size_t nf, json_t *test, json_t *results)
 {
 	buf_puts(b, "<script type=\"application/json\" id=\"fl-data\">{\"v\":1,");
 	buf_printf(b, "\"end\":%lld,", (long long)(r->end / 1000));
+	/* Lets the timeline put a retired process's successor (p + concurrency)
+	 * on its worker's lane instead of opening a new one. */
+	json_t *conc = json_object_get(test, "concurrency");
+	if (json_is_integer(conc) && json_integer_value(conc) > 0)
+		buf_printf(b, "\"concurrency\":%lld,", (long long)json_integer_value(conc));
 	buf_puts(b, "\"strings\":{");
 	data_strtab(b, "f", &r->fs);
 	buf_puts(b, ",");
@@ -887,13 +892,13 @@ static void html_body(struct buf *b, const char *run_dir, json_t *test,
 		    "<section><h2>Throughput over time <small>completions per second, per op kind</small></h2>"
 		    "<div class=\"legend\" id=\"rate-legend\"></div><div class=\"plot\" id=\"rate\"></div></section>\n");
 	html_quantiles(b, r, st);
-	buf_puts(b, "<section><h2>Operations <small>a lane per process; wheel to zoom, drag to pan, "
+	buf_puts(b, "<section><h2>Operations <small id=\"tl-sub\">a lane per process; wheel to zoom, drag to pan, "
 		    "double-click to reset, hover for the op</small></h2>"
 		    "<div class=\"tools\" id=\"tl-tools\"></div><div class=\"plot\" id=\"timeline\"></div></section>\n"
 		    "<section><h2>Checker results</h2><pre id=\"results\"></pre></section>\n");
 	html_files(b, run_dir);
 	buf_puts(b, "<div id=\"tip\" hidden></div>\n");
-	html_data(b, r, fs, nf, results);
+	html_data(b, r, fs, nf, test, results);
 	stats_free(st, r->fs.n);
 	free(fs);
 }
