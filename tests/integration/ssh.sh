@@ -81,6 +81,22 @@ OUT=$(sx "${K[@]}" exec 'echo $PPID' exec 'echo $PPID' exec 'echo $PPID')
 a=$(ppid_of "$(line "$OUT" 1)") b=$(ppid_of "$(line "$OUT" 3)")
 check "commands reuse one persistent session" test -n "$a" -a "$a" = "$b"
 
+# Commands share one remote shell but not its state.
+OUT=$(sx "${K[@]}" exec 'echo $PPID; cd /tmp; X=leak; set -e; exit 7' exec 'echo "$PPID $(pwd) ${X:-unset}"; false; echo still')
+a=$(ppid_of "$(line "$OUT" 1)")
+check "exit in a command ends only that command" has "$(line "$OUT" 1)" '"status":7,'
+check "no cd, variable or set -e leaks into the next command" \
+	has "$(line "$OUT" 2)" '"status":0,' "\"out\":\"$a $(getent passwd root | cut -d: -f6) unset\\nstill\\n\""
+OUT=$(sx "${K[@]}" exec "echo 'unbalanced" exec 'echo fine')
+check "a syntax error fails that command only" \
+	has "$(line "$OUT" 1)" '"rc":0,' '"status":2,' && check "the next command runs" has "$(line "$OUT" 2)" '"out":"fine\n"'
+OUT=$(sx "${K[@]}" --timeout 3000 exec 'printf abc; printf def >&2' exec 'cat; echo eof')
+check "output without a trailing newline is kept exactly" has "$(line "$OUT" 1)" '"out":"abc"' '"err":"def"'
+check "a command reading stdin gets EOF at once" has "$(line "$OUT" 2)" '"status":0,' '"out":"eof\n"'
+OUT=$(sx "${K[@]}" exec 'seq 1 200000; seq 1 50000 >&2')
+check "large stdout and stderr (1.2 MB + 0.3 MB) arrive whole" \
+	has "$OUT" '"out":"1\n2\n3\n' '199999\n200000\n"' '"err":"1\n2\n' '49999\n50000\n"'
+
 OUT=$(sx "${K[@]}" --timeout 500 exec 'echo $PPID' exec 'sleep 5' exec 'echo $PPID')
 ms=$(line "$OUT" 2 | sed -n 's/.*"ms":\([0-9]*\).*/\1/p')
 check "timeout: status -1, timed_out, within the limit" \
