@@ -273,12 +273,13 @@ static int read_string(struct edn_reader *r, json_t **out)
 {
 	struct buf b;
 	buf_init(&b);
+	int sl = r->line, sc = r->col;
 	next(r); /* opening quote */
 	for (;;) {
 		int c = next(r);
 		if (c == -1) {
 			buf_free(&b);
-			return edn_fail(r, "unterminated string");
+			return edn_fail(r, "unterminated string opened at %d:%d", sl, sc);
 		}
 		if (c == '"')
 			break;
