@@ -53,6 +53,7 @@ static int load_cluster(struct test *t, const char *name)
 		t->nodes[i].ssh_port = 22;
 	}
 	const char *user = json_string_value(json_object_get(j, "user"));
+	free(t->username);
 	t->username = xstrdup(user ? user : "root");
 	t->private_key = xstrdup(json_string_value(json_object_get(j, "private_key")));
 	t->known_hosts = xstrdup(json_string_value(json_object_get(j, "known_hosts")));
@@ -75,6 +76,21 @@ static void hosts_nodes(struct test *t, const char *hosts, int port, const char 
 	free(copy);
 }
 
+static void test_release(struct test *t)
+{
+	for (int i = 0; i < t->n_nodes; i++) {
+		free(t->nodes[i].name);
+		free(t->nodes[i].host);
+		free(t->nodes[i].workdir);
+	}
+	free(t->nodes);
+	free(t->name);
+	free(t->cluster);
+	free(t->username);
+	free(t->private_key);
+	free(t->known_hosts);
+}
+
 static int node_index(const struct test *t, const char *name)
 {
 	for (int i = 0; t && name && i < t->n_nodes; i++)
@@ -83,33 +99,42 @@ static int node_index(const struct test *t, const char *name)
 	return -1;
 }
 
+static int run(int argc, char **argv, struct test *t);
+
 int main(int argc, char **argv)
 {
 	struct test t;
 	memset(&t, 0, sizeof t);
+	int rc = run(argc, argv, &t);
+	test_release(&t);
+	return rc;
+}
+
+static int run(int argc, char **argv, struct test *t)
+{
 	const char *cluster = NULL, *hosts = NULL, *base = NULL, *dbname = "etcd";
 	int port = 22, i = 1;
-	t.username = xstrdup("root");
-	t.name = xstrdup("dbx");
-	t.ssh_timeout_ms = 5000;
+	t->username = xstrdup("root");
+	t->name = xstrdup("dbx");
+	t->ssh_timeout_ms = 5000;
 	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 		const char *f = argv[i], *v = argv[i + 1];
 		if (strcmp(f, "--cluster") == 0) cluster = v;
 		else if (strcmp(f, "--hosts") == 0) hosts = v;
 		else if (strcmp(f, "--port") == 0) port = atoi(v);
-		else if (strcmp(f, "--key") == 0) t.private_key = xstrdup(v);
-		else if (strcmp(f, "--known-hosts") == 0) t.known_hosts = xstrdup(v);
+		else if (strcmp(f, "--key") == 0) { free(t->private_key); t->private_key = xstrdup(v); }
+		else if (strcmp(f, "--known-hosts") == 0) { free(t->known_hosts); t->known_hosts = xstrdup(v); }
 		else if (strcmp(f, "--workdir-base") == 0) base = v;
-		else if (strcmp(f, "--name") == 0) { free(t.name); t.name = xstrdup(v); }
+		else if (strcmp(f, "--name") == 0) { free(t->name); t->name = xstrdup(v); }
 		else if (strcmp(f, "--db") == 0) dbname = v;
 		else return usage();
 	}
 	if (i >= argc || (!cluster == !hosts))
 		return usage();
-	if (cluster && load_cluster(&t, cluster) < 0)
+	if (cluster && load_cluster(t, cluster) < 0)
 		return 1;
 	if (hosts)
-		hosts_nodes(&t, hosts, port, base);
+		hosts_nodes(t, hosts, port, base);
 	const struct db *db = db_find(dbname);
 	if (!db) {
 		fprintf(stderr, "dbx: unknown db %s\n", dbname);
@@ -118,18 +143,18 @@ int main(int argc, char **argv)
 	const char *op = argv[i];
 	const char *node_name = i + 1 < argc ? argv[i + 1] : NULL;
 	const char *arg = i + 2 < argc ? argv[i + 2] : NULL;
-	int node = node_index(&t, node_name);
+	int node = node_index(t, node_name);
 
 	char err[1024] = "";
 	int rc = 1;
 	if (strcmp(op, "url") == 0 && node >= 0) {
-		char *u = db->client_url(&t, node);
+		char *u = db->client_url(t, node);
 		puts(u);
 		free(u);
 		return 0;
 	}
 	if (strcmp(op, "healthy") == 0 && node >= 0) {
-		rc = db->healthy(&t, node, err, sizeof err) == 0 ? 0 : 1;
+		rc = db->healthy(t, node, err, sizeof err) == 0 ? 0 : 1;
 		if (rc == 0)
 			puts("healthy");
 		else
@@ -138,7 +163,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(op, "wait-healthy") == 0 && node >= 0 && arg) {
 		int64_t deadline = now_ns() + (int64_t)(atof(arg) * 1e9);
-		while ((rc = db->healthy(&t, node, err, sizeof err)) != 0 && now_ns() < deadline)
+		while ((rc = db->healthy(t, node, err, sizeof err)) != 0 && now_ns() < deadline)
 			usleep(100000);
 		if (rc == 0)
 			puts("healthy");
@@ -146,12 +171,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s\n", err);
 		return rc ? 1 : 0;
 	}
-	struct ssh_node **ssh = ssh_nodes_for_test(&t, err, sizeof err);
+	struct ssh_node **ssh = ssh_nodes_for_test(t, err, sizeof err);
 	if (!ssh) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	struct db_ctx ctx = {.test = &t, .ssh = ssh};
+	struct db_ctx ctx = {.test = t, .ssh = ssh};
 	int64_t t0 = now_ns();
 	if (strcmp(op, "setup") == 0)
 		rc = db_on_all(&ctx, db->setup, err, sizeof err);
@@ -160,10 +185,10 @@ int main(int argc, char **argv)
 	else if (strcmp(op, "primary") == 0) {
 		int p = db->primary ? db->primary(&ctx, err, sizeof err) : -1;
 		if (p >= 0)
-			puts(t.nodes[p].name);
+			puts(t->nodes[p].name);
 		rc = p >= 0 ? 0 : -1;
 	} else if (node < 0) {
-		ssh_nodes_free(ssh, t.n_nodes);
+		ssh_nodes_free(ssh, t->n_nodes);
 		return usage();
 	} else if (strcmp(op, "kill") == 0)
 		rc = db->kill(&ctx, node, err, sizeof err);
@@ -180,12 +205,12 @@ int main(int argc, char **argv)
 	} else if (strcmp(op, "logs") == 0 && arg)
 		rc = db->logs(&ctx, node, arg, err, sizeof err);
 	else {
-		ssh_nodes_free(ssh, t.n_nodes);
+		ssh_nodes_free(ssh, t->n_nodes);
 		return usage();
 	}
 	if (rc != 0 && err[0])
 		fprintf(stderr, "%s\n", err);
 	fprintf(stderr, "dbx: %s took %.0f ms\n", op, (double)(now_ns() - t0) / 1e6);
-	ssh_nodes_free(ssh, t.n_nodes);
+	ssh_nodes_free(ssh, t->n_nodes);
 	return rc == 0 ? 0 : 1;
 }
