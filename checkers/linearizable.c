@@ -61,9 +61,14 @@ struct lop {
 	uint8_t keep;               /* 1 if the model encoded it (not dropped) */
 };
 
-struct pmap { /* process -> open lop index + 1 */
-	int64_t *keys;
-	uint32_t *vals;
+struct pent {          /* an open op of one process */
+	int64_t proc;
+	uint32_t lop;      /* lop index + 1; 0 when none is open */
+	json_t *inv;       /* the invocation's value while open */
+};
+
+struct pmap {          /* process -> its open op */
+	struct pent *e;
 	size_t n, cap;
 };
 
@@ -83,40 +88,39 @@ struct lin_builder {
 
 /* ------------------------------------------------------------ pmap */
 
-static uint32_t *pmap_slot(struct pmap *m, int64_t k, bool create)
+static struct pent *pmap_slot(struct pmap *m, int64_t k, bool create)
 {
 	if (create && (m->n + 1) * 2 > m->cap) {
 		size_t nc = m->cap ? m->cap * 2 : 64;
-		int64_t *nk = xmalloc(nc * sizeof *nk);
-		uint32_t *nv = xcalloc(nc, sizeof *nv);
-		for (size_t i = 0; i < m->cap; i++) {
-			if (!m->vals[i])
-				continue;
-			size_t j = hash_mix((uint64_t)m->keys[i]) & (nc - 1);
-			while (nv[j])
-				j = (j + 1) & (nc - 1);
-			nk[j] = m->keys[i];
-			nv[j] = m->vals[i];
-		}
-		free(m->keys);
-		free(m->vals);
-		m->keys = nk;
-		m->vals = nv;
+		struct pent *old = m->e;
+		size_t oldcap = m->cap;
+		m->e = xmalloc(nc * sizeof *m->e);
+		for (size_t i = 0; i < nc; i++)
+			m->e[i] = (struct pent){INT64_MIN, 0, NULL};
 		m->cap = nc;
+		for (size_t i = 0; i < oldcap; i++) {
+			if (old[i].proc == INT64_MIN)
+				continue;
+			size_t j = hash_mix((uint64_t)old[i].proc) & (nc - 1);
+			while (m->e[j].proc != INT64_MIN)
+				j = (j + 1) & (nc - 1);
+			m->e[j] = old[i];
+		}
+		free(old);
 	}
 	if (!m->cap)
 		return NULL;
 	size_t j = hash_mix((uint64_t)k) & (m->cap - 1);
-	while (m->vals[j]) {
-		if (m->keys[j] == k)
-			return &m->vals[j];
+	while (m->e[j].proc != INT64_MIN) {
+		if (m->e[j].proc == k)
+			return &m->e[j];
 		j = (j + 1) & (m->cap - 1);
 	}
 	if (!create)
 		return NULL;
-	m->keys[j] = k;
+	m->e[j].proc = k;
 	m->n++;
-	return &m->vals[j];
+	return &m->e[j];
 }
 
 /* Entries are never removed: a slot with value 0 is reused only for the
@@ -157,8 +161,10 @@ void lin_abort(struct lin_builder *b)
 	interner_free(&b->keys);
 	interner_free(&b->fs);
 	free(b->ops);
-	free(b->open.keys);
-	free(b->open.vals);
+	for (size_t i = 0; i < b->open.cap; i++)
+		if (b->open.e[i].inv)
+			json_decref(b->open.e[i].inv);
+	free(b->open.e);
 	free(b);
 }
 
@@ -177,11 +183,12 @@ static int lin_encode(struct lin_builder *b, struct lop *l, json_t *value, bool 
 	return 0;
 }
 
-int lin_add(struct lin_builder *b, const struct op *op, char *err, size_t errlen)
+static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, size_t errlen)
 {
 	if (op->process == PROCESS_NEMESIS)
 		return 0;
 	uint64_t pos = b->seq++;
+	json_t *value = op->value ? op->value : json_null();
 	if (op->type == OP_INVOKE) {
 		if (b->n == b->cap) {
 			b->cap = b->cap ? b->cap * 2 : 1024;
@@ -202,34 +209,51 @@ int lin_add(struct lin_builder *b, const struct op *op, char *err, size_t errlen
 			l->key = interner_intern(&b->keys, op->key, strlen(op->key)) + 1;
 		else
 			b->have_nokey = true;
-		l->inv_value = values_intern(&b->env.vals, op->value);
+		l->inv_value = values_intern(&b->env.vals, value);
 		l->value = l->inv_value;
 		/* A process that invokes again while its previous op is open
 		 * (wrong after an info, but it happens) leaves that op pending. */
-		*pmap_slot(&b->open, op->process, true) = (uint32_t)(b->n + 1);
+		struct pent *pe = pmap_slot(&b->open, op->process, true);
+		if (pe->inv)
+			json_decref(pe->inv);
+		pe->lop = (uint32_t)(b->n + 1);
+		pe->inv = json_incref(value);
 		b->n++;
 		return 0;
 	}
-	uint32_t *slot = pmap_slot(&b->open, op->process, false);
-	if (!slot || !*slot) {
+	struct pent *pe = pmap_slot(&b->open, op->process, false);
+	if (!pe || !pe->lop) {
 		b->orphans++;
 		return 0;
 	}
-	struct lop *l = &b->ops[*slot - 1];
-	*slot = 0;
+	struct lop *l = &b->ops[pe->lop - 1];
+	json_t *inv = pe->inv;
+	pe->lop = 0;
+	pe->inv = NULL;
 	l->type = (uint8_t)op->type;
 	l->ret_time = op->time;
-	if (op->type == OP_FAIL)
-		return 0;
+	int rc = 0;
 	if (op->type == OP_OK) {
 		l->ret_pos = pos;
-		l->value = values_intern(&b->env.vals, op->value);
-		return lin_encode(b, l, op->value, true, err, errlen);
+		/* Usually the completion repeats the invocation's value (writes,
+		 * cas): then it is already interned. */
+		if (json_equal(inv, value))
+			values_memo_set(&b->env.vals, value, l->inv_value);
+		l->value = values_intern(&b->env.vals, value);
+		values_memo_set(&b->env.vals, value, l->value);
+		rc = lin_encode(b, l, value, true, err, errlen);
+	} else if (op->type == OP_INFO) {
+		/* may have happened, with the invocation's arguments */
+		rc = lin_encode(b, l, inv, false, err, errlen);
 	}
-	/* info: may have happened, with the invocation's arguments */
-	json_t *iv = values_json(&b->env.vals, l->inv_value);
-	int rc = lin_encode(b, l, iv, false, err, errlen);
-	json_decref(iv);
+	json_decref(inv);
+	return rc;
+}
+
+int lin_add(struct lin_builder *b, const struct op *op, char *err, size_t errlen)
+{
+	int rc = lin_add_op(b, op, err, errlen);
+	values_memo_clear(&b->env.vals);
 	return rc;
 }
 

@@ -29,16 +29,20 @@ struct interner {
 	char *arena;
 	size_t arena_len, arena_cap;
 	uint64_t *offs;  /* per id: offset into arena */
-	uint32_t *lens;
+	uint32_t *lens;  /* per id: length */
 	uint32_t n, cap;
-	uint32_t *slots; /* open addressing: id + 1, 0 empty */
+	/* open addressing: 32 hash bits << 32 | (id + 1); 0 empty. The hash
+	 * bits in the slot spare a memory access per probe. */
+	uint64_t *slots;
 	uint32_t nslots;
-	uint64_t *hashes;
 };
 void interner_init(struct interner *in);
 void interner_free(struct interner *in);
 uint32_t interner_intern(struct interner *in, const void *p, size_t len);
 const char *interner_get(const struct interner *in, uint32_t id, size_t *len);
+/* Lookup without inserting (safe from several threads while nobody
+ * interns): the id, or UINT32_MAX if absent. */
+uint32_t interner_find(const struct interner *in, const void *p, size_t len);
 size_t interner_bytes(const struct interner *in); /* memory held */
 uint64_t hash_bytes(const void *p, size_t len);
 static inline uint64_t hash_mix(uint64_t x)
@@ -58,11 +62,20 @@ typedef uint32_t value_id;
 
 struct values {
 	struct interner in; /* bytes: tag ('n','s','i','j') + payload */
+	/* One-entry memo by json_t pointer, only while the caller keeps that
+	 * value alive (values_memo_set/clear): the checker interns each op
+	 * value, then the model interns the same json_t again. */
+	json_t *memo_json;
+	value_id memo_id;
 };
+void values_memo_set(struct values *v, json_t *j, value_id id);
+void values_memo_clear(struct values *v);
 void values_init(struct values *v);
 void values_free(struct values *v);
 value_id values_intern(struct values *v, json_t *j);
 value_id values_intern_str(struct values *v, const char *s, size_t len);
+/* The id of string s if some history value equals it, else UINT32_MAX. */
+value_id values_find_str(const struct values *v, const char *s, size_t len);
 /* New reference rebuilt from the interned form. */
 json_t *values_json(const struct values *v, value_id id);
 /* Raw bytes of a string value, NULL if the value is not a string. */
@@ -95,6 +108,9 @@ uint32_t model_env_push(struct model_env *env, uint32_t word); /* returns its of
 
 enum { MODEL_DROP = 0, MODEL_OP = 1, MODEL_ERR = -1 };
 
+/* Contract: the checker encodes every op (and the initial state) before
+ * the first ctx_new; from then on env is read-only and shared by the
+ * searches running in parallel. */
 struct model {
 	const char *name;
 	/* Encode one op. value is the completion's value for an ok op, the

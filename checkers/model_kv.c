@@ -3,8 +3,13 @@
  * append. The checker splits a kv history by key (P-compositionality), so
  * the model only ever sees one key: its state is that key's string, a key
  * never written reads as "" (and, by default, a nil get reads "" too; with
- * --nil-read unknown it constrains nothing). Strings built by append are
- * interned per search, so a state is one id.
+ * --nil-read unknown it constrains nothing).
+ *
+ * A state is one canonical id: the global id of the string when some
+ * history value equals it (always, after a put), else an id in the search's
+ * own table with KV_LOCAL set (strings only append builds). So get and put,
+ * the common ops, step without touching any string: get is legal iff the
+ * state id equals the id of the value read.
  */
 #include "model.h"
 #include "util.h"
@@ -13,6 +18,8 @@
 #include <string.h>
 
 enum { KV_GET, KV_PUT, KV_APPEND };
+
+#define KV_LOCAL (1ULL << 32)
 
 struct kv_ctx {
 	const struct model_env *env;
@@ -68,9 +75,7 @@ static void *kv_ctx_new(const struct model_env *env, const struct mop *init, mod
 	struct kv_ctx *c = xcalloc(1, sizeof *c);
 	c->env = env;
 	interner_init(&c->in);
-	size_t n;
-	const char *s = values_str(&env->vals, init->a, &n);
-	*s0 = interner_intern(&c->in, s, n);
+	*s0 = init->a;
 	return c;
 }
 
@@ -82,36 +87,43 @@ static void kv_ctx_free(void *ctx)
 	free(c);
 }
 
+static const char *kv_bytes(struct kv_ctx *c, model_state s, size_t *n)
+{
+	if (s & KV_LOCAL)
+		return interner_get(&c->in, (uint32_t)s, n);
+	return values_str(&c->env->vals, (value_id)s, n);
+}
+
 static bool kv_step(void *ctx, model_state s, const struct mop *op, model_state *out)
 {
 	struct kv_ctx *c = ctx;
-	size_t sn, vn;
-	const char *sv = interner_get(&c->in, (uint32_t)s, &sn);
-	const char *v = values_str(&c->env->vals, op->a, &vn);
-	switch (op->f) {
-	case KV_GET:
+	if (op->f == KV_GET) {
 		*out = s;
-		return sn == vn && !memcmp(sv, v, sn);
-	case KV_PUT:
-		*out = interner_intern(&c->in, v, vn);
-		return true;
-	default:
-		if (sn + vn > c->tmpcap) {
-			c->tmpcap = (sn + vn) * 2;
-			c->tmp = xrealloc(c->tmp, c->tmpcap);
-		}
-		memcpy(c->tmp, sv, sn);
-		memcpy(c->tmp + sn, v, vn);
-		*out = interner_intern(&c->in, c->tmp, sn + vn);
+		return s == op->a;
+	}
+	if (op->f == KV_PUT) {
+		*out = op->a;
 		return true;
 	}
+	size_t sn, vn;
+	const char *sv = kv_bytes(c, s, &sn);
+	const char *v = values_str(&c->env->vals, op->a, &vn);
+	if (sn + vn + 1 > c->tmpcap) {
+		c->tmpcap = (sn + vn + 1) * 2;
+		c->tmp = xrealloc(c->tmp, c->tmpcap);
+	}
+	memcpy(c->tmp, sv, sn);
+	memcpy(c->tmp + sn, v, vn);
+	value_id g = values_find_str(&c->env->vals, c->tmp, sn + vn);
+	*out = g != UINT32_MAX ? g : (KV_LOCAL | interner_intern(&c->in, c->tmp, sn + vn));
+	return true;
 }
 
 static char *kv_describe(void *ctx, model_state s)
 {
 	struct kv_ctx *c = ctx;
 	size_t n;
-	const char *sv = interner_get(&c->in, (uint32_t)s, &n);
+	const char *sv = kv_bytes(c, s, &n);
 	json_t *j = json_stringn(sv, n);
 	char *d = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
 	json_decref(j);

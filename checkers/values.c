@@ -40,47 +40,69 @@ void interner_free(struct interner *in)
 	free(in->offs);
 	free(in->lens);
 	free(in->slots);
-	free(in->hashes);
 	memset(in, 0, sizeof *in);
 }
 
 size_t interner_bytes(const struct interner *in)
 {
-	return in->arena_cap + (size_t)in->cap * (8 + 4 + 8) + (size_t)in->nslots * 4;
+	return in->arena_cap + (size_t)in->cap * (8 + 4) + (size_t)in->nslots * 8;
 }
 
 static void interner_rehash(struct interner *in)
 {
 	uint32_t ns = in->nslots ? in->nslots * 2 : 64;
-	uint32_t *slots = xcalloc(ns, sizeof *slots);
-	for (uint32_t id = 0; id < in->n; id++) {
-		uint32_t i = (uint32_t)in->hashes[id] & (ns - 1);
-		while (slots[i])
-			i = (i + 1) & (ns - 1);
-		slots[i] = id + 1;
+	uint64_t *slots = xcalloc(ns, sizeof *slots);
+	for (uint32_t i = 0; i < in->nslots; i++) {
+		uint64_t e = in->slots[i];
+		if (!e)
+			continue;
+		uint32_t j = (uint32_t)(e >> 32) & (ns - 1);
+		while (slots[j])
+			j = (j + 1) & (ns - 1);
+		slots[j] = e;
 	}
 	free(in->slots);
 	in->slots = slots;
 	in->nslots = ns;
 }
 
+/* Probe for p: returns the slot index holding it, or the empty slot where
+ * it would go (in->slots[i] == 0). */
+static uint32_t interner_probe(const struct interner *in, const void *p, size_t len, uint32_t h32)
+{
+	uint32_t mask = in->nslots - 1, i = h32 & mask;
+	for (; in->slots[i]; i = (i + 1) & mask) {
+		uint64_t e = in->slots[i];
+		if ((uint32_t)(e >> 32) != h32)
+			continue;
+		uint32_t id = (uint32_t)e - 1;
+		if (in->lens[id] == len && (len == 0 || !memcmp(in->arena + in->offs[id], p, len)))
+			return i;
+	}
+	return i;
+}
+
+uint32_t interner_find(const struct interner *in, const void *p, size_t len)
+{
+	if (!in->nslots)
+		return UINT32_MAX;
+	uint32_t h32 = (uint32_t)hash_bytes(p, len);
+	uint32_t i = interner_probe(in, p, len, h32);
+	return in->slots[i] ? (uint32_t)in->slots[i] - 1 : UINT32_MAX;
+}
+
 uint32_t interner_intern(struct interner *in, const void *p, size_t len)
 {
-	uint64_t h = hash_bytes(p, len);
+	uint32_t h32 = (uint32_t)hash_bytes(p, len);
 	if ((uint64_t)(in->n + 1) * 4 >= (uint64_t)in->nslots * 3)
 		interner_rehash(in);
-	uint32_t mask = in->nslots - 1, i = (uint32_t)h & mask;
-	for (; in->slots[i]; i = (i + 1) & mask) {
-		uint32_t id = in->slots[i] - 1;
-		if (in->hashes[id] == h && in->lens[id] == len &&
-		    (len == 0 || !memcmp(in->arena + in->offs[id], p, len)))
-			return id;
-	}
+	uint32_t i = interner_probe(in, p, len, h32);
+	if (in->slots[i])
+		return (uint32_t)in->slots[i] - 1;
 	if (in->n == in->cap) {
 		in->cap = in->cap ? in->cap * 2 : 64;
 		in->offs = xrealloc(in->offs, in->cap * sizeof *in->offs);
 		in->lens = xrealloc(in->lens, in->cap * sizeof *in->lens);
-		in->hashes = xrealloc(in->hashes, in->cap * sizeof *in->hashes);
 	}
 	if (in->arena_len + len + 1 > in->arena_cap) {
 		size_t nc = in->arena_cap ? in->arena_cap * 2 : 4096;
@@ -95,9 +117,8 @@ uint32_t interner_intern(struct interner *in, const void *p, size_t len)
 	in->arena[in->arena_len + len] = '\0';
 	in->offs[id] = in->arena_len;
 	in->lens[id] = (uint32_t)len;
-	in->hashes[id] = h;
 	in->arena_len += len + 1;
-	in->slots[i] = id + 1;
+	in->slots[i] = (uint64_t)h32 << 32 | (id + 1);
 	return id;
 }
 
@@ -123,17 +144,28 @@ value_id values_intern_str(struct values *v, const char *s, size_t len)
 	char stackbuf[256];
 	char *b = len + 1 <= sizeof stackbuf ? stackbuf : xmalloc(len + 1);
 	b[0] = 's';
-	memcpy(b + 1, s, len);
+	if (len)
+		memcpy(b + 1, s, len);
 	value_id id = interner_intern(&v->in, b, len + 1);
 	if (b != stackbuf)
 		free(b);
 	return id;
 }
 
+void values_memo_set(struct values *v, json_t *j, value_id id)
+{
+	v->memo_json = j;
+	v->memo_id = id;
+}
+
+void values_memo_clear(struct values *v) { v->memo_json = NULL; }
+
 value_id values_intern(struct values *v, json_t *j)
 {
 	if (!j || json_is_null(j))
 		return VALUE_NIL;
+	if (j == v->memo_json)
+		return v->memo_id;
 	if (json_is_string(j))
 		return values_intern_str(v, json_string_value(j), json_string_length(j));
 	if (json_is_integer(j)) {
@@ -153,6 +185,19 @@ value_id values_intern(struct values *v, json_t *j)
 	value_id id = interner_intern(&v->in, b, n + 1);
 	free(b);
 	free(s);
+	return id;
+}
+
+value_id values_find_str(const struct values *v, const char *s, size_t len)
+{
+	char stackbuf[256];
+	char *b = len + 1 <= sizeof stackbuf ? stackbuf : xmalloc(len + 1);
+	b[0] = 's';
+	if (len)
+		memcpy(b + 1, s, len);
+	value_id id = interner_find(&v->in, b, len + 1);
+	if (b != stackbuf)
+		free(b);
 	return id;
 }
 

@@ -102,6 +102,7 @@ static int parse_init(const char *text, json_t **out, char *err, size_t errlen)
 struct feed_batch {
 	struct op ops[FEED_BATCH];
 	size_t n;
+	struct feed_batch *next; /* on the spent list */
 };
 
 struct feed {
@@ -113,12 +114,23 @@ struct feed {
 	struct feed_batch *ring[FEED_RING];
 	size_t head, count;
 	struct feed_batch *cur;
+	/* Batches the consumer is done with go back to the reader, which frees
+	 * their ops: memory is freed by the thread that allocated it, which
+	 * keeps malloc's arenas uncontended. */
+	struct feed_batch *spent;
 	bool done, stop;
 	int stream_rc;
 	struct history_error herr;
 	char err[512];
 	bool failed;
 };
+
+static void batch_free(struct feed_batch *bt)
+{
+	for (size_t i = 0; i < bt->n; i++)
+		op_free(&bt->ops[i]);
+	free(bt);
+}
 
 static void feed_put(struct feed *f, struct feed_batch *bt)
 {
@@ -127,9 +139,7 @@ static void feed_put(struct feed *f, struct feed_batch *bt)
 		pthread_cond_wait(&f->changed, &f->mu);
 	if (f->stop) {
 		pthread_mutex_unlock(&f->mu);
-		for (size_t i = 0; i < bt->n; i++)
-			op_free(&bt->ops[i]);
-		free(bt);
+		batch_free(bt);
 		return;
 	}
 	f->ring[(f->head + f->count++) % FEED_RING] = bt;
@@ -137,13 +147,37 @@ static void feed_put(struct feed *f, struct feed_batch *bt)
 	pthread_mutex_unlock(&f->mu);
 }
 
+static struct feed_batch *feed_new_batch(struct feed *f)
+{
+	struct feed_batch *spent = NULL, *bt = NULL;
+	if (__atomic_load_n(&f->spent, __ATOMIC_RELAXED)) {
+		pthread_mutex_lock(&f->mu);
+		spent = f->spent;
+		f->spent = NULL;
+		pthread_mutex_unlock(&f->mu);
+	}
+	while (spent) {
+		struct feed_batch *nx = spent->next;
+		for (size_t i = 0; i < spent->n; i++)
+			op_free(&spent->ops[i]);
+		if (!bt)
+			bt = spent;
+		else
+			free(spent);
+		spent = nx;
+	}
+	if (!bt)
+		bt = xmalloc(sizeof *bt);
+	bt->n = 0;
+	bt->next = NULL;
+	return bt;
+}
+
 static int feed_op(struct op *op, void *ctx)
 {
 	struct feed *f = ctx;
-	if (!f->cur) {
-		f->cur = xmalloc(sizeof *f->cur);
-		f->cur->n = 0;
-	}
+	if (!f->cur)
+		f->cur = feed_new_batch(f);
 	f->cur->ops[f->cur->n++] = *op;
 	if (f->cur->n == FEED_BATCH) {
 		feed_put(f, f->cur);
@@ -168,7 +202,7 @@ static void *feed_reader(void *arg)
 	return NULL;
 }
 
-/* Consume every batch; returns false if an op was rejected. */
+/* Consume every batch; f->failed if an op was rejected. */
 static void feed_consume(struct feed *f)
 {
 	for (;;) {
@@ -184,17 +218,19 @@ static void feed_consume(struct feed *f)
 		f->count--;
 		pthread_cond_broadcast(&f->changed);
 		pthread_mutex_unlock(&f->mu);
-		for (size_t i = 0; i < bt->n; i++) {
-			if (!f->failed && lin_add(f->b, &bt->ops[i], f->err, sizeof f->err) < 0) {
+		for (size_t i = 0; i < bt->n && !f->failed; i++) {
+			if (lin_add(f->b, &bt->ops[i], f->err, sizeof f->err) < 0) {
 				f->failed = true;
 				pthread_mutex_lock(&f->mu);
 				f->stop = true;
 				pthread_cond_broadcast(&f->changed);
 				pthread_mutex_unlock(&f->mu);
 			}
-			op_free(&bt->ops[i]);
 		}
-		free(bt);
+		pthread_mutex_lock(&f->mu);
+		bt->next = f->spent;
+		f->spent = bt;
+		pthread_mutex_unlock(&f->mu);
 	}
 }
 
@@ -211,6 +247,11 @@ static int feed_file(struct feed *f)
 	} else {
 		feed_consume(f);
 		pthread_join(tid, NULL);
+	}
+	while (f->spent) {
+		struct feed_batch *nx = f->spent->next;
+		batch_free(f->spent);
+		f->spent = nx;
 	}
 	if (f->failed) {
 		fprintf(stderr, "faultline check: %s: %s\n", f->file, f->err);
