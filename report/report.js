@@ -311,7 +311,7 @@
 			var us = Math.pow(10, e);
 			ctx.fillText(us < 1000 ? us + ' \u00b5s' : us < 1e6 ? us / 1000 + ' ms' : us / 1e6 + ' s', L - 6, y);
 		}
-		var sz = N > 20000 ? 2 : 3, drawn = 0, px = pixels(cv), alpha = N > 20000 ? 0.55 : 0.8;
+		var sz = N > 20000 ? 2 : N > 2000 ? 3 : 4, drawn = 0, px = pixels(cv), alpha = N > 20000 ? 0.55 : 0.8;
 		var xs = cv.pw / END;
 		[0, 2, 1].forEach(function (t) {
 			for (k = 0; k < N; k++) {
@@ -538,6 +538,7 @@
 
 	/* ---- counterexample ---- */
 	function vtext(v) { return v === null || v === undefined ? 'nil' : JSON.stringify(v); }
+	function ovtext(o) { return 'vt' in o ? (o.vt === null ? 'nil' : o.vt) : vtext(o.value); }
 	function sameOp(a, b) {
 		return a && b && a.process === b.process && a.f === b.f && JSON.stringify(a.value) === JSON.stringify(b.value);
 	}
@@ -551,6 +552,17 @@
 				complete_time: o.complete_time !== undefined ? o.complete_time : -1 });
 			bad = ops.length - 1;
 		}
+		/* The last ops linearized before it, from the history itself: they
+		 * set the state the bad op contradicts (e.g. the write a stale read
+		 * missed), though they may not overlap it. */
+		var have = {};
+		ops.forEach(function (o) { have[o.index] = true; });
+		(fl.prefix || []).slice(-6).forEach(function (ix) {
+			var k = findOp(ix);
+			if (have[ix] || k < 0) return;
+			ops.push({ index: ix, process: O.p[k], f: S.f[O.f[k]], vt: str('values', O.v[k]), type: TYN[ty[k]],
+				invoke_time: t0[k] * 1000, complete_time: O.d[k] >= 0 ? t1[k] * 1000 : -1 });
+		});
 		return { ops: ops, bad: bad };
 	}
 	function zoomToFailure(n) {
@@ -611,7 +623,7 @@
 			ctx.fillStyle = '#fff';
 			ctx.textAlign = 'left';
 			ctx.font = 'bold 12px system-ui, "DejaVu Sans", sans-serif';
-			ctx.fillText(o.f + ' ' + vtext(o.value) + (o.type && o.type !== 'ok' ? ' (' + o.type + ')' : ''), x0 + 5, y + h / 2);
+			ctx.fillText(o.f + ' ' + ovtext(o) + (o.type && o.type !== 'ok' ? ' (' + o.type + ')' : ''), x0 + 5, y + h / 2);
 			ctx.restore();
 		});
 		marks.cex = (marks.cex || 0) + ops.length;
@@ -625,7 +637,7 @@
 		var list = el('ol', null, 'cex-list');
 		ops.slice().sort(function (x, y) { return x.invoke_time - y.invoke_time; }).forEach(function (o) {
 			var bad = ops.indexOf(o) === c.bad;
-			var li = el('li', 'p' + o.process + '  ' + o.f + ' ' + vtext(o.value) + '  ' + (o.type || '?') +
+			var li = el('li', 'p' + o.process + '  ' + o.f + ' ' + ovtext(o) + '  ' + (o.type || '?') +
 				'  [' + fmtT(o.invoke_time / 1000) + ' \u2192 ' + (o.complete_time >= 0 ? fmtT(o.complete_time / 1000) : 'never') + ']' +
 				'  op #' + o.index + (bad ? '   \u2190 cannot be linearized' : prefix[o.index] ? '   linearized' : ''),
 				bad ? 'bad' : prefix[o.index] ? 'lin' : '');

@@ -511,8 +511,9 @@ static void html_header(struct buf *b, json_t *test, json_t *results,
 	html_escape(b, name ? name : "faultline run");
 	buf_puts(b, "</h1><div class=\"sub\">");
 	html_escape(b, run_dir);
-	buf_printf(b, " &middot; %.1f s of history &middot; %zu client ops &middot; %zu faults",
-		   (double)r->end / 1e9, r->n, r->nnem);
+	buf_printf(b, r->end >= 10000000000 ? " &middot; %.1f s of history" : " &middot; %.3f s of history",
+		   (double)r->end / 1e9);
+	buf_printf(b, " &middot; %zu client ops &middot; %zu fault ops", r->n, r->nnem);
 	json_t *seed = json_object_get(test, "seed");
 	if (seed) {
 		char *t = param_text(seed);
