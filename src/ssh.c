@@ -58,6 +58,7 @@ struct ssh_node {
 	struct buf sh_out, sh_err;
 	bool sh_closed;
 	int sh_status;
+	long sh_pid; /* the remote shell's pid */
 	char nonce[40];
 	char prefix[300];     /* "n2 (10.0.0.5:22)" for error messages */
 };
@@ -567,7 +568,7 @@ static enum exec_outcome shell_wait_ready(struct ssh_node *n, const char *ready,
 {
 	int64_t deadline = now_ns() + (int64_t)n->connect_timeout_ms * 1000000 + 10000000000LL;
 	bool answered = false;
-	while (!buf_has(&n->sh_out, ready)) {
+	while (!buf_has(&n->sh_out, ready) || !memchr(n->sh_out.data, '\n', n->sh_out.len)) {
 		if (n->sh_closed) {
 			snprintf(why, whylen, "%s", n->sh_err.len ? n->sh_err.data : "remote shell exited\n");
 			return EXEC_SHELL_REFUSED;
@@ -623,12 +624,14 @@ static enum exec_outcome shell_open(struct ssh_node *n, char *why, size_t whylen
 	ssh_callbacks_init(&n->sh_cb);
 	ssh_set_channel_callbacks(ch, &n->sh_cb);
 
-	char *ready = xasprintf("%s-ready\n", n->nonce);
+	char *ready = xasprintf("%s-ready ", n->nonce);
 	char *prompt = NULL;
 	struct buf start, inner;
 	buf_init(&start);
 	buf_init(&inner);
-	buf_printf(&inner, "echo %s-ready; exec sh", n->nonce);
+	/* $$ survives the exec: it is the shell's pid, for killing a
+	 * timed-out command's process tree. */
+	buf_printf(&inner, "echo %s-ready $$; exec sh", n->nonce);
 	if (is_root_user(n)) {
 		buf_puts(&start, inner.data);
 	} else if (n->sudo_password) {
@@ -650,6 +653,10 @@ static enum exec_outcome shell_open(struct ssh_node *n, char *why, size_t whylen
 	}
 	buf_free(&start);
 	buf_free(&inner);
+	if (out == EXEC_DONE) {
+		char *p = memmem(n->sh_out.data, n->sh_out.len, ready, strlen(ready));
+		n->sh_pid = p ? atol(p + strlen(ready)) : 0;
+	}
 	free(ready);
 	free(prompt);
 	if (out != EXEC_DONE)
@@ -747,6 +754,33 @@ static enum exec_outcome shell_run(struct ssh_node *n, const char *cmd, int time
 	}
 }
 
+/* After a timeout: kill the old shell and everything below it, from a new
+ * shell (the old one is busy). Processes that detached with setsid and were
+ * re-parented (a database we started) are not below it and survive. SSH
+ * signal requests cannot do this: OpenSSH refuses them for root sessions.
+ * Best effort; caller holds n->lock. */
+static void shell_kill_tree(struct ssh_node *n, long pid)
+{
+	char why[600] = "";
+	if (shell_open(n, why, sizeof why) != EXEC_DONE) {
+		log_warn("%s: cannot kill timed-out command: %s", n->prefix, why);
+		shell_close(n);
+		return;
+	}
+	char *cmd = xasprintf(
+		"fl_kill() { kill -STOP \"$1\" 2>/dev/null;"
+		" for c in $(ps -o pid= --ppid \"$1\" 2>/dev/null); do fl_kill \"$c\"; done;"
+		" kill -KILL \"$1\" 2>/dev/null; }; fl_kill %ld; true", pid);
+	struct ssh_result r = {0};
+	enum exec_outcome out = shell_run(n, cmd, 5000, &r, why, sizeof why);
+	if (out != EXEC_DONE) {
+		log_warn("%s: cannot kill timed-out command: %s", n->prefix, why);
+		shell_close(n);
+	}
+	free(cmd);
+	ssh_result_free(&r);
+}
+
 int ssh_exec(struct ssh_node *n, const char *cmd, int timeout_ms, struct ssh_result *r)
 {
 	if (timeout_ms <= 0)
@@ -792,9 +826,12 @@ int ssh_exec(struct ssh_node *n, const char *cmd, int timeout_ms, struct ssh_res
 		r->status = -1;
 		r->timed_out = out == EXEC_TIMEOUT;
 		/* The shell may still be busy with the command (timeout) or
-		 * gone: the next command gets a fresh one. The timed-out
-		 * command itself may run on; its output is discarded. */
+		 * gone: the next command gets a fresh one, and after a
+		 * timeout that new shell first kills the old one's tree. */
+		long old_shell = out == EXEC_TIMEOUT ? n->sh_pid : 0;
 		shell_close(n);
+		if (old_shell > 0)
+			shell_kill_tree(n, old_shell);
 		if (out != EXEC_TIMEOUT)
 			node_drop_session(n);
 	} else if (r->err) {

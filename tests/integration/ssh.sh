@@ -97,13 +97,14 @@ OUT=$(sx "${K[@]}" exec 'seq 1 200000; seq 1 50000 >&2')
 check "large stdout and stderr (1.2 MB + 0.3 MB) arrive whole" \
 	has "$OUT" '"out":"1\n2\n3\n' '199999\n200000\n"' '"err":"1\n2\n' '49999\n50000\n"'
 
-OUT=$(sx "${K[@]}" --timeout 500 exec 'echo $PPID' exec 'sleep 5' exec 'echo $PPID')
+OUT=$(sx "${K[@]}" --timeout 500 exec 'echo $PPID' exec 'sleep 5.4321; echo' exec 'echo $PPID')
 ms=$(line "$OUT" 2 | sed -n 's/.*"ms":\([0-9]*\).*/\1/p')
 check "timeout: status -1, timed_out, within the limit" \
 	has "$(line "$OUT" 2)" '"rc":-1,' '"status":-1,' '"timed_out":true' 'n1 (127.0.0.1:'"$PORT"'): command timed out after 500 ms'
 check "timeout returns promptly (${ms:-?} ms)" test -n "$ms" -a "${ms:-9999}" -lt 2000
 a=$(ppid_of "$(line "$OUT" 1)") b=$(ppid_of "$(line "$OUT" 3)")
 check "session still usable after a timeout" test -n "$b" -a "$a" = "$b"
+check "the timed-out command was killed" bash -c "! ps -eo args | grep -qx 'sleep 5.4321'"
 
 # The background job kills this session's sshd process after the command
 # returned: the next exec must notice and reconnect by itself.
