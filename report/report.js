@@ -583,7 +583,7 @@
 		var words = el('p', null, 'cex-words');
 		words.appendChild(el('b', D.failures[n].checker + (D.failures[n].model ? ' (' + D.failures[n].model + ')' : '') +
 			(fl.key !== null && fl.key !== undefined ? ', key ' + fl.key : '') + ': '));
-		words.appendChild(document.createTextNode(fl.message || 'history is not linearizable'));
+		words.appendChild(document.createTextNode(fl.message || 'the checker found no valid order of these ops'));
 		host.appendChild(words);
 		if (!ops.length) return;
 		var a = Infinity, b = -Infinity;

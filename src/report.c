@@ -815,6 +815,8 @@ static void data_failures(struct buf *b, json_t *results)
 		json_array_foreach(fl, i, f) {
 			if (n >= 20) /* the first few explain; the rest are in results.json */
 				break;
+			if (!json_is_object(f) || !(json_object_get(f, "op") || json_object_get(f, "concurrent")))
+				continue; /* not a counterexample (another checker's shape) */
 			buf_puts(b, n++ ? ",{\"checker\":" : "{\"checker\":");
 			json_string_embed(b, name);
 			buf_puts(b, ",\"model\":");
