@@ -15,6 +15,7 @@
 #define FAULTLINE_CLUSTER_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 #define CLUSTER_STATE_ROOT "/run/faultline/clusters"
 
@@ -26,5 +27,11 @@ json_t *cluster_load(const char *name);
 /* Names of clusters that are up; returns count, *names malloc'd array of
  * malloc'd strings. */
 int cluster_list(char ***names);
+
+struct test;
+/* Fill a test's nodes, SSH key and known_hosts from local cluster `name`
+ * (faultline run --cluster, and the "one cluster is up" default).
+ * Returns 0, or -1 with err naming the cause. */
+int cluster_test_fill(const char *name, struct test *t, char *err, size_t errlen);
 
 #endif
