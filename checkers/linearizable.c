@@ -77,6 +77,7 @@ struct lin_builder {
 	struct model_env env;
 	struct mop init;
 	struct check_opts opts;
+	int64_t deadline;         /* now_ns() deadline from lin_begin, 0 none */
 	struct interner keys, fs;
 	bool have_nokey;          /* some op without a key */
 	struct lop *ops;
@@ -142,6 +143,8 @@ struct lin_builder *lin_begin(const struct check_opts *o, char *err, size_t errl
 	if (o)
 		b->opts = *o;
 	b->opts.model = m->name;
+	/* The timeout covers reading too: it bounds the whole check. */
+	b->deadline = b->opts.timeout > 0 ? now_ns() + (int64_t)(b->opts.timeout * 1e9) : 0;
 	model_env_init(&b->env);
 	b->env.nil_read_unknown = o && o->nil_read_unknown;
 	interner_init(&b->keys);
@@ -778,6 +781,16 @@ static void job_free(struct key_job *job)
 	free(job->states);
 }
 
+/* Memory the searches may use together: half of physical memory, so a
+ * pathological key ends "unknown" instead of taking the machine down. */
+static size_t search_memory_budget(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || psz <= 0)
+		return (size_t)2 << 30;
+	return (size_t)pages * (size_t)psz / 2;
+}
+
 static int default_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -827,8 +840,8 @@ json_t *lin_finish(struct lin_builder *b)
 	int threads = b->opts.threads > 0 ? b->opts.threads : default_threads();
 	if ((size_t)threads > run.njobs)
 		threads = run.njobs ? (int)run.njobs : 1;
-	run.deadline = b->opts.timeout > 0 ? now_ns() + (int64_t)(b->opts.timeout * 1e9) : 0;
-	run.mem_limit = ((size_t)3 << 30) / (size_t)threads;
+	run.deadline = b->deadline;
+	run.mem_limit = search_memory_budget() / (size_t)threads;
 	atomic_init(&run.next_job, 0);
 	pthread_t *tids = xcalloc((size_t)threads, sizeof *tids);
 	int started = 0;

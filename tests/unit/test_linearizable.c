@@ -319,6 +319,144 @@ static void test_unknown_op_is_error(void **state)
 	assert_non_null(strstr(err, "no-such-model"));
 }
 
+
+/* ------------------------------------------- differential (brute force) */
+
+/* A cas-register history small enough to decide by trying every order:
+ * an op may be placed once all ops that completed before its invoke are
+ * placed; ok ops must all be placed, info/pending ops may be left out,
+ * fail ops and info reads never happened / tell nothing. */
+struct bop {
+	int f;     /* 0 read, 1 write, 2 cas */
+	int a, b;  /* read: value (-1 nil); write: a; cas: a -> b */
+	int inv, ret; /* event positions; ret = 1000 if never completed */
+	int type;  /* OP_OK, OP_FAIL, OP_INFO, OP_INVOKE (pending) */
+};
+
+static bool brute_dfs(struct bop *ops, int n, bool *placed, int state, int ok_left)
+{
+	if (ok_left == 0)
+		return true;
+	for (int i = 0; i < n; i++) {
+		struct bop *o = &ops[i];
+		if (placed[i] || o->type == OP_FAIL || (o->f == 0 && o->type != OP_OK))
+			continue;
+		bool ready = true;
+		for (int j = 0; j < n && ready; j++)
+			if (!placed[j] && ops[j].type == OP_OK && ops[j].ret < o->inv)
+				ready = false;
+		if (!ready)
+			continue;
+		int ns = state;
+		if (o->f == 0 && o->a != state)
+			continue;
+		if (o->f == 1)
+			ns = o->a;
+		if (o->f == 2) {
+			if (state != o->a)
+				continue;
+			ns = o->b;
+		}
+		placed[i] = true;
+		bool r = brute_dfs(ops, n, placed, ns, ok_left - (o->type == OP_OK));
+		placed[i] = false;
+		if (r)
+			return true;
+	}
+	return false;
+}
+
+static void test_differential_random(void **state)
+{
+	(void)state;
+	uint64_t seed = 0x1234567;
+	int mismatches = 0, invalid = 0, total = 1500;
+	for (int iter = 0; iter < total; iter++) {
+		struct bop ops[8];
+		int n = 0, open[3] = {-1, -1, -1}, pos = 0, last = -1;
+		struct buf b;
+		buf_init(&b);
+		buf_puts(&b, "[");
+		for (int step = 0; step < 16 && (n < 7 || open[0] >= 0 || open[1] >= 0 || open[2] >= 0); step++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			unsigned r = (unsigned)(seed >> 33);
+			int p = (int)(r % 3);
+			if (open[p] < 0) {
+				if (n >= 7)
+					continue;
+				struct bop *o = &ops[n];
+				o->f = (int)((r >> 2) % 3);
+				o->a = (int)((r >> 4) % 3);
+				o->b = (int)((r >> 6) % 3);
+				o->inv = pos++;
+				o->ret = 1000;
+				o->type = OP_INVOKE;
+				if (o->f == 0)
+					buf_printf(&b, "{:process %d :type :invoke :f :read :value nil}\n", p);
+				else if (o->f == 1)
+					buf_printf(&b, "{:process %d :type :invoke :f :write :value %d}\n", p, o->a);
+				else
+					buf_printf(&b, "{:process %d :type :invoke :f :cas :value [%d %d]}\n", p, o->a, o->b);
+				open[p] = n++;
+			} else {
+				struct bop *o = &ops[open[p]];
+				unsigned t = (r >> 8) % 10;
+				o->type = t < 7 ? OP_OK : t < 8 ? OP_INFO : OP_FAIL;
+				if (o->f == 0 && o->type == OP_FAIL)
+					o->type = OP_OK;
+				if (o->f == 2 && o->type == OP_OK && o->a != last && (r >> 20) % 4)
+					o->type = OP_FAIL; /* like a real store, mostly */
+				if (o->f == 0) {
+					/* mostly the latest written value, so that both
+					 * verdicts are common */
+					o->a = (r >> 16) % 3 ? last : (int)((r >> 12) % 4) - 1; /* -1 = nil */
+					if (o->a < 0)
+						buf_printf(&b, "{:process %d :type :%s :f :read :value nil}\n", p,
+							   op_type_name(o->type));
+					else
+						buf_printf(&b, "{:process %d :type :%s :f :read :value %d}\n", p,
+							   op_type_name(o->type), o->a);
+				} else if (o->f == 1) {
+					buf_printf(&b, "{:process %d :type :%s :f :write :value %d}\n", p,
+						   op_type_name(o->type), o->a);
+				} else {
+					buf_printf(&b, "{:process %d :type :%s :f :cas :value [%d %d]}\n", p,
+						   op_type_name(o->type), o->a, o->b);
+				}
+				if (o->type == OP_OK)
+					o->ret = pos;
+				if (o->type != OP_FAIL && o->f == 1)
+					last = o->a;
+				if (o->type != OP_FAIL && o->f == 2 && last == o->a)
+					last = o->b;
+				pos++;
+				if (o->type == OP_INFO)
+					o->ret = 1000;
+				open[p] = -1;
+			}
+		}
+		buf_puts(&b, "]");
+		bool placed[8] = {false};
+		int ok_count = 0;
+		for (int i = 0; i < n; i++)
+			ok_count += ops[i].type == OP_OK;
+		bool want = brute_dfs(ops, n, placed, -1, ok_count);
+		json_t *r = check_edn("cas-register", b.data);
+		int got = verdict(r);
+		invalid += !want;
+		if ((want && got != EXIT_VALID) || (!want && got != EXIT_INVALID)) {
+			if (mismatches++ < 3)
+				print_error("mismatch (brute force says %s):\n%s\n", want ? "valid" : "invalid", b.data);
+		}
+		json_decref(r);
+		buf_free(&b);
+	}
+	/* both verdicts must actually occur for the comparison to mean much */
+	print_message("# differential: %d of %d histories invalid\n", invalid, total);
+	assert_true(invalid > total / 20 && invalid < total - total / 20);
+	assert_int_equal(mismatches, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_gives_unknown),
 		cmocka_unit_test(test_merge_and_exit_codes),
 		cmocka_unit_test(test_unknown_op_is_error),
+		cmocka_unit_test(test_differential_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
