@@ -246,17 +246,15 @@ static int parse_node_spec(struct test *t, const char *spec, const char *where,
 		port = (int)p;
 		*colon = 0;
 	}
-	if (!name_ok(name)) {
-		free(s);
-		return fail(err, "%s: bad node name '%s' (letters, digits, . _ -)", where, name);
-	}
-	if (!host_ok(host)) {
-		free(s);
-		return fail(err, "%s: bad host '%s'", where, host);
-	}
-	add_node(t, name, host, port, NULL);
+	int r = 0;
+	if (!name_ok(name))
+		r = fail(err, "%s: bad node name '%s' (letters, digits, . _ -)", where, name);
+	else if (!host_ok(host))
+		r = fail(err, "%s: bad host '%s'", where, host);
+	else
+		add_node(t, name, host, port, NULL);
 	free(s);
-	return 0;
+	return r;
 }
 
 static int parse_node_object(struct test *t, json_t *o, const char *where,
