@@ -50,4 +50,11 @@ printf 'BENCH report_load_chromium_100k: %.2f s (goal <= 3 s; navigation start t
 	"$(median <"$TMP/load.ms" | awk '{print $1/1000}')"
 b=$TMP/body.3
 ms() { grep -o "data-ms-$1=\"[0-9]*\"" "$b" | cut -d'"' -f2; }
+prof=$(mktemp -d "$TMP/chrome.XXXXXX")
+timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+	--disable-component-update --disable-sync --no-first-run --disable-extensions \
+	--user-data-dir="$prof" --window-size=1400,2000 --dump-dom "file://$RUN/report.html#bench-zoom" 2>/dev/null |
+	grep -o '<body[^>]*>' | head -1 >"$TMP/body.zoom"
+printf 'BENCH report_timeline_repaint_100k: %s ms per frame (mean of 20 zoom steps over 100,000 ops; 16 ms = 60 fps)\n' \
+	"$(grep -o 'data-ms-repaint="[0-9.]*"' "$TMP/body.zoom" | cut -d'"' -f2)"
 echo "  (last run: $(ms before-script) ms loading the HTML before the script runs, $(ms parse) ms JSON.parse, $(ms render) ms decoding and drawing)"

@@ -44,7 +44,7 @@
 		t1[i] = O.d[i] < 0 ? END : acc + O.d[i];
 		if (t1[i] - t0[i] > maxDur) maxDur = t1[i] - t0[i];
 	}
-	var ty = O.ty;
+	var ty = Int8Array.from(O.ty);
 	/* Lanes. A process whose op ended info is retired and its worker goes
 	 * on as process p + concurrency, so with the run's concurrency known
 	 * each worker gets one lane holding its successive processes (they
@@ -408,17 +408,43 @@
 		ctx.save();
 		ctx.beginPath(); ctx.rect(L, 0, cv.pw, cv.h); ctx.clip();
 		var lo = lowerBound(t0, v0 - maxDur), hi = lowerBound(t0, v1 + 1), scale = cv.pw / (v1 - v0);
-		var pad = laneH > 6 ? 1 : 0, drawn = 0, k, px = pixels(cv), right = L + cv.pw;
-		for (var pass = 0; pass < 4; pass++) {
-			var t = (pass + 3) % 4; /* never-completed bars first: later ops on the lane draw over them */
-			for (k = lo; k < hi; k++) {
-				if (ty[k] !== t || t1[k] < v0) continue;
-				var x0 = Math.max(L, L + (t0[k] - v0) * scale), x1 = Math.min(right, L + (t1[k] - v0) * scale);
-				px.rect(x0, cv.top + laneOf[k] * laneH + pad, Math.max(1, x1 - x0), laneH - 2 * pad, COLRGB[t], 1);
-				drawn++;
-			}
+		/* One cell per lane and device pixel column holds the most telling
+		 * outcome drawn there (info > fail > ok > never completed): cost is
+		 * bounded by the canvas size however many ops share a pixel. */
+		var pad = laneH > 6 ? 1 : 0, drawn = 0, k, r = window.devicePixelRatio || 1;
+		var W = cv.c.width, nl = procs.length, cells = new Uint8Array(nl * W);
+		var PRIO = [2, 3, 4, 1], OF = [3, 0, 1, 2], xl = Math.floor(L * r), xr = Math.ceil((L + cv.pw) * r);
+		var sc = scale * r, base = L * r - v0 * sc;
+		for (k = lo; k < hi; k++) {
+			if (t1[k] < v0) continue;
+			var a = Math.max(xl, Math.floor(base + t0[k] * sc)), b = Math.min(xr, Math.max(a + 1, Math.round(base + t1[k] * sc)));
+			var pr = PRIO[ty[k]], row = laneOf[k] * W;
+			for (var x = a; x < b; x++) if (cells[row + x] < pr) cells[row + x] = pr;
+			drawn++;
 		}
-		px.flush();
+		/* Every lane is one row of cells stretched to the lane's height:
+		 * build an image one pixel high per lane and let drawImage scale it. */
+		var img = ctx.createImageData(W, nl), d = img.data;
+		for (var ci = 0, i = 0; ci < cells.length; ci++, i += 4) {
+			var c = cells[ci];
+			if (!c) continue;
+			var rgbc = COLRGB[OF[c - 1]];
+			d[i] = rgbc[0]; d[i + 1] = rgbc[1]; d[i + 2] = rgbc[2]; d[i + 3] = 255;
+		}
+		if (!cv.off || cv.off.width !== W || cv.off.height !== nl) {
+			cv.off = document.createElement('canvas');
+			cv.off.width = W;
+			cv.off.height = nl;
+		}
+		cv.off.getContext('2d').putImageData(img, 0, 0);
+		ctx.save();
+		ctx.setTransform(1, 0, 0, 1, 0, 0);
+		ctx.imageSmoothingEnabled = false;
+		for (var ln = 0; ln < nl; ln++) {
+			var y0 = Math.round((cv.top + ln * laneH + pad) * r), y1 = Math.round((cv.top + (ln + 1) * laneH - pad) * r);
+			ctx.drawImage(cv.off, xl, ln, xr - xl, 1, xl, y0, xr - xl, Math.max(1, y1 - y0));
+		}
+		ctx.restore();
 		if (laneH >= 10 && hi - lo < 4000) { /* labels once bars are wide enough to hold them */
 			ctx.fillStyle = '#fff';
 			ctx.textAlign = 'left';
@@ -691,8 +717,29 @@
 	timelineTools();
 	drawResults();
 	renderAll();
+	/* #bench-zoom: time 20 timeline repaints from fully zoomed out to a
+	 * 1/1000 slice (bench/report.sh reads data-ms-repaint). */
+	if (location.hash === '#bench-zoom') {
+		var tz = performance.now();
+		for (var z = 0; z < 20; z++) {
+			var span = END * Math.pow(0.7, z);
+			view.v0 = (END - span) / 2;
+			view.v1 = view.v0 + span;
+			paintTimeline();
+		}
+		body.setAttribute('data-ms-repaint', ((performance.now() - tz) / 20).toFixed(1));
+		view.v0 = 0;
+		view.v1 = END;
+		paintTimeline();
+	}
 	var m = /^#op=(\d+)$/.exec(location.hash);
-	if (m) { var k = findOp(+m[1]); if (k >= 0) selectOp(k, true); }
+	if (m) {
+		var k = findOp(+m[1]);
+		if (k >= 0) {
+			selectOp(k, true);
+			document.getElementById('tl-tools').scrollIntoView();
+		}
+	}
 	var rt = 0, lastW = window.innerWidth;
 	window.addEventListener('resize', function () {
 		if (window.innerWidth === lastW) return;
