@@ -424,6 +424,15 @@
 		}
 		/* Every lane is one row of cells stretched to the lane's height:
 		 * build an image one pixel high per lane and let drawImage scale it. */
+		if (!nl) { /* no client ops at all */
+			ctx.fillStyle = '#5c667a';
+			ctx.textAlign = 'left';
+			ctx.fillText('no client operations in the history', L + 8, cv.top + laneH / 2);
+			ctx.restore();
+			marks.timeline = 0;
+			body.setAttribute('data-timeline-bars', '0');
+			return;
+		}
 		var img = ctx.createImageData(W, nl), d = img.data;
 		for (var ci = 0, i = 0; ci < cells.length; ci++, i += 4) {
 			var c = cells[ci];

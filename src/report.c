@@ -266,6 +266,21 @@ static void run_client_op(struct run *r, struct op *op)
 	o->error = (int32_t)strtab_id(&r->errors, op->error);
 }
 
+/* A nemesis op invoked but never completed (the run stopped): its fault
+ * may well have been applied, so it counts, open until the end. */
+static void run_finish(struct run *r)
+{
+	if (!r->nem_open)
+		return;
+	if (r->nnem == r->capnem) {
+		r->capnem = r->capnem ? r->capnem * 2 : 32;
+		r->nem = xrealloc(r->nem, r->capnem * sizeof *r->nem);
+	}
+	r->nem_cur.t1 = r->end;
+	r->nem[r->nnem++] = r->nem_cur;
+	r->nem_open = false;
+}
+
 static int run_collect(struct op *op, void *ctx)
 {
 	struct run *r = ctx;
@@ -376,7 +391,8 @@ static struct fstats *stats_build(const struct run *r)
 		}
 	}
 	for (size_t f = 0; f < r->fs.n; f++)
-		qsort(st[f].lat, st[f].nlat, sizeof *st[f].lat, cmp_i64);
+		if (st[f].nlat)
+			qsort(st[f].lat, st[f].nlat, sizeof *st[f].lat, cmp_i64);
 	return st;
 }
 
@@ -966,6 +982,7 @@ int report_write(const char *run_dir, char *err, size_t errlen)
 	if (rc) {
 		snprintf(err, errlen, "%s", he.msg);
 	} else {
+		run_finish(&r);
 		run_sort(&r);
 		struct buf b;
 		buf_init(&b);
