@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # tests/integration/run.sh - `faultline run` end to end on a real 5-node
-# local etcd cluster (name t-run, subnet 10.213.110.0/24, removed on exit):
+# local etcd cluster (name t-run, subnet 10.213.110.0/24, removed on exit;
+# in a build without `faultline cluster`, five real sshd+etcd nodes on
+# 127.0.0.1-5 instead):
 #  - a 20 s register run: every invoke paired with exactly one completion,
 #    indexes 0..n-1, thousands of ops, a verdict, store layout, teardown;
 #  - kill -9 of the controller mid-run: the history parses up to its last
@@ -20,19 +22,50 @@ STORE=$TEST_OUTPUT/run-store
 OUT=$TEST_OUTPUT/run
 rm -rf "$STORE" "$OUT"; mkdir -p "$OUT"
 "$FAULTLINE" cluster down --name "$NAME" >/dev/null 2>&1
-on_exit "\"$FAULTLINE\" cluster down --name $NAME"
-if ! "$FAULTLINE" cluster up --nodes 5 --name "$NAME" --subnet "$SUBNET" >"$OUT/up.log" 2>&1; then
-	fail "cluster up" "$(tail -3 "$OUT/up.log" | tr '\n' ' ')"
-	done_testing; exit
+if "$FAULTLINE" cluster up --nodes 5 --name "$NAME" --subnet "$SUBNET" >"$OUT/up.log" 2>&1; then
+	on_exit "\"$FAULTLINE\" cluster down --name $NAME"
+	pass "cluster up ($NAME, 5 nodes)"
+	TARGET=(--cluster "$NAME")
+	ETCD_PAT="clusters/$NAME/.*etcd"
+	STATE=/run/faultline/clusters/$NAME
+	KEY=$(jq -r .private_key "$STATE/cluster.json") KH=$(jq -r .known_hosts "$STATE/cluster.json")
+	HOSTS=$(jq -r '.nodes | map(.host) | join(",")' "$STATE/cluster.json")
+	PORTSFX="" UNREACH=10.213.110.250
+else
+	# No local cluster in this build: five nodes on 127.0.0.1-5 behind an
+	# sshd of our own, each with its own workdir (same code path: SSH).
+	"$FAULTLINE" cluster down --name "$NAME" >/dev/null 2>&1
+	echo "# faultline cluster up failed ($(tail -1 "$OUT/up.log")): using 127.0.0.1-5"
+	D=$OUT/loop; mkdir -p "$D/w"; chmod 755 "$D"
+	ssh-keygen -q -t ed25519 -N '' -f "$D/host_key"; ssh-keygen -q -t ed25519 -N '' -f "$D/client_key"
+	cp "$D/client_key.pub" "$D/authorized_keys"; mkdir -p /run/sshd
+	PORT=2419; while ss -ltnH "sport = :$PORT" | grep -q .; do PORT=$((PORT + 1)); done
+	{ for i in 1 2 3 4 5; do echo "ListenAddress 127.0.0.$i"; done
+	  printf '%s\n' "Port $PORT" "HostKey $D/host_key" "AuthorizedKeysFile $D/authorized_keys" \
+		"PermitRootLogin prohibit-password" "PasswordAuthentication no" "KbdInteractiveAuthentication no" \
+		"UsePAM no" "StrictModes no" "SetEnv SHLVL=1" "Subsystem sftp internal-sftp" "PidFile $D/sshd.pid"
+	} >"$D/sshd_config"
+	for i in 1 2 3 4 5; do echo "[127.0.0.$i]:$PORT $(cut -d' ' -f1,2 "$D/host_key.pub")"; done >"$D/known_hosts"
+	/usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log" || { fail "test sshd" "$(tail -2 "$D/sshd.log")"; done_testing; exit; }
+	for _ in $(seq 20); do [ -s "$D/sshd.pid" ] && break; sleep 0.1; done
+	on_exit "kill \$(cat '$D/sshd.pid')"
+	pass "test sshd for 127.0.0.1-5 (no local cluster in this build)"
+	jq -n --arg d "$D" --argjson port "$PORT" '{nodes: [range(1; 6) | {name: "n\(.)",
+		host: "127.0.0.\(.)", ssh_port: $port, workdir: "\($d)/w/n\(.)"}],
+		ssh_private_key: "\($d)/client_key", known_hosts: "\($d)/known_hosts"}' >"$D/nodes.json"
+	TARGET=("$D/nodes.json")
+	ETCD_PAT="$D/w/n"
+	KEY=$D/client_key KH=$D/known_hosts
+	HOSTS=$(echo 127.0.0.{1..5} | tr ' ' ',') PORTSFX=":$PORT" UNREACH=127.0.0.6
+	HOSTS=$(echo "$HOSTS" | sed "s/,/$PORTSFX,/g")$PORTSFX
 fi
-pass "cluster up ($NAME, 5 nodes)"
 
-# etcd processes of this cluster still alive (local nodes share our pid space).
-etcd_count() { pgrep -f "clusters/$NAME/.*etcd" | wc -l; }
+# etcd processes of this test still alive (the nodes share our pid space).
+etcd_count() { pgrep -f "$ETCD_PAT" | grep -vw $$ | wc -l; }
 
 run() { # name, args... -> $OUT/name.{out,err,rc}
 	local n=$1; shift
-	"$FAULTLINE" run --cluster "$NAME" --store "$STORE" "$@" >"$OUT/$n.out" 2>"$OUT/$n.err"
+	"$FAULTLINE" run "${TARGET[@]}" --store "$STORE" "$@" >"$OUT/$n.out" 2>"$OUT/$n.err"
 	echo $? >"$OUT/$n.rc"
 }
 
@@ -69,7 +102,7 @@ ok "report.html and junit.xml written" test -s "$DIR/report.html" -a -s "$DIR/ju
 ok "db torn down: no etcd left running" test "$(etcd_count)" -eq 0
 
 # 2. kill -9 of the controller mid-run.
-"$FAULTLINE" run --cluster "$NAME" --store "$STORE" --time-limit 60 --concurrency 10 \
+"$FAULTLINE" run "${TARGET[@]}" --store "$STORE" --time-limit 60 --concurrency 10 \
 	>"$OUT/killed.out" 2>"$OUT/killed.err" &
 pid=$!
 for _ in $(seq 1 60); do # wait until ops are flowing
@@ -116,13 +149,10 @@ run badflag --time-limit abc
 ok "bad flag: exit 254" test "$(cat "$OUT/badflag.rc")" = 254
 ok "bad flag: one line naming it" bash -c "[ \$(wc -l <'$OUT/badflag.err') -eq 1 ] && grep -q -- '--time-limit' '$OUT/badflag.err'"
 echo '{"workload":"register","time_limit":5,"concurency":3}' >"$OUT/bad.json"
-"$FAULTLINE" run "$OUT/bad.json" --cluster "$NAME" --store "$STORE" >/dev/null 2>"$OUT/badkey.err"; rc=$?
+"$FAULTLINE" run "$OUT/bad.json" --store "$STORE" >/dev/null 2>"$OUT/badkey.err"; rc=$?
 ok "unknown config key: exit 254" test "$rc" = 254
 ok "unknown config key: the line names file and key" grep -q "bad.json: concurency: unknown key" "$OUT/badkey.err"
-STATE=/run/faultline/clusters/$NAME
-KEY=$(jq -r .private_key "$STATE/cluster.json") KH=$(jq -r .known_hosts "$STATE/cluster.json")
-GOOD=$(jq -r '.nodes | map(.host) | join(",")' "$STATE/cluster.json")
-"$FAULTLINE" run --nodes "$GOOD,10.213.110.250" --ssh-private-key "$KEY" --known-hosts "$KH" \
+"$FAULTLINE" run --nodes "$HOSTS,$UNREACH$PORTSFX" --ssh-private-key "$KEY" --known-hosts "$KH" \
 	--ssh-timeout 2 --store "$STORE" --time-limit 5 >/dev/null 2>"$OUT/unreach.err"; rc=$?
 ok "unreachable node: exit 254" test "$rc" = 254
 ok "unreachable node: one line naming the node" \
