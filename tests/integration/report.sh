@@ -63,6 +63,15 @@ if [ -z "$RUN" ]; then
 	RUN=$STORE/synthetic/20260101T000000
 	mkdir -p "$RUN"
 	"$GEN" "$RUN" --ops 3000 --seed 1 && ln -s synthetic/20260101T000000 "$STORE/latest"
+	# The verdict comes from the real checker (the generated history holds
+	# one stale read), not from gen_run's stand-in results.json.
+	"$FAULTLINE" check --json --timeout 60 "$RUN/history.jsonl" >"$TMP/check.json"
+	rc=$?
+	if [ $rc -eq 1 ] && jq -e '{valid: .valid, checkers: {linearizable: del(.file)}}' "$TMP/check.json" >"$RUN/results.json"; then
+		pass "faultline check finds the generated stale read (exit 1)"
+	else
+		fail "faultline check finds the generated stale read" "exit $rc: $(head -c 300 "$TMP/check.json")"
+	fi
 	ok "faultline report on a synthetic run" "$FAULTLINE" report "$RUN"
 fi
 
