@@ -621,41 +621,63 @@
 		words.appendChild(document.createTextNode(fl.message || 'the checker found no valid order of these ops'));
 		host.appendChild(words);
 		if (!ops.length) return;
-		var a = Infinity, b = -Infinity;
-		ops.forEach(function (o) {
-			a = Math.min(a, o.invoke_time);
-			b = Math.max(b, o.complete_time >= 0 ? o.complete_time : o.invoke_time);
-		});
-		var span = Math.max(b - a, 1);
-		b += span * 0.12; /* room for ops that never completed */
+		/* x is the order of events, not time: invokes and completions are
+		 * what linearizability depends on, and an op seconds away (the write
+		 * a stale read missed) stays as readable as one a microsecond away. */
+		var times = [];
+		ops.forEach(function (o) { times.push(o.invoke_time); if (o.complete_time >= 0) times.push(o.complete_time); });
+		times.sort(function (x, y) { return x - y; });
+		times = times.filter(function (t, j) { return j === 0 || t !== times[j - 1]; });
+		var slots = times.length + 1;
 		var ps = [];
 		ops.forEach(function (o) { if (ps.indexOf(o.process) < 0) ps.push(o.process); });
 		ps.sort(function (x, y) { return x - y; });
 		var laneH = 30, cvHost = el('div', null, 'plot');
 		host.appendChild(cvHost);
-		var cv = canvas(cvHost, ps.length * laneH + 34), ctx = cv.ctx, top = 4;
-		var aus = a / 1000, bus = b / 1000, axisY = top + ps.length * laneH + 2;
-		timeAxis(cv, aus, bus, top, axisY);
+		var cv = canvas(cvHost, ps.length * laneH + 40), ctx = cv.ctx, top = 4;
+		var axisY = top + ps.length * laneH + 2;
+		function slotX(t) { return L + (times.indexOf(t) + 0.5) / slots * cv.pw; }
 		ctx.textBaseline = 'middle';
 		ps.forEach(function (p, k) {
 			ctx.fillStyle = '#5c667a';
 			ctx.textAlign = 'right';
 			ctx.fillText('p' + p, L - 6, top + k * laneH + laneH / 2);
+			ctx.strokeStyle = '#eef0f4';
+			ctx.beginPath(); ctx.moveTo(L, top + (k + 1) * laneH + 0.5); ctx.lineTo(L + cv.pw, top + (k + 1) * laneH + 0.5); ctx.stroke();
 		});
+		var badOp = ops[c.bad];
+		if (badOp) { /* the bad op's interval, across every lane */
+			var bx0 = slotX(badOp.invoke_time), bx1 = badOp.complete_time >= 0 ? slotX(badOp.complete_time) : L + cv.pw;
+			ctx.fillStyle = 'rgba(230,57,70,0.07)';
+			ctx.fillRect(bx0, top, bx1 - bx0, axisY - top);
+		}
+		ctx.strokeStyle = '#c5ccd8';
+		ctx.beginPath(); ctx.moveTo(L, axisY + 0.5); ctx.lineTo(L + cv.pw, axisY + 0.5); ctx.stroke();
+		ctx.fillStyle = '#5c667a';
+		ctx.textAlign = 'left';
+		ctx.textBaseline = 'top';
+		ctx.fillText('events in order (not to scale): ' + fmtT(times[0] / 1000) + ' \u2192 ' + fmtT(times[times.length - 1] / 1000), L, axisY + 6);
+		ctx.textBaseline = 'middle';
 		ops.forEach(function (o, k) {
 			var y = top + ps.indexOf(o.process) * laneH + 4, h = laneH - 8;
-			var x0 = xOf(cv, aus, bus, o.invoke_time / 1000);
-			var open = !(o.complete_time >= 0);
-			var x1 = open ? L + cv.pw : Math.max(x0 + 3, xOf(cv, aus, bus, o.complete_time / 1000));
+			var x0 = slotX(o.invoke_time), done = o.complete_time >= 0;
+			var x1 = done ? Math.max(x0 + 3, slotX(o.complete_time)) : x0;
+			/* info: may take effect at any time after its invoke */
+			var open = !done || o.type === 'info';
 			var col = k === c.bad ? '#e63946' : prefix[o.index] ? '#2a9d8f' : '#8d99ae';
 			ctx.fillStyle = col;
-			ctx.globalAlpha = open ? 0.45 : 0.9;
+			if (open) {
+				ctx.globalAlpha = 0.3;
+				ctx.fillRect(x1, y, L + cv.pw - x1, h);
+			}
+			ctx.globalAlpha = 0.95;
 			ctx.fillRect(x0, y, x1 - x0, h);
 			ctx.globalAlpha = 1;
 			if (k === c.bad) { ctx.lineWidth = 3; ctx.strokeStyle = '#7a0010'; ctx.strokeRect(x0, y, x1 - x0, h); ctx.lineWidth = 1; }
 			ctx.save();
-			ctx.beginPath(); ctx.rect(x0, y, x1 - x0, h); ctx.clip();
-			ctx.fillStyle = '#fff';
+			var xe = open ? L + cv.pw : x1;
+			ctx.beginPath(); ctx.rect(x0, y, xe - x0, h); ctx.clip();
+			ctx.fillStyle = x1 - x0 > 60 ? '#fff' : '#1d2433';
 			ctx.textAlign = 'left';
 			ctx.font = 'bold 12px system-ui, "DejaVu Sans", sans-serif';
 			ctx.fillText(o.f + ' ' + ovtext(o) + (o.type && o.type !== 'ok' ? ' (' + o.type + ')' : ''), x0 + 5, y + h / 2);
@@ -664,7 +686,7 @@
 		marks.cex = (marks.cex || 0) + ops.length;
 		var leg = el('div', null, 'legend');
 		legend(leg, [['cannot be linearized', '#e63946'], ['in the longest linearizable prefix', '#2a9d8f'],
-			['concurrent, not linearized', '#8d99ae'], ['no completion (faded)', '#8d99ae', 0.45]]);
+			['concurrent, not linearized', '#8d99ae'], ['info / no completion: may take effect later (faded)', '#8d99ae', 0.3]]);
 		host.appendChild(leg);
 		if (fl.states && fl.states.length)
 			host.appendChild(el('p', 'Model states reachable just before it: ' + fl.states.slice(0, 20).join('  |  ') +
