@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,7 +276,14 @@ static int writer_flush_to(struct history_writer *w, uint64_t seq)
 {
 	if (atomic_load(&w->written_seq) >= seq)
 		return atomic_load(&w->failed) ? -1 : 0;
-	pthread_mutex_lock(&w->flush_lock);
+	if (pthread_mutex_trylock(&w->flush_lock) != 0) {
+		/* Someone is writing: let it (and more appenders) run, so the
+		 * next write carries many lines instead of one each. */
+		sched_yield();
+		if (atomic_load(&w->written_seq) >= seq)
+			return atomic_load(&w->failed) ? -1 : 0;
+		pthread_mutex_lock(&w->flush_lock);
+	}
 	if (atomic_load(&w->written_seq) < seq) {
 		pthread_mutex_lock(&w->lock);
 		struct buf tmp = w->pending;
