@@ -6,7 +6,7 @@
 # directory is synthetic (tests/tools/gen_run: 100,000 register ops on 10
 # processes over 60 s, partitions, a kill, an invalid result). Median of 3.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 255
 BUILD=${BUILD:-build}
 FAULTLINE=${FAULTLINE:-$PWD/faultline}
 N=${REPORT_BENCH_OPS:-100000}

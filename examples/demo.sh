@@ -15,7 +15,7 @@
 # Knobs (environment): DEMO_TIME (seconds per run, default 60), DEMO_SEED,
 # DEMO_STORE (default ./store), KEEP_CLUSTER=1.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 255
 FAULTLINE=${FAULTLINE:-$PWD/faultline}
 CLUSTER=default
 TIME=${DEMO_TIME:-60}

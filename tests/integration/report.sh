@@ -13,7 +13,7 @@
 # synthetic run directory), and the test says so.
 source "$(dirname "$0")/../lib.sh"
 need_root
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 
 if ! command -v chromium >/dev/null; then
