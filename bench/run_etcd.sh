@@ -6,7 +6,7 @@
 # sshd+etcd nodes on 127.0.0.1-5. Prints "BENCH register_etcd_ops_per_s: N"
 # (completed ops per second of the main phase).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 FAULTLINE=${FAULTLINE:-$PWD/faultline}
 SECS=${BENCH_SECONDS:-20}
 if [ "$(id -u)" -ne 0 ] || ! command -v etcd >/dev/null || ! command -v jq >/dev/null; then

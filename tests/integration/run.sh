@@ -57,11 +57,11 @@ else
 	ETCD_PAT="$D/w/n"
 	KEY=$D/client_key KH=$D/known_hosts
 	HOSTS=$(echo 127.0.0.{1..5} | tr ' ' ',') PORTSFX=":$PORT" UNREACH=127.0.0.6
-	HOSTS=$(echo "$HOSTS" | sed "s/,/$PORTSFX,/g")$PORTSFX
+	HOSTS=${HOSTS//,/$PORTSFX,}$PORTSFX
 fi
 
 # etcd processes of this test still alive (the nodes share our pid space).
-etcd_count() { pgrep -f "$ETCD_PAT" | grep -vw $$ | wc -l; }
+etcd_count() { pgrep -fc "$ETCD_PAT"; }
 
 run() { # name, args... -> $OUT/name.{out,err,rc}
 	local n=$1; shift
