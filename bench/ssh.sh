@@ -7,7 +7,7 @@
 # sshd on 127.0.0.1 (same code path: five sessions, five server processes).
 # For scale it also times a one-shot OpenSSH `ssh host true`.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 FAULTLINE=${FAULTLINE:-$PWD/faultline}
 SSHX=$PWD/$BUILD/tests/tools/sshx
@@ -19,7 +19,8 @@ field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | head -1; }
 fmt() { printf '%.1f' "${1:-0}"; }
 D=$(mktemp -d /tmp/faultline-bench-ssh.XXXXXX)
 cleanup=()
-trap 'for c in "${cleanup[@]}"; do eval "$c" >/dev/null 2>&1; done; rm -rf "$D"' EXIT
+run_cleanup() { local c; for c in "${cleanup[@]}"; do eval "$c" >/dev/null 2>&1; done; rm -rf "$D"; }
+trap run_cleanup EXIT
 
 CLUSTER=t-bench-ssh
 LOOP_NAME=ssh_exec_all_true_5_sessions_loopback

@@ -71,6 +71,7 @@ else
 	fi
 	# A workdir that only survives correct shell quoting.
 	WB="$D/work dir's \$HOME"
+	# shellcheck disable=SC2054 # the comma list is one argument
 	O=(--hosts 127.0.0.1,127.0.0.2,127.0.0.3 --port "$PORT" --key "$D/client_key"
 	   --known-hosts "$D/known_hosts" --workdir-base "$WB" --name t-etcd)
 	on_exit "'$DBX' ${O[*]@Q} teardown"
@@ -105,7 +106,7 @@ check "pid names a live etcd process" is_etcd_pid "${P2:-0}"
 
 L=$(dbx primary)
 check "primary names the leader (${L:-none})" test -n "$L"
-case "$L" in n1) S=n2 SU=$U2 ;; *) S=n1 SU=$U1 ;; esac
+case "$L" in n1) SU=$U2 ;; *) SU=$U1 ;; esac
 LP=$(dbx pid "$L")
 check "kill $L (the leader)" dbx kill "$L"
 check "killed process is gone" bash -c "! kill -0 ${LP:-0} 2>/dev/null || [ \"\$(sed -n 's/^State:[[:space:]]*\\(.\\).*/\\1/p' /proc/${LP:-0}/status)\" = Z ]"

@@ -7,6 +7,8 @@
 # SFTP round trip, strict host keys (unknown, mismatch, accept-new), wrong
 # key, connection refused, handshake timeout and the sudo path for a
 # non-root user with a password.
+# Commands below are for the remote shell: single quotes are meant.
+# shellcheck disable=SC2016
 source "$(dirname "$0")/../lib.sh"
 need_root
 
