@@ -209,6 +209,10 @@ struct workers *workers_start(const struct test *t, const struct client_ops *cli
 			      int64_t t0_ns, int64_t deadline_ns, struct runner_stats *st,
 			      char *err, size_t errlen)
 {
+	if (t->n_nodes < 1 || t->concurrency < 1) {
+		snprintf(err, errlen, "workers need at least one node and one worker");
+		return NULL;
+	}
 	struct workers *p = xcalloc(1, sizeof *p);
 	p->t = t;
 	p->client = client;
