@@ -108,7 +108,7 @@ int cmd_run(int argc, char **argv)
 	}
 	int code = EXIT_VALID;
 	uint64_t seed0 = t.seed;
-	for (int i = 0; i < t.test_count; i++) {
+	for (int i = 0; i < t.test_count && !runner_stop_requested(); i++) {
 		/* Repetitions explore different op streams; each records its seed. */
 		t.seed = seed0 + (uint64_t)i;
 		bool interrupted = false;

@@ -630,6 +630,8 @@ int runner_run_once(struct test *t, struct ssh_node **ssh, int attempt, bool *in
 		goto finish;
 	}
 
+	if (runner_stop_requested())
+		goto finish;
 	log_info("setting up %s on %d nodes", r.db->name, t->n_nodes);
 	r.db_set_up = true; /* a partial setup is torn down too */
 	if (db_on_all(&r.dbc, r.db->setup, err, sizeof err) < 0) {
