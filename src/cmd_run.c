@@ -106,7 +106,8 @@ int cmd_run(int argc, char **argv)
 		test_free(&t);
 		return EXIT_BADARGS;
 	}
-	int code = EXIT_VALID;
+	/* Interrupted before any run: nothing was judged. */
+	int code = EXIT_UNKNOWN;
 	uint64_t seed0 = t.seed;
 	for (int i = 0; i < t.test_count && !runner_stop_requested(); i++) {
 		/* Repetitions explore different op streams; each records its seed. */
