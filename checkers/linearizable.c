@@ -266,7 +266,7 @@ struct cfg {           /* one memoized configuration */
 	uint64_t hash;
 	model_state state;
 	uint64_t off;          /* into words arena */
-	uint32_t lo, nw;       /* first stored word, number of words */
+	uint32_t lo, nok, ninf; /* see bits_span */
 };
 
 struct cache {
@@ -308,7 +308,7 @@ struct search {
 	uint8_t *ecall;
 	size_t ne;
 	uint64_t *bits;
-	size_t nwords, lo_hint, hi_hint;
+	size_t nwords, info_w0, lo_hint, hi_ok, hi_inf;
 	uint64_t zh;
 	struct cache cache;
 	size_t mem_limit;
@@ -330,29 +330,49 @@ struct lin_run {
 
 static void bits_set(struct search *s, uint32_t id)
 {
-	s->bits[id >> 6] |= 1ULL << (id & 63);
+	size_t w = id >> 6;
+	s->bits[w] |= 1ULL << (id & 63);
 	s->zh ^= s->zob[id];
-	if ((id >> 6) > s->hi_hint)
-		s->hi_hint = id >> 6;
+	if (w < s->info_w0) {
+		if (w > s->hi_ok)
+			s->hi_ok = w;
+	} else if (w > s->hi_inf) {
+		s->hi_inf = w;
+	}
 }
 
 static void bits_clear(struct search *s, uint32_t id)
 {
-	s->bits[id >> 6] &= ~(1ULL << (id & 63));
+	size_t w = id >> 6;
+	s->bits[w] &= ~(1ULL << (id & 63));
 	s->zh ^= s->zob[id];
-	if ((id >> 6) < s->lo_hint)
-		s->lo_hint = id >> 6;
+	if (w < s->lo_hint)
+		s->lo_hint = w;
 }
 
-static void bits_span(struct search *s, uint32_t *lo, uint32_t *nw)
+/* The stored form of the linearized set. Ops are numbered ok ops first, by
+ * completion order, then the ops that may never happen (info). Among the
+ * ok ops every word below the first unlinearized one is full, and beyond
+ * the few concurrent with it the words are empty, so only words
+ * [lo, lo + nok) are kept; the info ops' words (from info_w0) are kept
+ * whole up to the last non-empty one (ninf words). Canonical: equal sets
+ * give equal (lo, nok, ninf, words). */
+static void bits_span(struct search *s, uint32_t *lo, uint32_t *nok, uint32_t *ninf)
 {
-	while (s->lo_hint < s->nwords && s->bits[s->lo_hint] == ~0ULL)
+	size_t w0 = s->info_w0;
+	while (s->lo_hint < w0 && s->bits[s->lo_hint] == ~0ULL)
 		s->lo_hint++;
-	while (s->hi_hint > 0 && s->bits[s->hi_hint] == 0)
-		s->hi_hint--;
 	*lo = (uint32_t)s->lo_hint;
-	*nw = s->hi_hint >= s->lo_hint && s->lo_hint < s->nwords
-		      ? (uint32_t)(s->hi_hint - s->lo_hint + 1) : 0;
+	if (s->lo_hint >= w0 || s->hi_ok < s->lo_hint) {
+		*nok = 0;
+	} else {
+		while (s->hi_ok > s->lo_hint && s->bits[s->hi_ok] == 0)
+			s->hi_ok--;
+		*nok = s->bits[s->hi_ok] ? (uint32_t)(s->hi_ok - s->lo_hint + 1) : 0;
+	}
+	while (s->hi_inf > w0 && s->bits[s->hi_inf] == 0)
+		s->hi_inf--;
+	*ninf = s->bits[s->hi_inf] ? (uint32_t)(s->hi_inf - w0 + 1) : 0;
 }
 
 static size_t cache_bytes(const struct cache *c)
@@ -388,23 +408,26 @@ static void cache_rehash(struct cache *c)
 static bool cache_add(struct search *s, model_state st)
 {
 	struct cache *c = &s->cache;
-	uint32_t lo, nw;
-	bits_span(s, &lo, &nw);
+	uint32_t lo, nok, ninf;
+	bits_span(s, &lo, &nok, &ninf);
+	const uint64_t *okw = s->bits + lo, *infw = s->bits + s->info_w0;
 	uint64_t h = hash_mix(s->zh ^ (s->m->hash(s->ctx, st) * 0x9e3779b97f4a7c15ULL));
 	if ((c->n + 1) * 2 > c->nslots)
 		cache_rehash(c);
 	size_t j = h & (c->nslots - 1);
 	for (; c->slots[j]; j = (j + 1) & (c->nslots - 1)) {
 		struct cfg *e = &c->cfgs[c->slots[j] - 1];
-		if (e->hash == h && e->lo == lo && e->nw == nw &&
+		if (e->hash == h && e->lo == lo && e->nok == nok && e->ninf == ninf &&
 		    s->m->equal(s->ctx, e->state, st) &&
-		    !memcmp(c->words + e->off, s->bits + lo, nw * sizeof(uint64_t)))
+		    (nok == 0 || !memcmp(c->words + e->off, okw, nok * sizeof(uint64_t))) &&
+		    (ninf == 0 || !memcmp(c->words + e->off + nok, infw, ninf * sizeof(uint64_t))))
 			return false;
 	}
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 1024;
 		c->cfgs = xrealloc(c->cfgs, c->cap * sizeof *c->cfgs);
 	}
+	size_t nw = (size_t)nok + ninf;
 	if (c->nwords + nw > c->capwords) {
 		size_t nc = c->capwords ? c->capwords * 2 : 4096;
 		while (nc < c->nwords + nw)
@@ -412,8 +435,11 @@ static bool cache_add(struct search *s, model_state st)
 		c->words = xrealloc(c->words, nc * sizeof *c->words);
 		c->capwords = nc;
 	}
-	memcpy(c->words + c->nwords, s->bits + lo, nw * sizeof(uint64_t));
-	c->cfgs[c->n] = (struct cfg){h, st, c->nwords, lo, nw};
+	if (nok)
+		memcpy(c->words + c->nwords, okw, nok * sizeof(uint64_t));
+	if (ninf)
+		memcpy(c->words + c->nwords + nok, infw, ninf * sizeof(uint64_t));
+	c->cfgs[c->n] = (struct cfg){h, st, c->nwords, lo, nok, ninf};
 	c->nwords += nw;
 	c->slots[j] = (uint32_t)(++c->n);
 	return true;
@@ -491,7 +517,9 @@ static void search_setup(struct search *s)
 	free(order);
 	s->nwords = (n + 64) / 64;
 	s->bits = xcalloc(s->nwords, sizeof *s->bits);
-	s->lo_hint = s->hi_hint = 0;
+	s->info_w0 = n_ok >> 6;
+	s->lo_hint = s->hi_ok = 0;
+	s->hi_inf = s->info_w0;
 	s->zh = 0;
 	s->best_id = -1;
 }
