@@ -15,7 +15,10 @@
 #define FAULTLINE_CLUSTER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #define CLUSTER_STATE_ROOT "/run/faultline/clusters"
 
@@ -27,6 +30,36 @@ json_t *cluster_load(const char *name);
 /* Names of clusters that are up; returns count, *names malloc'd array of
  * malloc'd strings. */
 int cluster_list(char ***names);
+
+/* Every cluster with a state directory, up or half-built. */
+int cluster_list_all(char ***names);
+/* State of a cluster in any phase (creating/up), or NULL. */
+json_t *cluster_load_any(const char *name);
+
+struct cluster_spec {
+	const char *name;   /* [a-z0-9-], at most 24 */
+	int n;              /* nodes */
+	uint32_t net;       /* subnet, host order */
+	int prefix;
+	const char *db;     /* "etcd" or "none" */
+};
+
+bool cluster_name_valid(const char *name);
+int cluster_parse_subnet(const char *s, uint32_t *net, int *prefix, char *err, size_t errlen);
+/* Room for the nodes, no overlap with other clusters or host networks. */
+int cluster_check_subnet(const char *name, uint32_t net, int prefix, int nodes, char *err,
+			 size_t errlen);
+int cluster_pick_subnet(const char *name, uint32_t *net, int *prefix);
+char *cluster_subnet_str(uint32_t net, int prefix);
+/* Anything of this cluster left on the machine (state, bridge, namespaces)? */
+bool cluster_exists(const char *name);
+/* Build it all, then set the database up over SSH. On failure everything
+ * created is removed again. */
+int cluster_up(const struct cluster_spec *sp, char *err, size_t errlen);
+/* Remove everything of the cluster; idempotent, works without state. */
+int cluster_down(const char *name, char *err, size_t errlen);
+/* Print node status; returns 0 all healthy, 1 some unhealthy, -1 not up. */
+int cluster_status(const char *name, bool as_json, FILE *out);
 
 struct test;
 /* Fill a test's nodes, SSH key and known_hosts from local cluster `name`
