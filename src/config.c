@@ -28,11 +28,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-/* Weak until src/cluster.c and the nemesis land (they are written in
- * parallel): a build without them says so instead of failing to link.
- * Remove these once both are in. */
-#pragma weak cluster_list
-#pragma weak cluster_test_fill
+/* Weak until the nemesis lands (written in parallel): a build without it
+ * says so instead of failing to link. Remove once it is in. */
 #pragma weak nemesis_find
 
 enum opt_kind { K_STR, K_BOOL, K_INT, K_DBL, K_MS, K_ENUM, K_SPECIAL };
@@ -673,9 +670,6 @@ static int nodes_check_duplicates(const struct test *t, struct config_error *err
 /* Nodes from --cluster, or from the one local cluster that is up. */
 static int nodes_from_cluster(struct test *t, struct config_error *err)
 {
-	if (!cluster_list || !cluster_test_fill)
-		return fail(err, "nodes: none given, and this build has no local cluster "
-			    "support (use --nodes)");
 	if (!t->cluster) {
 		char **names = NULL;
 		int n = cluster_list(&names);
