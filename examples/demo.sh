@@ -43,7 +43,8 @@ if ! "$FAULTLINE" cluster --help >/dev/null 2>&1; then
 fi
 
 created=0
-if "$FAULTLINE" cluster status --name "$CLUSTER" >/dev/null 2>&1; then
+# Reuse a cluster that is up (its etcd may be stopped: every run sets it up).
+if "$FAULTLINE" cluster list 2>/dev/null | awk -v c="$CLUSTER" '$1 == c && $2 == "up" {f=1} END {exit !f}'; then
 	say "Reusing the local cluster '$CLUSTER' that is already up"
 	"$FAULTLINE" cluster status --name "$CLUSTER"
 else
