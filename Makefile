@@ -46,7 +46,7 @@ TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/t
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit bench demo fuzz install clean
+.PHONY: all deps test unit bench demo demo-rate fuzz install clean
 all: $(BINDIR)faultline $(DAEMONS)
 
 deps:
@@ -101,6 +101,12 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash examples/demo.sh
+
+# How often the demo's serializable run is invalid over RUNS seeds (slow:
+# about 2 minutes per seed; not part of make bench).
+demo-rate: deps
+	@$(MAKE) --no-print-directory all
+	@bash examples/demo_rate.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
