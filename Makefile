@@ -73,8 +73,10 @@ $(BUILD)/libfaultline.a: $(LIB_OBJ)
 $(BINDIR)faultline: $(BUILD)/src/main.o $(BUILD)/libfaultline.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Node-side helpers are uploaded to nodes: --as-needed keeps them to the
+# libraries they use (packetd: libnetfilter_queue), not the controller's.
 $(BINDIR)faultline-%: nemesis/daemons/%.c $(BUILD)/libfaultline.a
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfaultline.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(BUILD)/libfaultline.a $(LDLIBS)
 
 $(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libfaultline.a
 	@mkdir -p $(dir $@)

@@ -1,12 +1,16 @@
 /*
  * nemesis.h - the nemesis interface and the fault schedule.
  *
- * Each fault kind (partition.c, packet.c, process.c, clock.c, ...) is a
- * struct nemesis. start() applies a fault chosen from the seeded rng and
- * returns a JSON value describing exactly what was applied (targets,
- * parameters, path used); stop() undoes the fault it applied; heal()
- * removes every fault of its kind from every node, idempotently, even
- * without knowing what was applied (after a crash).
+ * Each fault kind (partition.c, packet.c, process.c for kill and pause,
+ * slow.c, clock.c) is a struct nemesis. plan() chooses what to do next
+ * from the seeded rng and the test's nemesis_opts (the start op's invoke
+ * value); start() applies such a spec and returns a JSON value describing
+ * exactly what was applied (targets, parameters, path used); stop() undoes
+ * what start applied; heal() removes every fault of its kind from every
+ * node, idempotently, even without knowing what was applied (after a
+ * crash): everything a fault leaves on a node is named by faultline (chains
+ * FAULTLINE-*, qdisc handle fa17:, pid files and markers in the node's
+ * workdir), so heal finds it there.
  *
  * schedule.c drives them during a run: it alternates start/stop every
  * interval, writes each as a nemesis op to the history, records applied
@@ -16,33 +20,67 @@
 #define FAULTLINE_NEMESIS_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "db.h"
 
 struct test;
 struct ssh_node;
 struct history_writer;
-struct db;
 
+/* What a fault run needs. Built by nemesis_ctx_init. */
 struct nemesis_ctx {
 	const struct test *test;
-	struct ssh_node **ssh;   /* one per test node */
-	const struct db *db;
+	struct ssh_node **ssh;   /* one per test node; a NULL entry (unreachable) is skipped */
+	const struct db *db;     /* may be NULL: process faults then fail */
+	struct db_ctx dbc;       /* {test, ssh} for the db's calls */
 	uint64_t *rng;           /* seeded */
+	json_t *opts;            /* test->nemesis_opts (borrowed) or NULL */
+	char **addr;             /* each node's IP address, as its peers see it */
+	/* Per node: the process fault holding its database ("kill", "pause",
+	 * "slow") or NULL, so two process faults never fight over one node. */
+	const char **busy;
+	/* Per node: iptables structure known to be in place (set by setup). */
+	bool *chains_ok;
+	/* Per node: packet path chosen by detection (0 unknown, 1 netem,
+	 * 2 nfqueue). */
+	int *packet_path;
 };
+
+int nemesis_ctx_init(struct nemesis_ctx *c, const struct test *t, struct ssh_node **ssh,
+		     const struct db *db, uint64_t *rng, char *err, size_t errlen);
+void nemesis_ctx_free(struct nemesis_ctx *c);
 
 struct nemesis {
 	const char *name;        /* "partition", "packet", "kill", ... */
+	/* Validate this kind's options (opts = nemesis_opts.<name>, may be
+	 * NULL) before any node is touched. 0 or -1 with err. */
+	int (*check)(const struct test *t, json_t *opts, char *err, size_t errlen);
+	/* Optional preparation on the nodes before the first start. */
 	int (*setup)(struct nemesis_ctx *c, char *err, size_t errlen);
-	/* Apply a fault. Returns the history value (new reference) or NULL
-	 * with err set if it failed to apply. */
-	json_t *(*start)(struct nemesis_ctx *c, char *err, size_t errlen);
-	/* Undo what start applied (applied = start's value). */
-	int (*stop)(struct nemesis_ctx *c, json_t *applied, char *err, size_t errlen);
+	/* What to do next (new reference): the start op's invoke value. */
+	json_t *(*plan)(struct nemesis_ctx *c);
+	/* Apply spec. Returns the history value of what was applied (new
+	 * reference) with err empty; NULL with err set if nothing was applied
+	 * (a failed op); or a value with err set if it was applied only in
+	 * part and could not be rolled back (an info op: stop it later). */
+	json_t *(*start)(struct nemesis_ctx *c, json_t *spec, char *err, size_t errlen);
+	/* Undo what start applied. *result (may be set, new reference) says
+	 * what was done. 0, or -1 with err. */
+	int (*stop)(struct nemesis_ctx *c, json_t *applied, json_t **result, char *err,
+		    size_t errlen);
 	/* Remove every fault of this kind from every node. Idempotent. */
 	int (*heal)(struct nemesis_ctx *c, char *err, size_t errlen);
 };
 
 const struct nemesis *nemesis_find(const char *name);
+/* The known fault names, comma-separated (for errors and --help). */
+const char *nemesis_names(void);
+/* Validate test->nemesis and test->nemesis_opts (config_finish calls it,
+ * once the nodes are known). 0 or -1 with err naming the key. */
+int nemesis_check_test(const struct test *t, char *err, size_t errlen);
 
 /* The schedule: runs in its own thread during the main phase. */
 struct nemesis_schedule;
@@ -58,7 +96,11 @@ int nemesis_schedule_finish(struct nemesis_schedule *s);
 /* Short text of the faults active now, for the progress line. */
 void nemesis_schedule_active(struct nemesis_schedule *s, char *out, size_t n);
 
-/* Heal every fault kind on every node (faultline heal, signal handlers). */
+/* Heal every fault kind on every node (faultline heal, signal handlers).
+ * Nodes whose ssh entry is NULL are skipped (and make it return -1). */
 int nemesis_heal_all(const struct test *t, struct ssh_node **ssh, const struct db *db);
+/* Same, with every problem written to err ("n2: ...; n3: ..."). */
+int nemesis_heal_all_err(const struct test *t, struct ssh_node **ssh, const struct db *db,
+			 char *err, size_t errlen);
 
 #endif

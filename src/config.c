@@ -28,10 +28,6 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-/* Weak until the nemesis lands (written in parallel): a build without it
- * says so instead of failing to link. Remove once it is in. */
-#pragma weak nemesis_find
-
 enum opt_kind { K_STR, K_BOOL, K_INT, K_DBL, K_MS, K_ENUM, K_SPECIAL };
 
 struct opt {
@@ -765,11 +761,10 @@ int config_finish(struct test *t, struct config_error *err)
 	if (!wl)
 		return fail(err, "workload: unknown workload '%s' (known: %s)", t->workload,
 			    workload_names());
-	if (t->n_nemesis > 0 && !nemesis_find)
-		return fail(err, "nemesis: this build has no fault injection");
 	for (int i = 0; i < t->n_nemesis; i++)
 		if (!nemesis_find(t->nemesis[i]))
-			return fail(err, "nemesis[%d]: unknown fault '%s'", i, t->nemesis[i]);
+			return fail(err, "nemesis[%d]: unknown fault '%s' (known: %s)", i,
+				    t->nemesis[i], nemesis_names());
 	if (t->name && (!name_ok(t->name) || !strcmp(t->name, "latest")))
 		return fail(err, "name: '%s' is not a usable directory name (letters, digits, . _ -)",
 			    t->name);
@@ -787,6 +782,10 @@ int config_finish(struct test *t, struct config_error *err)
 	if (t->n_nodes == 0)
 		return fail(err, "nodes: missing");
 	if (nodes_check_duplicates(t, err) < 0)
+		return -1;
+	/* Fault options name nodes and need their count: checked now, still
+	 * before anything touches a node. */
+	if (nemesis_check_test(t, err->msg, sizeof err->msg) < 0)
 		return -1;
 	for (int i = 0; i < t->n_nodes; i++)
 		if (!t->nodes[i].workdir)

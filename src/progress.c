@@ -12,9 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Weak until the nemesis schedule lands (see runner.c). */
-#pragma weak nemesis_schedule_active
-
 struct progress {
 	FILE *out;
 	bool tty;
@@ -50,7 +47,7 @@ void progress_tick(struct progress *p, int64_t elapsed_ns)
 	p->last_ns = elapsed_ns;
 	p->last_ops = ops;
 	char faults[160] = "";
-	if (p->ns && nemesis_schedule_active)
+	if (p->ns)
 		nemesis_schedule_active(p->ns, faults, sizeof faults);
 	char line[320];
 	snprintf(line, sizeof line, "%5.1f/%.0fs  %7.0f ops/s  ok %lld  fail %lld  info %lld%s%s",

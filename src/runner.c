@@ -40,12 +40,6 @@
 
 extern const struct client_ops etcd_client_ops;
 
-/* Weak until the nemesis schedule lands (written in parallel): a build
- * without it refuses --nemesis instead of failing to link. Remove then. */
-#pragma weak nemesis_schedule_start
-#pragma weak nemesis_schedule_finish
-#pragma weak nemesis_heal_all
-
 const struct client_ops *client_find(const char *db)
 {
 	if (db && !strcmp(db, "etcd"))
@@ -429,7 +423,7 @@ static void run_heal(struct run *r, bool thorough)
 		r->ns = NULL;
 		run_sync(r);
 	}
-	if (thorough && r->t->n_nemesis > 0 && r->ssh && nemesis_heal_all &&
+	if (thorough && r->t->n_nemesis > 0 && r->ssh &&
 	    nemesis_heal_all(r->t, r->ssh, r->db) < 0)
 		run_error(r, "nemesis: heal failed (run `faultline heal`)");
 }
@@ -530,10 +524,6 @@ static int run_main_phase(struct run *r)
 	struct test *t = r->t;
 	r->t0 = now_ns();
 	int64_t deadline = r->t0 + (int64_t)(t->time_limit * 1e9);
-	if (t->n_nemesis > 0 && !nemesis_schedule_start) {
-		run_error(r, "nemesis: this build has no fault schedule");
-		return -1;
-	}
 	if (t->n_nemesis > 0) {
 		r->ns = nemesis_schedule_start(t, r->ssh, r->db, r->hw, r->dir, r->t0, err, sizeof err);
 		if (!r->ns) {

@@ -1,0 +1,465 @@
+/*
+ * node.c - how fault kinds act on nodes (nemesis_impl.h): one script per
+ * node, all nodes in parallel over their persistent SSH sessions; the
+ * shell prelude those scripts share; node-side helper binaries, checked by
+ * POSIX cksum and uploaded over SFTP where missing or stale; addresses.
+ *
+ * Scripts are built with buf_sh_quote for every value that comes from the
+ * config (workdirs, addresses): nothing reaches a node's shell unquoted.
+ */
+#include "nemesis_impl.h"
+
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+const char *nem_workdir(const struct test *t, int node)
+{
+	const char *w = t->nodes[node].workdir;
+	return w && *w ? w : "/var/lib/faultline";
+}
+
+/* The chain layout, in the order packets meet it: partitions drop first,
+ * so that a packet NFQUEUE'd and accepted by packetd (which skips the rest
+ * of the chain) can never slip past a partition. */
+static const char ipt_layout[] =
+	"*filter\\n:FAULTLINE-IN - [0:0]\\n:FAULTLINE-OUT - [0:0]\\n"
+	"-A FAULTLINE-IN -j FAULTLINE-PART-IN\\n"
+	"-A FAULTLINE-OUT -j FAULTLINE-PART-OUT\\n"
+	"-A FAULTLINE-OUT -j FAULTLINE-SLOW-OUT\\n"
+	"-A FAULTLINE-OUT -j FAULTLINE-PKT-OUT\\nCOMMIT\\n";
+
+void nem_prelude(struct buf *b, const struct test *t, int node)
+{
+	buf_puts(b, "W=");
+	buf_sh_quote(b, nem_workdir(t, node));
+	buf_puts(b, "\n"
+		 "fl_alive() { [ -d \"/proc/$1\" ] && ! grep -q '^State:[[:space:]]*Z' \"/proc/$1/status\" 2>/dev/null; }\n"
+		 "fl_stop_helper() {\n"
+		 "  pf=\"$W/faultline-$1.pid\"\n"
+		 "  p=$(cat \"$pf\" 2>/dev/null) || return 0\n"
+		 "  case \"$p\" in ''|*[!0-9]*) rm -f \"$pf\"; return 0;; esac\n"
+		 "  e=$(readlink \"/proc/$p/exe\" 2>/dev/null) || e=\n"
+		 "  case \"$e\" in\n"
+		 "  */faultline-\"$1\"|*/faultline-\"$1\"' (deleted)')\n"
+		 "    kill -TERM \"$p\" 2>/dev/null\n"
+		 "    i=0; while fl_alive \"$p\" && [ $i -lt 60 ]; do sleep 0.05; i=$((i+1)); done\n"
+		 "    if fl_alive \"$p\"; then kill -KILL \"$p\" 2>/dev/null; fi;;\n"
+		 "  esac\n"
+		 "  rm -f \"$pf\"\n"
+		 "}\n"
+		 "fl_ipt_ensure() {\n"
+		 "  for c in FAULTLINE-PART-IN FAULTLINE-PART-OUT FAULTLINE-SLOW-OUT FAULTLINE-PKT-OUT; do\n"
+		 "    \"$1\" -w -N \"$c\" 2>/dev/null\n"
+		 "  done\n");
+	buf_printf(b, "  printf '%s' | \"$1-restore\" -w --noflush || return 1\n", ipt_layout);
+	buf_puts(b, "  \"$1\" -w -C INPUT -j FAULTLINE-IN 2>/dev/null || \"$1\" -w -I INPUT 1 -j FAULTLINE-IN || return 1\n"
+		 "  \"$1\" -w -C OUTPUT -j FAULTLINE-OUT 2>/dev/null || \"$1\" -w -I OUTPUT 1 -j FAULTLINE-OUT\n"
+		 "}\n"
+		 "fl_ipt_ready() {\n"
+		 "  command -v \"$1\" >/dev/null 2>&1 || { echo \"$1 not found (install iptables)\" >&2; return 1; }\n"
+		 "  { \"$1\" -w -C OUTPUT -j FAULTLINE-OUT && \"$1\" -w -C INPUT -j FAULTLINE-IN &&\n"
+		 "    \"$1\" -w -C FAULTLINE-OUT -j FAULTLINE-PKT-OUT; } 2>/dev/null || fl_ipt_ensure \"$1\"\n"
+		 "}\n");
+}
+
+/* ---- running on many nodes ---- */
+
+struct exec_job {
+	struct ssh_node *node;
+	const char *script;
+	int timeout_ms;
+	struct ssh_result res;
+	int rc;
+};
+
+static void *exec_job_run(void *arg)
+{
+	struct exec_job *j = arg;
+	j->rc = ssh_exec(j->node, j->script, j->timeout_ms, &j->res);
+	return NULL;
+}
+
+/* The line that best says why a node script failed. */
+static void why_failed(const struct ssh_result *r, char *out, size_t n)
+{
+	const char *srcs[2] = {r->err, r->out};
+	for (int s = 0; s < 2; s++) {
+		const char *t = srcs[s] ? srcs[s] : "";
+		const char *end = t + strlen(t);
+		while (end > t && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r'))
+			end--;
+		const char *start = end;
+		while (start > t && start[-1] != '\n')
+			start--;
+		if (end > start) {
+			snprintf(out, n, "%.*s", (int)(end - start), start);
+			return;
+		}
+	}
+	snprintf(out, n, "%s", r->timed_out ? "timed out" : "failed");
+	if (r->status > 0)
+		snprintf(out, n, "exit status %d", r->status);
+}
+
+static void err_join(char *err, size_t errlen, const char *node, const char *why)
+{
+	if (!err || !errlen)
+		return;
+	size_t l = strlen(err);
+	if (l + 4 >= errlen)
+		return;
+	/* A transport error already names the node. */
+	bool named = !strncmp(why, node, strlen(node)) && why[strlen(node)] == ':';
+	snprintf(err + l, errlen - l, "%s%s%s%s", l ? "; " : "", named ? "" : node,
+		 named ? "" : ": ", why);
+}
+
+int nem_run(struct nemesis_ctx *c, char *const *scripts, struct ssh_result *rs,
+	    int timeout_ms, char *err, size_t errlen)
+{
+	int n = c->test->n_nodes;
+	struct exec_job *jobs = xcalloc((size_t)n, sizeof *jobs);
+	pthread_t *th = xcalloc((size_t)n, sizeof *th);
+	bool *started = xcalloc((size_t)n, sizeof *started);
+	if (err && errlen)
+		err[0] = 0;
+	int failed = 0;
+	for (int i = 0; i < n; i++) {
+		jobs[i].node = c->ssh ? c->ssh[i] : NULL;
+		jobs[i].script = scripts[i];
+		jobs[i].timeout_ms = timeout_ms > 0 ? timeout_ms : NEM_CMD_TIMEOUT_MS;
+		jobs[i].rc = -2;
+		if (!scripts[i] || !jobs[i].node)
+			continue;
+		started[i] = pthread_create(&th[i], NULL, exec_job_run, &jobs[i]) == 0;
+		if (!started[i])
+			exec_job_run(&jobs[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		if (!scripts[i])
+			continue;
+		const char *name = c->test->nodes[i].name;
+		if (!jobs[i].node) {
+			failed++;
+			err_join(err, errlen, name, "not reachable over SSH");
+			if (rs)
+				memset(&rs[i], 0, sizeof rs[i]), rs[i].status = -1;
+			continue;
+		}
+		if (jobs[i].rc != 0 || jobs[i].res.status != 0) {
+			char why[300];
+			why_failed(&jobs[i].res, why, sizeof why);
+			err_join(err, errlen, name, why);
+			failed++;
+		}
+		if (rs)
+			rs[i] = jobs[i].res;
+		else
+			ssh_result_free(&jobs[i].res);
+	}
+	free(jobs);
+	free(th);
+	free(started);
+	return failed;
+}
+
+void nem_results_free(struct ssh_result *rs, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (rs[i].out || rs[i].err)
+			ssh_result_free(&rs[i]);
+}
+
+void nem_scripts_free(char **scripts, int n)
+{
+	if (!scripts)
+		return;
+	for (int i = 0; i < n; i++)
+		free(scripts[i]);
+	free(scripts);
+}
+
+struct each_job {
+	struct nemesis_ctx *c;
+	int node;
+	nem_node_fn fn;
+	void *arg;
+	int rc;
+	char err[512];
+};
+
+static void *each_job_run(void *arg)
+{
+	struct each_job *j = arg;
+	j->err[0] = 0;
+	j->rc = j->fn(j->c, j->node, j->arg, j->err, sizeof j->err);
+	return NULL;
+}
+
+int nem_each(struct nemesis_ctx *c, const bool *want, nem_node_fn fn, void *arg, char *err,
+	     size_t errlen)
+{
+	int n = c->test->n_nodes;
+	struct each_job *jobs = xcalloc((size_t)n, sizeof *jobs);
+	pthread_t *th = xcalloc((size_t)n, sizeof *th);
+	bool *started = xcalloc((size_t)n, sizeof *started);
+	if (err && errlen)
+		err[0] = 0;
+	for (int i = 0; i < n; i++) {
+		jobs[i] = (struct each_job){.c = c, .node = i, .fn = fn, .arg = arg, .rc = 0};
+		if (want && !want[i])
+			continue;
+		if (c->ssh && !c->ssh[i]) {
+			jobs[i].rc = -1;
+			snprintf(jobs[i].err, sizeof jobs[i].err, "not reachable over SSH");
+			continue;
+		}
+		started[i] = pthread_create(&th[i], NULL, each_job_run, &jobs[i]) == 0;
+		if (!started[i])
+			each_job_run(&jobs[i]);
+	}
+	int failed = 0;
+	for (int i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		if (jobs[i].rc != 0) {
+			failed++;
+			err_join(err, errlen, c->test->nodes[i].name,
+				 jobs[i].err[0] ? jobs[i].err : "failed");
+		}
+	}
+	free(jobs);
+	free(th);
+	free(started);
+	return failed;
+}
+
+/* ---- helper binaries ---- */
+
+char *nem_helper_local(const char *name)
+{
+	const char *dir = getenv("FAULTLINE_HELPER_DIR");
+	if (dir && *dir)
+		return xasprintf("%s/faultline-%s", dir, name);
+	char self[PATH_MAX];
+	ssize_t l = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (l <= 0)
+		return xasprintf("faultline-%s", name);
+	self[l] = 0;
+	return xasprintf("%s/faultline-%s", dirname(self), name);
+}
+
+/* POSIX cksum: CRC-32 (polynomial 0x04C11DB7, MSB first) over the data
+ * and then its length, complemented - what `cksum` prints on every node,
+ * so a helper can be compared without copying it back. */
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i << 24;
+		for (int k = 0; k < 8; k++)
+			c = c & 0x80000000u ? (c << 1) ^ 0x04C11DB7u : c << 1;
+		crc_table[i] = c;
+	}
+}
+
+static uint32_t crc_update(uint32_t crc, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		crc = (crc << 8) ^ crc_table[((crc >> 24) ^ p[i]) & 0xff];
+	return crc;
+}
+
+static uint32_t crc_finish(uint32_t crc, uint64_t len)
+{
+	for (; len; len >>= 8) {
+		unsigned char b = (unsigned char)(len & 0xff);
+		crc = crc_update(crc, &b, 1);
+	}
+	return ~crc;
+}
+
+uint32_t nem_cksum(const unsigned char *p, size_t n)
+{
+	pthread_once(&crc_once, crc_init);
+	return crc_finish(crc_update(0, p, n), n);
+}
+
+int nem_cksum_file(const char *path, uint32_t *crc, uint64_t *len)
+{
+	pthread_once(&crc_once, crc_init);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	unsigned char buf[65536];
+	uint32_t c = 0;
+	uint64_t total = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof buf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		c = crc_update(c, buf, (size_t)r);
+		total += (uint64_t)r;
+	}
+	close(fd);
+	*crc = crc_finish(c, total);
+	*len = total;
+	return 0;
+}
+
+struct helper_arg {
+	const char *name;
+	const char *local;
+	char sum[64]; /* "CRC LEN" as cksum prints it */
+};
+
+/* Upload to a temporary name and rename: a running helper's file cannot
+ * be overwritten (ETXTBSY) but can be replaced. */
+static int helper_one(struct nemesis_ctx *c, int node, void *argp, char *err, size_t errlen)
+{
+	struct helper_arg *a = argp;
+	struct buf b;
+	buf_init(&b);
+	nem_prelude(&b, c->test, node);
+	buf_printf(&b, "f=\"$W/bin/faultline-%s\"\n"
+		       "mkdir -p \"$W/bin\" || exit 1\n"
+		       "if [ -x \"$f\" ] && s=$(cksum <\"$f\") && [ \"$s\" = \"%s\" ]; then exit 0; fi\n"
+		       "exit 10\n",
+		   a->name, a->sum);
+	char *script;
+	script = buf_steal(&b);
+	struct ssh_result r;
+	int rc = ssh_exec(c->ssh[node], script, NEM_CMD_TIMEOUT_MS, &r);
+	free(script);
+	if (rc < 0 || (r.status != 0 && r.status != 10)) {
+		char why[300];
+		why_failed(&r, why, sizeof why);
+		snprintf(err, errlen, "cannot check %s/bin/faultline-%s: %s",
+			 nem_workdir(c->test, node), a->name, why);
+		ssh_result_free(&r);
+		return -1;
+	}
+	bool have = r.status == 0;
+	ssh_result_free(&r);
+	char *remote = xasprintf("%s/bin/faultline-%s", nem_workdir(c->test, node), a->name);
+	if (!have) {
+		char *tmp = xasprintf("%s.upload", remote);
+		log_info("%s: uploading faultline-%s to %s", c->test->nodes[node].name, a->name,
+			 remote);
+		if (ssh_upload(c->ssh[node], a->local, tmp, 0755, err, errlen) < 0) {
+			free(tmp);
+			free(remote);
+			return -1;
+		}
+		buf_init(&b);
+		buf_puts(&b, "mv -f ");
+		buf_sh_quote(&b, tmp);
+		buf_puts(&b, " ");
+		buf_sh_quote(&b, remote);
+		buf_puts(&b, "\n");
+		free(tmp);
+		script = buf_steal(&b);
+		rc = ssh_exec(c->ssh[node], script, NEM_CMD_TIMEOUT_MS, &r);
+		free(script);
+		if (rc < 0 || r.status != 0) {
+			char why[300];
+			why_failed(&r, why, sizeof why);
+			snprintf(err, errlen, "cannot install %s: %s", remote, why);
+			ssh_result_free(&r);
+			free(remote);
+			return -1;
+		}
+		ssh_result_free(&r);
+	}
+	/* It must also run there (shared libraries, architecture). */
+	buf_init(&b);
+	buf_sh_quote(&b, remote);
+	buf_puts(&b, " --version\n");
+	script = buf_steal(&b);
+	rc = ssh_exec(c->ssh[node], script, NEM_CMD_TIMEOUT_MS, &r);
+	free(script);
+	if (rc < 0 || r.status != 0) {
+		char why[300];
+		why_failed(&r, why, sizeof why);
+		snprintf(err, errlen, "faultline-%s does not run there: %s", a->name, why);
+		ssh_result_free(&r);
+		free(remote);
+		return -1;
+	}
+	ssh_result_free(&r);
+	free(remote);
+	return 0;
+}
+
+int nem_helper_ensure(struct nemesis_ctx *c, const char *name, const bool *want, char *err,
+		      size_t errlen)
+{
+	struct helper_arg a = {.name = name};
+	char *local = nem_helper_local(name);
+	a.local = local;
+	uint32_t crc;
+	uint64_t len;
+	if (nem_cksum_file(local, &crc, &len) < 0) {
+		snprintf(err, errlen, "helper %s: %s (build it with make)", local, strerror(errno));
+		free(local);
+		return -1;
+	}
+	snprintf(a.sum, sizeof a.sum, "%u %llu", crc, (unsigned long long)len);
+	int failed = nem_each(c, want, helper_one, &a, err, errlen);
+	free(local);
+	return failed ? -1 : 0;
+}
+
+/* ---- addresses ---- */
+
+char *nem_resolve(const char *host)
+{
+	unsigned char tmp[sizeof(struct in6_addr)];
+	if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1)
+		return xstrdup(host);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	char ip[INET6_ADDRSTRLEN] = "";
+	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res) {
+		getnameinfo(res->ai_addr, res->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST);
+		freeaddrinfo(res);
+	}
+	return ip[0] ? xstrdup(ip) : NULL;
+}
+
+bool nem_addr_is_v6(const char *addr) { return addr && strchr(addr, ':') != NULL; }
+
+const char *nem_ipt_bin(const char *addr) { return nem_addr_is_v6(addr) ? "ip6tables" : "iptables"; }
+
+int nem_peer_list(struct nemesis_ctx *c, const bool *peers, int self, bool v6, struct buf *out)
+{
+	int count = 0;
+	for (int j = 0; j < c->test->n_nodes; j++) {
+		if (j == self || (peers && !peers[j]) || nem_addr_is_v6(c->addr[j]) != v6)
+			continue;
+		buf_printf(out, "%s%s", count ? "," : "", c->addr[j]);
+		count++;
+	}
+	return count;
+}

@@ -1,0 +1,181 @@
+/*
+ * registry.c - the fault kinds by name, validation of a test's faults and
+ * nemesis_opts (before any node is touched), the context every kind works
+ * in, and heal-everything: every kind's heal on every node, then the
+ * faultline chain layout itself removed, so a healed node carries no
+ * faultline rule at all.
+ */
+#include "config.h"
+#include "nemesis_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Heal order matters a little: the slow-node daemon and paused databases
+ * first (so restarted or resumed processes meet a healed network), the
+ * network last. */
+static const struct nemesis *const kinds[] = {
+	&nemesis_slow, &nemesis_pause,  &nemesis_kill,
+	&nemesis_partition, &nemesis_packet, &nemesis_clock,
+};
+#define N_KINDS (sizeof kinds / sizeof *kinds)
+
+const struct nemesis *nemesis_find(const char *name)
+{
+	for (size_t i = 0; name && i < N_KINDS; i++)
+		if (!strcmp(kinds[i]->name, name))
+			return kinds[i];
+	return NULL;
+}
+
+const char *nemesis_names(void) { return "partition, packet, kill, pause, slow, clock"; }
+
+int nemesis_check_test(const struct test *t, char *err, size_t errlen)
+{
+	for (int i = 0; i < t->n_nemesis; i++)
+		if (!nemesis_find(t->nemesis[i])) {
+			snprintf(err, errlen, "nemesis[%d]: unknown fault '%s' (known: %s)", i,
+				 t->nemesis[i], nemesis_names());
+			return -1;
+		}
+	json_t *o = t->nemesis_opts;
+	if (!o)
+		return 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v) {
+		if (!strcmp(k, "schedule")) {
+			const char *s = json_string_value(v);
+			if (!s || (strcmp(s, "alternate") && strcmp(s, "mix") && strcmp(s, "together"))) {
+				snprintf(err, errlen, "nemesis_opts.schedule: expected alternate, mix or "
+					 "together");
+				return -1;
+			}
+			continue;
+		}
+		const struct nemesis *kind = nemesis_find(k);
+		if (!kind) {
+			snprintf(err, errlen, "nemesis_opts.%s: unknown key (schedule, or a fault: %s)", k,
+				 nemesis_names());
+			return -1;
+		}
+		if (!json_is_object(v)) {
+			snprintf(err, errlen, "nemesis_opts.%s: expected an object", k);
+			return -1;
+		}
+		if (kind->check && kind->check(t, v, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int nemesis_ctx_init(struct nemesis_ctx *c, const struct test *t, struct ssh_node **ssh,
+		     const struct db *db, uint64_t *rng, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof *c);
+	c->test = t;
+	c->ssh = ssh;
+	c->db = db;
+	c->dbc.test = t;
+	c->dbc.ssh = ssh;
+	c->rng = rng;
+	c->opts = t->nemesis_opts;
+	int n = t->n_nodes;
+	c->addr = xcalloc((size_t)(n ? n : 1), sizeof *c->addr);
+	c->busy = xcalloc((size_t)(n ? n : 1), sizeof *c->busy);
+	c->chains_ok = xcalloc((size_t)(n ? n : 1), sizeof *c->chains_ok);
+	c->packet_path = xcalloc((size_t)(n ? n : 1), sizeof *c->packet_path);
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		c->addr[i] = nem_resolve(t->nodes[i].host);
+		if (!c->addr[i]) {
+			if (rc == 0)
+				snprintf(err, errlen, "%s: cannot resolve host %s", t->nodes[i].name,
+					 t->nodes[i].host);
+			rc = -1;
+			c->addr[i] = xstrdup(t->nodes[i].host);
+		}
+	}
+	return rc;
+}
+
+void nemesis_ctx_free(struct nemesis_ctx *c)
+{
+	if (c->addr)
+		for (int i = 0; i < c->test->n_nodes; i++)
+			free(c->addr[i]);
+	free(c->addr);
+	free(c->busy);
+	free(c->chains_ok);
+	free(c->packet_path);
+	memset(c, 0, sizeof *c);
+}
+
+/* Remove the chain layout (jumps, then every FAULTLINE-* chain). */
+static int purge_chains(struct nemesis_ctx *c, char *err, size_t errlen)
+{
+	int n = c->test->n_nodes;
+	char **scripts = xcalloc((size_t)n, sizeof *scripts);
+	for (int i = 0; i < n; i++) {
+		struct buf b;
+		buf_init(&b);
+		nem_prelude(&b, c->test, i);
+		buf_puts(&b, "r=0\n"
+			     "for ipt in iptables ip6tables; do\n"
+			     "  command -v $ipt >/dev/null 2>&1 || continue\n"
+			     "  $ipt -w -S >/dev/null 2>&1 || continue\n"
+			     "  while $ipt -w -D INPUT -j FAULTLINE-IN 2>/dev/null; do :; done\n"
+			     "  while $ipt -w -D OUTPUT -j FAULTLINE-OUT 2>/dev/null; do :; done\n"
+			     "  chains=$($ipt -w -S | sed -n 's/^-N \\(FAULTLINE-[A-Za-z0-9_-]*\\)$/\\1/p')\n"
+			     "  for ch in $chains; do $ipt -w -F \"$ch\" || r=1; done\n"
+			     "  for ch in $chains; do $ipt -w -X \"$ch\" || r=1; done\n"
+			     "done\n"
+			     "exit $r\n");
+		scripts[i] = buf_steal(&b);
+	}
+	int failed = nem_run(c, scripts, NULL, 0, err, errlen);
+	nem_scripts_free(scripts, n);
+	return failed ? -1 : 0;
+}
+
+static void err_add(char *err, size_t errlen, const char *what, const char *msg)
+{
+	size_t l = strlen(err);
+	if (l + 4 < errlen)
+		snprintf(err + l, errlen - l, "%s%s: %s", l ? "; " : "", what, msg);
+}
+
+int nemesis_heal_all_err(const struct test *t, struct ssh_node **ssh, const struct db *db,
+			 char *err, size_t errlen)
+{
+	uint64_t rng = 1;
+	struct nemesis_ctx c;
+	char e[1024] = "";
+	err[0] = 0;
+	nemesis_ctx_init(&c, t, ssh, db, &rng, e, sizeof e);
+	int rc = 0;
+	for (size_t k = 0; k < N_KINDS; k++) {
+		e[0] = 0;
+		if (kinds[k]->heal(&c, e, sizeof e) < 0) {
+			err_add(err, errlen, kinds[k]->name, e[0] ? e : "failed");
+			rc = -1;
+		}
+	}
+	e[0] = 0;
+	if (purge_chains(&c, e, sizeof e) < 0) {
+		err_add(err, errlen, "chains", e[0] ? e : "failed");
+		rc = -1;
+	}
+	nemesis_ctx_free(&c);
+	return rc;
+}
+
+int nemesis_heal_all(const struct test *t, struct ssh_node **ssh, const struct db *db)
+{
+	char err[2048];
+	int rc = nemesis_heal_all_err(t, ssh, db, err, sizeof err);
+	if (rc < 0)
+		log_error("nemesis heal: %s", err);
+	return rc;
+}
