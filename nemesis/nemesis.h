@@ -47,6 +47,9 @@ struct nemesis_ctx {
 	/* Per node: packet path chosen by detection (0 unknown, 1 netem,
 	 * 2 nfqueue). */
 	int *packet_path;
+	/* Heal: nodes without a session are skipped quietly (reported once
+	 * by the caller) instead of failing every step. */
+	bool skip_unreachable;
 };
 
 int nemesis_ctx_init(struct nemesis_ctx *c, const struct test *t, struct ssh_node **ssh,

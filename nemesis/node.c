@@ -153,6 +153,8 @@ int nem_run(struct nemesis_ctx *c, char *const *scripts, struct ssh_result *rs,
 		if (!scripts[i])
 			continue;
 		const char *name = c->test->nodes[i].name;
+		if (!jobs[i].node && c->skip_unreachable)
+			continue;
 		if (!jobs[i].node) {
 			failed++;
 			err_join(err, errlen, name, "not reachable over SSH");
@@ -222,6 +224,8 @@ int nem_each(struct nemesis_ctx *c, const bool *want, nem_node_fn fn, void *arg,
 	for (int i = 0; i < n; i++) {
 		jobs[i] = (struct each_job){.c = c, .node = i, .fn = fn, .arg = arg, .rc = 0};
 		if (want && !want[i])
+			continue;
+		if (c->ssh && !c->ssh[i] && c->skip_unreachable)
 			continue;
 		if (c->ssh && !c->ssh[i]) {
 			jobs[i].rc = -1;

@@ -154,7 +154,13 @@ int nemesis_heal_all_err(const struct test *t, struct ssh_node **ssh, const stru
 	char e[1024] = "";
 	err[0] = 0;
 	nemesis_ctx_init(&c, t, ssh, db, &rng, e, sizeof e);
+	c.skip_unreachable = true;
 	int rc = 0;
+	for (int i = 0; i < t->n_nodes; i++)
+		if (!ssh || !ssh[i]) {
+			err_add(err, errlen, t->nodes[i].name, "not reachable over SSH, not healed");
+			rc = -1;
+		}
 	for (size_t k = 0; k < N_KINDS; k++) {
 		e[0] = 0;
 		if (kinds[k]->heal(&c, e, sizeof e) < 0) {

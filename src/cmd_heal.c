@@ -1,15 +1,138 @@
 /*
- * cmd_heal.c - placeholder for `faultline heal` until its issue lands.
+ * cmd_heal.c - `faultline heal [CONFIG.json | --nodes ... | --cluster NAME]`:
+ * remove every fault faultline may have left on every node - partitions
+ * and packet rules (the FAULTLINE-* chains), netem qdiscs, packetd and
+ * slowd daemons, stopped or killed databases, clock offsets - without any
+ * record from the run that applied them (nemesis_heal_all finds them on
+ * the nodes: chain names, qdisc handle, pid files and markers in the
+ * node's workdir). For after a crash or a kill -9 of `faultline run`.
+ *
+ * Nodes come from the same config and flags as `run` (the local cluster if
+ * exactly one is up). Each node is connected on its own, so one that cannot
+ * be reached does not keep the others from being healed. Exit codes: 0
+ * every node healed; 254 bad arguments, or no node reachable (nothing was
+ * touched); 255 some node unreachable or not healed.
  */
 #include "cmd.h"
+#include "config.h"
+#include "db.h"
+#include "nemesis.h"
+#include "ssh.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char heal_usage[] =
+	"usage: faultline heal [CONFIG.json] [--nodes a,b,c | --cluster NAME] [options]\n"
+	"\n"
+	"Remove every fault faultline may have left on the nodes: partitions and\n"
+	"packet rules (iptables chains FAULTLINE-*), netem qdiscs, the packet and\n"
+	"slow-node daemons, paused (SIGSTOPped) and killed databases, clock offsets.\n"
+	"Needs no state from the run that applied them: safe after a crash or a\n"
+	"kill -9 of `faultline run`, and idempotent. With no node flags, the local\n"
+	"cluster is used if exactly one is up. Takes the same node and SSH options as\n"
+	"`faultline run`.\n"
+	"\n"
+	"exit: 0 every node healed, 254 bad arguments or no node reachable,\n"
+	"      255 some node unreachable or not healed\n"
+	"\n"
+	"options:\n";
+
+struct heal_conn {
+	struct ssh_node *node;
+	char err[512];
+	int rc;
+	pthread_t th;
+	bool started;
+};
+
+static void *heal_connect(void *arg)
+{
+	struct heal_conn *c = arg;
+	c->rc = ssh_node_connect(c->node, c->err, sizeof c->err);
+	return NULL;
+}
+
+/* Connect every node in parallel; unreachable ones become NULL entries
+ * (nemesis_heal_all skips them). Returns the number reachable. */
+static int heal_connect_all(const struct test *t, struct ssh_node **ssh)
+{
+	struct ssh_opts base;
+	ssh_opts_from_test(&base, t);
+	struct heal_conn *c = xcalloc((size_t)t->n_nodes, sizeof *c);
+	for (int i = 0; i < t->n_nodes; i++) {
+		struct ssh_opts o = base;
+		if (t->nodes[i].ssh_port > 0)
+			o.port = t->nodes[i].ssh_port;
+		c[i].node = ssh_node_new(t->nodes[i].name, t->nodes[i].host, &o);
+		c[i].started = pthread_create(&c[i].th, NULL, heal_connect, &c[i]) == 0;
+		if (!c[i].started)
+			heal_connect(&c[i]);
+	}
+	int up = 0;
+	for (int i = 0; i < t->n_nodes; i++) {
+		if (c[i].started)
+			pthread_join(c[i].th, NULL);
+		if (c[i].rc == 0) {
+			ssh[i] = c[i].node;
+			up++;
+		} else {
+			fprintf(stderr, "faultline heal: %s\n", c[i].err);
+			ssh_node_free(c[i].node);
+			ssh[i] = NULL;
+		}
+	}
+	free(c);
+	return up;
+}
 
 int cmd_heal(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "faultline: 'heal' is not implemented yet\n");
-	return EXIT_INTERNAL;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(heal_usage, stdout);
+			config_print_flags(stdout);
+			return 0;
+		}
+	struct test t;
+	struct config_error cerr;
+	test_init_defaults(&t);
+	if (config_apply_args(&t, argc - 1, argv + 1, &cerr) < 0 || config_finish(&t, &cerr) < 0) {
+		fprintf(stderr, "faultline heal: %s\n", cerr.msg);
+		test_free(&t);
+		return EXIT_BADARGS;
+	}
+	struct ssh_node **ssh = xcalloc((size_t)t.n_nodes, sizeof *ssh);
+	int up = heal_connect_all(&t, ssh);
+	if (up == 0) {
+		fprintf(stderr, "faultline heal: no node reachable; nothing healed\n");
+		free(ssh);
+		test_free(&t);
+		return EXIT_BADARGS;
+	}
+	int64_t t0 = now_ns();
+	char err[4096];
+	int rc = nemesis_heal_all_err(&t, ssh, db_find(t.db), err, sizeof err);
+	double ms = (double)(now_ns() - t0) / 1e6;
+	int code = EXIT_VALID;
+	if (rc < 0) {
+		fprintf(stderr, "faultline heal: %s\n", err);
+		code = EXIT_INTERNAL;
+	}
+	if (up < t.n_nodes)
+		code = EXIT_INTERNAL;
+	struct buf b;
+	buf_init(&b);
+	for (int i = 0; i < t.n_nodes; i++)
+		if (ssh[i])
+			buf_printf(&b, " %s", t.nodes[i].name);
+	printf("faultline heal: %s%s (%d of %d nodes reached, %.0f ms)\n",
+	       code == EXIT_VALID ? "healed" : "tried", b.data, up, t.n_nodes, ms);
+	buf_free(&b);
+	ssh_nodes_free(ssh, t.n_nodes);
+	test_free(&t);
+	return code;
 }
