@@ -47,6 +47,9 @@ struct nemesis_ctx {
 	/* Per node: packet path chosen by detection (0 unknown, 1 netem,
 	 * 2 nfqueue). */
 	int *packet_path;
+	/* Per node: helper binaries verified in this context (bit per
+	 * helper), so a run checks each node's copy once, not per fault. */
+	unsigned *helpers_ok;
 	/* Heal: nodes without a session are skipped quietly (reported once
 	 * by the caller) instead of failing every step. */
 	bool skip_unreachable;

@@ -45,6 +45,15 @@ const char *nem_workdir(const struct test *t, int node);
  * layout), fl_ipt_ready BIN (ensure if not in place). */
 void nem_prelude(struct buf *b, const struct test *t, int node);
 
+/* Append to a node script: load `body` (chain declarations and rules of
+ * one kind, iptables-restore syntax without *filter/COMMIT) with `ipt`
+ * (iptables or ip6tables), the chain layout ensured. */
+void nem_ipt_apply(struct nemesis_ctx *c, int node, struct buf *b, const char *ipt,
+		   const char *body);
+/* After scripts using nem_ipt_apply ran on every node: remember whether
+ * the layout is known to be in place (skips re-checking it). */
+void nem_chains_ok(struct nemesis_ctx *c, bool ok);
+
 /* Run scripts[i] on node i in parallel (NULL: node skipped). rs (may be
  * NULL) receives each result (caller frees with nem_results_free). Returns
  * the number of nodes that failed (transport error or non-zero exit);

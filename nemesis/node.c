@@ -33,12 +33,13 @@ const char *nem_workdir(const struct test *t, int node)
 /* The chain layout, in the order packets meet it: partitions drop first,
  * so that a packet NFQUEUE'd and accepted by packetd (which skips the rest
  * of the chain) can never slip past a partition. */
-static const char ipt_layout[] =
-	"*filter\\n:FAULTLINE-IN - [0:0]\\n:FAULTLINE-OUT - [0:0]\\n"
-	"-A FAULTLINE-IN -j FAULTLINE-PART-IN\\n"
-	"-A FAULTLINE-OUT -j FAULTLINE-PART-OUT\\n"
-	"-A FAULTLINE-OUT -j FAULTLINE-SLOW-OUT\\n"
-	"-A FAULTLINE-OUT -j FAULTLINE-PKT-OUT\\nCOMMIT\\n";
+#define IPT_LAYOUT_RULES                                                                 \
+	":FAULTLINE-IN - [0:0]\n:FAULTLINE-OUT - [0:0]\n"                                   \
+	"-A FAULTLINE-IN -j FAULTLINE-PART-IN\n"                                              \
+	"-A FAULTLINE-OUT -j FAULTLINE-PART-OUT\n"                                            \
+	"-A FAULTLINE-OUT -j FAULTLINE-SLOW-OUT\n"                                            \
+	"-A FAULTLINE-OUT -j FAULTLINE-PKT-OUT\n"
+static const char ipt_layout[] = "*filter\n" IPT_LAYOUT_RULES "COMMIT\n";
 
 void nem_prelude(struct buf *b, const struct test *t, int node)
 {
@@ -54,7 +55,7 @@ void nem_prelude(struct buf *b, const struct test *t, int node)
 		 "  case \"$e\" in\n"
 		 "  */faultline-\"$1\"|*/faultline-\"$1\"' (deleted)')\n"
 		 "    kill -TERM \"$p\" 2>/dev/null\n"
-		 "    i=0; while fl_alive \"$p\" && [ $i -lt 60 ]; do sleep 0.05; i=$((i+1)); done\n"
+		 "    i=0; while fl_alive \"$p\" && [ $i -lt 300 ]; do sleep 0.01; i=$((i+1)); done\n"
 		 "    if fl_alive \"$p\"; then kill -KILL \"$p\" 2>/dev/null; fi;;\n"
 		 "  esac\n"
 		 "  rm -f \"$pf\"\n"
@@ -63,7 +64,9 @@ void nem_prelude(struct buf *b, const struct test *t, int node)
 		 "  for c in FAULTLINE-PART-IN FAULTLINE-PART-OUT FAULTLINE-SLOW-OUT FAULTLINE-PKT-OUT; do\n"
 		 "    \"$1\" -w -N \"$c\" 2>/dev/null\n"
 		 "  done\n");
-	buf_printf(b, "  printf '%s' | \"$1-restore\" -w --noflush || return 1\n", ipt_layout);
+	buf_puts(b, "  printf '%s' ");
+	buf_sh_quote(b, ipt_layout);
+	buf_puts(b, " | \"$1-restore\" -w --noflush || return 1\n");
 	buf_puts(b, "  \"$1\" -w -C INPUT -j FAULTLINE-IN 2>/dev/null || \"$1\" -w -I INPUT 1 -j FAULTLINE-IN || return 1\n"
 		 "  \"$1\" -w -C OUTPUT -j FAULTLINE-OUT 2>/dev/null || \"$1\" -w -I OUTPUT 1 -j FAULTLINE-OUT\n"
 		 "}\n"
@@ -72,6 +75,35 @@ void nem_prelude(struct buf *b, const struct test *t, int node)
 		 "  { \"$1\" -w -C OUTPUT -j FAULTLINE-OUT && \"$1\" -w -C INPUT -j FAULTLINE-IN &&\n"
 		 "    \"$1\" -w -C FAULTLINE-OUT -j FAULTLINE-PKT-OUT; } 2>/dev/null || fl_ipt_ensure \"$1\"\n"
 		 "}\n");
+}
+
+void nem_ipt_apply(struct nemesis_ctx *c, int node, struct buf *b, const char *ipt,
+		   const char *body)
+{
+	/* The batch re-declares the layout too: one atomic restore puts a
+	 * flushed layout back, and fails as a whole (no half state) when the
+	 * chains are missing, which sends it through fl_ipt_ensure. The first
+	 * time on a node in this context the jumps from INPUT/OUTPUT are
+	 * checked as well. */
+	if (!c->chains_ok || !c->chains_ok[node])
+		buf_printf(b, "fl_ipt_ready %s || exit 1\n", ipt);
+	struct buf batch;
+	buf_init(&batch);
+	buf_puts(&batch, "*filter\n" IPT_LAYOUT_RULES);
+	buf_puts(&batch, body);
+	buf_puts(&batch, "COMMIT\n");
+	buf_puts(b, "fl_b=");
+	buf_sh_quote(b, batch.data);
+	buf_printf(b, "\nprintf '%%s' \"$fl_b\" | %s-restore -w --noflush 2>/dev/null ||"
+		      " { fl_ipt_ensure %s && printf '%%s' \"$fl_b\" | %s-restore -w --noflush; } || exit 1\n",
+		   ipt, ipt, ipt);
+	buf_free(&batch);
+}
+
+void nem_chains_ok(struct nemesis_ctx *c, bool ok)
+{
+	for (int i = 0; c->chains_ok && i < c->test->n_nodes; i++)
+		c->chains_ok[i] = ok && c->ssh && c->ssh[i];
 }
 
 /* ---- running on many nodes ---- */
@@ -334,6 +366,7 @@ int nem_cksum_file(const char *path, uint32_t *crc, uint64_t *len)
 
 struct helper_arg {
 	const char *name;
+	unsigned bit;
 	const char *local;
 	char sum[64]; /* "CRC LEN" as cksum prints it */
 };
@@ -343,6 +376,8 @@ struct helper_arg {
 static int helper_one(struct nemesis_ctx *c, int node, void *argp, char *err, size_t errlen)
 {
 	struct helper_arg *a = argp;
+	if (c->helpers_ok && (c->helpers_ok[node] & a->bit))
+		return 0;
 	struct buf b;
 	buf_init(&b);
 	nem_prelude(&b, c->test, node);
@@ -413,13 +448,21 @@ static int helper_one(struct nemesis_ctx *c, int node, void *argp, char *err, si
 	}
 	ssh_result_free(&r);
 	free(remote);
+	if (c->helpers_ok)
+		c->helpers_ok[node] |= a->bit;
 	return 0;
 }
 
 int nem_helper_ensure(struct nemesis_ctx *c, const char *name, const bool *want, char *err,
 		      size_t errlen)
 {
-	struct helper_arg a = {.name = name};
+	/* One bit per helper name (a context sees only a few). */
+	static const char *const known[] = {"packetd", "slowd", "clockd"};
+	unsigned bit = 1u << 31;
+	for (unsigned k = 0; k < sizeof known / sizeof *known; k++)
+		if (!strcmp(known[k], name))
+			bit = 1u << k;
+	struct helper_arg a = {.name = name, .bit = bit};
 	char *local = nem_helper_local(name);
 	a.local = local;
 	uint32_t crc;

@@ -279,14 +279,11 @@ static char *nfqueue_script(struct nemesis_ctx *c, int i, const struct packet_pa
 		if (nem_peer_list(c, NULL, i, v6, &list) > 0) {
 			const char *ipt = v6 ? "ip6tables" : "iptables";
 			/* packetd's own duplicates carry the mark and pass. */
-			buf_printf(&batch, "*filter\n:FAULTLINE-PKT-OUT - [0:0]\n"
+			buf_printf(&batch, ":FAULTLINE-PKT-OUT - [0:0]\n"
 					   "-A FAULTLINE-PKT-OUT -m mark --mark %d -j RETURN\n"
-					   "-A FAULTLINE-PKT-OUT -d %s -j NFQUEUE --queue-num %d --queue-bypass\n"
-					   "COMMIT\n",
+					   "-A FAULTLINE-PKT-OUT -d %s -j NFQUEUE --queue-num %d --queue-bypass\n",
 				   NEM_MARK, list.data, NEM_QUEUE_NUM);
-			buf_printf(&b, "fl_ipt_ready %s || exit 1\nprintf '%%s' ", ipt);
-			buf_sh_quote(&b, batch.data);
-			buf_printf(&b, " | %s-restore -w --noflush || exit 1\n", ipt);
+			nem_ipt_apply(c, i, &b, ipt, batch.data);
 		}
 		buf_free(&list);
 		buf_free(&batch);
@@ -427,7 +424,9 @@ static json_t *packet_start(struct nemesis_ctx *c, json_t *spec, char *err, size
 	free(path);
 	applied = packet_params_json(&p);
 	json_object_set_new(applied, "nodes", nodes);
-	if (nem_run(c, scripts, NULL, 0, err, errlen) > 0) {
+	int failed = nem_run(c, scripts, NULL, 0, err, errlen);
+	nem_chains_ok(c, failed == 0);
+	if (failed > 0) {
 		/* Take back what did apply. */
 		for (int i = 0; i < n; i++) {
 			free(scripts[i]);

@@ -164,7 +164,7 @@ static json_t *cut_json(const struct test *t, const bool *cut)
 
 /* The shell for node i: rules for `peers` (NULL or none: just empty the
  * chains). Only families the node has peers in are touched. */
-static char *part_script(struct nemesis_ctx *c, int i, const bool *peers)
+static char *part_script(struct nemesis_ctx *c, int i, const bool *peers, bool stop_fast)
 {
 	struct buf b;
 	buf_init(&b);
@@ -181,8 +181,18 @@ static char *part_script(struct nemesis_ctx *c, int i, const bool *peers)
 		buf_init(&list);
 		buf_init(&batch);
 		int np = peers ? nem_peer_list(c, peers, i, v6, &list) : 0;
+		if (!peers && stop_fast) {
+			/* Stop within a run: the chains are ours and in place. */
+			buf_printf(&b, "printf '*filter\\n:FAULTLINE-PART-IN - [0:0]\\n"
+				       ":FAULTLINE-PART-OUT - [0:0]\\nCOMMIT\\n' | %s-restore -w --noflush"
+				       " || exit 1\n",
+				   ipt);
+			buf_free(&list);
+			buf_free(&batch);
+			continue;
+		}
 		if (!peers) {
-			/* Stop: empty our chains where they exist; nothing to build. */
+			/* Heal: empty our chains where they exist; nothing to build. */
 			buf_printf(&b, "if %s -w -S FAULTLINE-PART-IN >/dev/null 2>&1; then\n"
 				       "  %s -w -F FAULTLINE-PART-IN && %s -w -F FAULTLINE-PART-OUT || exit 1\n"
 				       "fi\n",
@@ -191,30 +201,33 @@ static char *part_script(struct nemesis_ctx *c, int i, const bool *peers)
 			buf_free(&batch);
 			continue;
 		}
-		buf_puts(&batch, "*filter\n:FAULTLINE-PART-IN - [0:0]\n:FAULTLINE-PART-OUT - [0:0]\n");
+		buf_puts(&batch, ":FAULTLINE-PART-IN - [0:0]\n:FAULTLINE-PART-OUT - [0:0]\n");
 		if (np > 0)
 			buf_printf(&batch, "-A FAULTLINE-PART-IN -s %s -j DROP\n"
 					   "-A FAULTLINE-PART-OUT -d %s -j DROP\n",
 				   list.data, list.data);
-		buf_puts(&batch, "COMMIT\n");
-		buf_printf(&b, "fl_ipt_ready %s || exit 1\nprintf '%%s' ", ipt);
-		buf_sh_quote(&b, batch.data);
-		buf_printf(&b, " | %s-restore -w --noflush || exit 1\n", ipt);
+		nem_ipt_apply(c, i, &b, ipt, batch.data);
 		buf_free(&list);
 		buf_free(&batch);
 	}
 	return buf_steal(&b);
 }
 
-/* Apply cut (NULL: heal) on every node; returns the number that failed. */
-static int part_apply(struct nemesis_ctx *c, const bool *cut, char *err, size_t errlen)
+/* Apply cut (NULL: remove) on every node; returns the number that
+ * failed. A stop within a run where the layout is known takes the short
+ * way; heal checks every chain first, assuming nothing. */
+static int part_apply(struct nemesis_ctx *c, const bool *cut, bool heal, char *err,
+		      size_t errlen)
 {
 	int n = c->test->n_nodes;
 	char **scripts = xcalloc((size_t)n, sizeof *scripts);
 	for (int i = 0; i < n; i++)
-		scripts[i] = part_script(c, i, cut ? &cut[i * n] : NULL);
+		scripts[i] = part_script(c, i, cut ? &cut[i * n] : NULL,
+					 !heal && c->chains_ok && c->chains_ok[i]);
 	int failed = nem_run(c, scripts, NULL, 0, err, errlen);
 	nem_scripts_free(scripts, n);
+	if (cut)
+		nem_chains_ok(c, failed == 0);
 	return failed;
 }
 
@@ -262,13 +275,13 @@ static json_t *part_start(struct nemesis_ctx *c, json_t *spec, char *err, size_t
 	}
 	free(groups);
 	json_t *applied = cut_json(t, cut);
-	int failed = part_apply(c, cut, err, errlen);
+	int failed = part_apply(c, cut, false, err, errlen);
 	free(cut);
 	if (failed == 0)
 		return applied;
 	/* Partly applied: take it back so the history can say "not applied". */
 	char rerr[512] = "";
-	if (part_apply(c, NULL, rerr, sizeof rerr) == 0) {
+	if (part_apply(c, NULL, true, rerr, sizeof rerr) == 0) {
 		json_decref(applied);
 		return NULL;
 	}
@@ -281,7 +294,7 @@ static int part_stop(struct nemesis_ctx *c, json_t *applied, json_t **result, ch
 		     size_t errlen)
 {
 	(void)applied;
-	int failed = part_apply(c, NULL, err, errlen);
+	int failed = part_apply(c, NULL, false, err, errlen);
 	if (result)
 		*result = json_string(failed ? "heal-failed" : "network-healed");
 	return failed ? -1 : 0;
@@ -289,7 +302,7 @@ static int part_stop(struct nemesis_ctx *c, json_t *applied, json_t **result, ch
 
 static int part_heal(struct nemesis_ctx *c, char *err, size_t errlen)
 {
-	return part_apply(c, NULL, err, errlen) ? -1 : 0;
+	return part_apply(c, NULL, true, err, errlen) ? -1 : 0;
 }
 
 const struct nemesis nemesis_partition = {

@@ -86,6 +86,7 @@ int nemesis_ctx_init(struct nemesis_ctx *c, const struct test *t, struct ssh_nod
 	c->busy = xcalloc((size_t)(n ? n : 1), sizeof *c->busy);
 	c->chains_ok = xcalloc((size_t)(n ? n : 1), sizeof *c->chains_ok);
 	c->packet_path = xcalloc((size_t)(n ? n : 1), sizeof *c->packet_path);
+	c->helpers_ok = xcalloc((size_t)(n ? n : 1), sizeof *c->helpers_ok);
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		c->addr[i] = nem_resolve(t->nodes[i].host);
@@ -109,6 +110,7 @@ void nemesis_ctx_free(struct nemesis_ctx *c)
 	free(c->busy);
 	free(c->chains_ok);
 	free(c->packet_path);
+	free(c->helpers_ok);
 	memset(c, 0, sizeof *c);
 }
 

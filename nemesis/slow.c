@@ -92,13 +92,11 @@ static int slow_one(struct nemesis_ctx *c, int node, void *argp, char *err, size
 			buf_init(&batch);
 			if (nem_peer_list(c, NULL, node, fam == 1, &list) > 0) {
 				const char *ipt = fam ? "ip6tables" : "iptables";
-				buf_printf(&batch, "*filter\n:FAULTLINE-SLOW-OUT - [0:0]\n"
+				buf_printf(&batch, ":FAULTLINE-SLOW-OUT - [0:0]\n"
 						   "-A FAULTLINE-SLOW-OUT -d %s -m statistic --mode random"
-						   " --probability %.6f -j DROP\nCOMMIT\n",
+						   " --probability %.6f -j DROP\n",
 					   list.data, j->p.loss);
-				buf_printf(&b, "fl_ipt_ready %s || exit 1\nprintf '%%s' ", ipt);
-				buf_sh_quote(&b, batch.data);
-				buf_printf(&b, " | %s-restore -w --noflush || exit 1\n", ipt);
+				nem_ipt_apply(c, node, &b, ipt, batch.data);
 			}
 			buf_free(&list);
 			buf_free(&batch);

@@ -314,6 +314,18 @@ static bool num(const char *s, double min, double max, double *out)
 	return true;
 }
 
+/* Any 64-bit seed (a double would lose the top of the range). */
+static bool seed_parse(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-')
+		return false;
+	*out = v;
+	return true;
+}
+
 static int parse_args(int argc, char **argv)
 {
 	cfg.queue = -1;
@@ -353,8 +365,8 @@ static int parse_args(int argc, char **argv)
 			cfg.corrupt = d;
 		else if (!strcmp(a, "--rate-bps") && num(v, 0, 1e12, &d))
 			cfg.rate_bps = d;
-		else if (!strcmp(a, "--seed") && num(v, 0, 1.8e19, &d))
-			cfg.seed = (uint64_t)strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--seed") && seed_parse(v, &cfg.seed))
+			;
 		else {
 			fprintf(stderr, "faultline-packetd: bad option %s %s\n", a, v);
 			return -1;
