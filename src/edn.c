@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,18 +24,22 @@ struct edn_reader {
 	const char *mem; /* string input instead of f */
 	size_t mem_len, mem_pos;
 	char *name;
-	unsigned char buf[EDN_BUFSZ];
 	size_t pos, len;
 	int line, col;
 	int vline, vcol;  /* start of the last value */
 	int seq_close;    /* closing byte of the entered sequence, 0 if none */
 	char err[512];
 	bool failed;
+	struct buf tok;   /* scratch for tokens and strings, reused (no malloc per token) */
+	unsigned char buf[EDN_BUFSZ]; /* last: left unzeroed (fill() writes before reads) */
 };
 
 static struct edn_reader *reader_alloc(const char *name)
 {
-	struct edn_reader *r = xcalloc(1, sizeof *r);
+	/* Zeroing the 64 KiB buffer was most of the cost of reading a small
+	 * value (edn_parse of an --init argument, a fuzz input). */
+	struct edn_reader *r = xmalloc(sizeof *r);
+	memset(r, 0, offsetof(struct edn_reader, buf));
 	r->name = xstrdup(name ? name : "<edn>");
 	r->line = 1;
 	r->col = 1;
@@ -53,6 +58,7 @@ void edn_reader_free(struct edn_reader *r)
 	if (!r)
 		return;
 	free(r->name);
+	buf_free(&r->tok);
 	free(r);
 }
 
@@ -149,6 +155,16 @@ static void read_token(struct edn_reader *r, struct buf *b)
 	}
 }
 
+/* The reader's scratch buffer, emptied. Callers are done with it before
+ * reading any nested value. */
+static struct buf *tok_begin(struct edn_reader *r)
+{
+	r->tok.len = 0;
+	if (r->tok.data)
+		r->tok.data[0] = '\0';
+	return &r->tok;
+}
+
 static int read_value(struct edn_reader *r, json_t **out, int depth);
 
 static int read_number(struct edn_reader *r, const char *tok, json_t **out)
@@ -206,35 +222,33 @@ static int read_number(struct edn_reader *r, const char *tok, json_t **out)
 
 static int read_symbolic(struct edn_reader *r, json_t **out)
 {
-	struct buf b;
-	buf_init(&b);
+	struct buf *b = tok_begin(r);
 	int c = peek(r);
 	bool keyword = c == ':';
 	if (keyword)
 		next(r);
-	read_token(r, &b);
+	read_token(r, b);
 	int rc = 0;
-	if (b.len == 0) {
+	if (b->len == 0) {
 		rc = c == -1 ? edn_fail(r, "unexpected end of input")
 			     : edn_fail(r, "unexpected character '%c'", c);
 	} else if (keyword) {
-		*out = json_stringn(b.data, b.len);
-	} else if (isdigit((unsigned char)b.data[0]) ||
-		   ((b.data[0] == '-' || b.data[0] == '+') && b.len > 1 &&
-		    isdigit((unsigned char)b.data[1]))) {
-		rc = read_number(r, b.data, out);
-	} else if (!strcmp(b.data, "nil")) {
+		*out = json_stringn(b->data, b->len);
+	} else if (isdigit((unsigned char)b->data[0]) ||
+		   ((b->data[0] == '-' || b->data[0] == '+') && b->len > 1 &&
+		    isdigit((unsigned char)b->data[1]))) {
+		rc = read_number(r, b->data, out);
+	} else if (!strcmp(b->data, "nil")) {
 		*out = json_null();
-	} else if (!strcmp(b.data, "true")) {
+	} else if (!strcmp(b->data, "true")) {
 		*out = json_true();
-	} else if (!strcmp(b.data, "false")) {
+	} else if (!strcmp(b->data, "false")) {
 		*out = json_false();
 	} else {
-		*out = json_stringn(b.data, b.len);
+		*out = json_stringn(b->data, b->len);
 	}
 	if (rc == 0 && !*out)
 		rc = edn_fail(r, "invalid UTF-8 in symbol");
-	buf_free(&b);
 	return rc;
 }
 
@@ -271,16 +285,13 @@ static void put_utf8(struct buf *b, unsigned cp)
 
 static int read_string(struct edn_reader *r, json_t **out)
 {
-	struct buf b;
-	buf_init(&b);
+	struct buf *b = tok_begin(r);
 	int sl = r->line, sc = r->col;
 	next(r); /* opening quote */
 	for (;;) {
 		int c = next(r);
-		if (c == -1) {
-			buf_free(&b);
+		if (c == -1)
 			return edn_fail(r, "unterminated string opened at %d:%d", sl, sc);
-		}
 		if (c == '"')
 			break;
 		if (c == '\\') {
@@ -298,30 +309,26 @@ static int read_string(struct edn_reader *r, json_t **out)
 				unsigned cp = 0;
 				for (int i = 0; i < 4; i++) {
 					int h = hexval(next(r));
-					if (h < 0) {
-						buf_free(&b);
+					if (h < 0)
 						return edn_fail(r, "bad \\u escape in string");
-					}
 					cp = cp * 16 + (unsigned)h;
 				}
 				if (cp == 0)
 					cp = 0xFFFD; /* jansson strings are NUL-free here */
-				put_utf8(&b, cp);
+				put_utf8(b, cp);
 				continue;
 			}
 			default:
-				buf_free(&b);
 				return e == -1 ? edn_fail(r, "unterminated string")
 					       : edn_fail(r, "unknown escape '\\%c' in string", e);
 			}
-			buf_append(&b, &ch, 1);
+			buf_append(b, &ch, 1);
 			continue;
 		}
 		char ch = (char)c;
-		buf_append(&b, &ch, 1);
+		buf_append(b, &ch, 1);
 	}
-	*out = json_stringn(b.data ? b.data : "", b.len);
-	buf_free(&b);
+	*out = json_stringn(b->data ? b->data : "", b->len);
 	if (!*out)
 		return edn_fail(r, "invalid UTF-8 in string");
 	return 0;
@@ -330,19 +337,16 @@ static int read_string(struct edn_reader *r, json_t **out)
 static int read_char(struct edn_reader *r, json_t **out)
 {
 	next(r); /* backslash */
-	struct buf b;
-	buf_init(&b);
+	struct buf *b = tok_begin(r);
 	int c = next(r);
-	if (c == -1) {
-		buf_free(&b);
+	if (c == -1)
 		return edn_fail(r, "unexpected end of input after '\\'");
-	}
 	char ch = (char)c;
-	buf_append(&b, &ch, 1);
+	buf_append(b, &ch, 1);
 	if (isalpha(c))
-		read_token(r, &b);
-	const char *s = b.data;
-	if (b.len > 1) {
+		read_token(r, b);
+	const char *s = b->data;
+	if (b->len > 1) {
 		if (!strcmp(s, "newline")) s = "\n";
 		else if (!strcmp(s, "space")) s = " ";
 		else if (!strcmp(s, "tab")) s = "\t";
@@ -351,7 +355,6 @@ static int read_char(struct edn_reader *r, json_t **out)
 		else if (!strcmp(s, "formfeed")) s = "\f";
 	}
 	*out = json_string(s);
-	buf_free(&b);
 	return *out ? 0 : edn_fail(r, "invalid character literal");
 }
 
@@ -402,9 +405,13 @@ static int read_coll(struct edn_reader *r, int close, bool is_map, json_t **out,
 		} else if (!key) {
 			key = v;
 		} else {
-			char *ks = key_string(key);
-			json_object_set_new(coll, ks, v);
-			free(ks);
+			if (json_is_string(key)) {
+				json_object_set_new(coll, json_string_value(key), v);
+			} else {
+				char *ks = key_string(key);
+				json_object_set_new(coll, ks, v);
+				free(ks);
+			}
 			json_decref(key);
 			key = NULL;
 		}
@@ -437,22 +444,16 @@ static int read_dispatch(struct edn_reader *r, json_t **out, int depth)
 	}
 	if (c == '#') { /* ##Inf ##-Inf ##NaN: not JSON numbers, keep the name */
 		next(r);
-		struct buf b;
-		buf_init(&b);
-		read_token(r, &b);
-		if (b.len == 0) {
-			buf_free(&b);
+		struct buf *b = tok_begin(r);
+		read_token(r, b);
+		if (b->len == 0)
 			return edn_fail(r, "malformed '##' literal");
-		}
-		*out = json_stringn(b.data, b.len);
-		buf_free(&b);
+		*out = json_stringn(b->data, b->len);
 		return 0;
 	}
 	if (isalpha(c)) { /* tagged literal: the value stands for itself */
-		struct buf b;
-		buf_init(&b);
-		read_token(r, &b);
-		buf_free(&b);
+		struct buf *b = tok_begin(r);
+		read_token(r, b);
 		skip_ws(r);
 		if (peek(r) == -1)
 			return edn_fail(r, "tagged literal without a value");
