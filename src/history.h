@@ -64,6 +64,10 @@ typedef int (*history_op_cb)(struct op *op, void *ctx);
  * fmt HISTORY_AUTO guesses from the extension and first byte. */
 int history_stream(const char *path, enum history_format fmt,
 		   history_op_cb cb, void *ctx, struct history_error *err);
+/* The same from an open stream (not closed); name is for messages and
+ * the format guess. */
+int history_stream_file(FILE *f, const char *name, enum history_format fmt,
+			history_op_cb cb, void *ctx, struct history_error *err);
 /* Load a whole history file. Returns 0 or -1 with err set. */
 int history_load(const char *path, enum history_format fmt,
 		 struct history *h, struct history_error *err);

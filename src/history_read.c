@@ -540,20 +540,26 @@ static enum history_format guess_format(FILE *f, const char *path)
 	return i == n ? HISTORY_JSONL : HISTORY_EDN;
 }
 
-int history_stream(const char *path, enum history_format fmt,
-		   history_op_cb cb, void *ctx, struct history_error *err)
+int history_stream_file(FILE *f, const char *name, enum history_format fmt,
+			history_op_cb cb, void *ctx, struct history_error *err)
 {
 	if (err)
 		err->msg[0] = '\0';
+	if (fmt == HISTORY_AUTO)
+		fmt = guess_format(f, name);
+	return fmt == HISTORY_EDN ? stream_edn(f, name, cb, ctx, err)
+				  : stream_jsonl(f, name, cb, ctx, err);
+}
+
+int history_stream(const char *path, enum history_format fmt,
+		   history_op_cb cb, void *ctx, struct history_error *err)
+{
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		herr(err, path, 0, 0, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	if (fmt == HISTORY_AUTO)
-		fmt = guess_format(f, path);
-	int rc = fmt == HISTORY_EDN ? stream_edn(f, path, cb, ctx, err)
-				    : stream_jsonl(f, path, cb, ctx, err);
+	int rc = history_stream_file(f, path, fmt, cb, ctx, err);
 	fclose(f);
 	return rc;
 }
