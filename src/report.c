@@ -203,6 +203,15 @@ static void run_nemesis_op(struct run *r, struct op *op)
 		r->nem_open = true;
 		return;
 	}
+	if (op->type == OP_FAIL) {
+		/* A fault that failed to apply was never there: no interval. */
+		if (r->nem_open) {
+			free(r->nem_cur.f);
+			free(r->nem_cur.value);
+			r->nem_open = false;
+		}
+		return;
+	}
 	struct nem_event e = {0};
 	if (r->nem_open) {
 		e = r->nem_cur;
