@@ -235,12 +235,32 @@
 		if (Array.isArray(v)) return v.map(function (x) { return typeof x === 'string' ? x : JSON.stringify(x); }).join(', ');
 		if (!v || typeof v !== 'object') return text || '';
 		var nodes = Object.keys(v), sides = {}, order = [];
+		if (nodes.some(function (k) { return !Array.isArray(v[k]); })) return paramsLabel(v);
 		for (var j = 0; j < nodes.length; j++) {
-			if (!Array.isArray(v[nodes[j]])) return text;
 			var side = nodes.filter(function (x) { return v[nodes[j]].indexOf(x) < 0; }).sort().join(' ');
 			if (!(side in sides)) { sides[side] = 1; order.push(side); }
 		}
 		return order.join(' | ');
+	}
+	/* {"n1":"killed","n2":"killed"} as "n1 n2 killed"; {"nodes":{...},
+	 * "delay_ms":100} as "n1 n2 · delay_ms=100"; other objects as k=v. */
+	function paramsLabel(v) {
+		var keys = Object.keys(v), groups = {}, order = [];
+		if (keys.every(function (k) { return typeof v[k] === 'string'; })) {
+			keys.forEach(function (k) {
+				if (!(v[k] in groups)) { groups[v[k]] = []; order.push(v[k]); }
+				groups[v[k]].push(k);
+			});
+			return order.map(function (w) { return groups[w].join(' ') + ' ' + w; }).join(' | ');
+		}
+		var parts = [];
+		if (v.nodes && typeof v.nodes === 'object' && !Array.isArray(v.nodes)) parts.push(Object.keys(v.nodes).join(' '));
+		keys.forEach(function (k) {
+			var x = v[k];
+			if (k !== 'nodes' && (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') && x !== 0 && x !== '')
+				parts.push(k + '=' + x);
+		});
+		return parts.join(' \u00b7 ');
 	}
 	function faultText(f) {
 		return f.kind + '  ' + targetsLabel(f.targets) + '\n' + (f.targets || '') + '\n' + fmtT(f.t0) + ' \u2192 ' + fmtT(f.t1) +
