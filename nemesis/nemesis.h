@@ -50,6 +50,9 @@ struct nemesis_ctx {
 	/* Per node: helper binaries verified in this context (bit per
 	 * helper), so a run checks each node's copy once, not per fault. */
 	unsigned *helpers_ok;
+	/* Per node: "boot_id:net:[inode]", the network namespace it lives in
+	 * (NULL until asked), to refuse network faults on nodes sharing one. */
+	char **netid;
 	/* Heal: nodes without a session are skipped quietly (reported once
 	 * by the caller) instead of failing every step. */
 	bool skip_unreachable;

@@ -84,6 +84,13 @@ int nem_cksum_file(const char *path, uint32_t *crc, uint64_t *len);
 /* POSIX cksum of a buffer. */
 uint32_t nem_cksum(const unsigned char *p, size_t n);
 
+/* Network faults need each node in a network namespace of its own: rules
+ * on a node sharing the controller's would cut the controller's traffic,
+ * and nodes sharing one would pile their rules up. Checks the nodes in
+ * want (NULL: all) once per context. 0, or -1 with err ("unsupported on
+ * this node: ..."). */
+int nem_net_own(struct nemesis_ctx *c, const bool *want, char *err, size_t errlen);
+
 /* Numeric address for host (resolved here). Caller frees. */
 char *nem_resolve(const char *host);
 bool nem_addr_is_v6(const char *addr);

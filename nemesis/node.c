@@ -478,6 +478,75 @@ int nem_helper_ensure(struct nemesis_ctx *c, const char *name, const bool *want,
 	return failed ? -1 : 0;
 }
 
+/* ---- network namespaces ---- */
+
+static char *local_netid(void)
+{
+	char *boot = file_read_all("/proc/sys/kernel/random/boot_id", NULL);
+	char ns[128] = "";
+	ssize_t l = readlink("/proc/self/ns/net", ns, sizeof ns - 1);
+	if (!boot || l <= 0) {
+		free(boot);
+		return NULL;
+	}
+	ns[l] = 0;
+	boot[strcspn(boot, "\n")] = 0;
+	char *id = xasprintf("%s:%s", boot, ns);
+	free(boot);
+	return id;
+}
+
+int nem_net_own(struct nemesis_ctx *c, const bool *want, char *err, size_t errlen)
+{
+	int n = c->test->n_nodes;
+	char **scripts = xcalloc((size_t)n, sizeof *scripts);
+	bool any = false;
+	for (int i = 0; i < n; i++)
+		if ((!want || want[i]) && !c->netid[i]) {
+			scripts[i] = xstrdup("printf '%s:%s\\n' \"$(cat /proc/sys/kernel/random/boot_id)\""
+					     " \"$(readlink /proc/self/ns/net)\"\n");
+			any = true;
+		}
+	int rc = 0;
+	if (any) {
+		struct ssh_result *rs = xcalloc((size_t)n, sizeof *rs);
+		if (nem_run(c, scripts, rs, 0, err, errlen) > 0)
+			rc = -1;
+		for (int i = 0; i < n && rc == 0; i++)
+			if (scripts[i]) {
+				rs[i].out[strcspn(rs[i].out, "\n")] = 0;
+				c->netid[i] = xstrdup(rs[i].out);
+			}
+		nem_results_free(rs, n);
+		free(rs);
+	}
+	nem_scripts_free(scripts, n);
+	if (rc < 0)
+		return -1;
+	char *mine = local_netid();
+	for (int i = 0; i < n && rc == 0; i++) {
+		if ((want && !want[i]) || !c->netid[i])
+			continue;
+		if (mine && !strcmp(mine, c->netid[i])) {
+			snprintf(err, errlen,
+				 "unsupported on this node: %s is in the controller's own network "
+				 "namespace, so its rules would cut the controller's traffic too",
+				 c->test->nodes[i].name);
+			rc = -1;
+		}
+		for (int j = 0; j < i && rc == 0; j++)
+			if ((!want || want[j]) && c->netid[j] && !strcmp(c->netid[i], c->netid[j])) {
+				snprintf(err, errlen,
+					 "unsupported on this node: %s and %s share one network namespace, "
+					 "so their rules would mix",
+					 c->test->nodes[j].name, c->test->nodes[i].name);
+				rc = -1;
+			}
+	}
+	free(mine);
+	return rc;
+}
+
 /* ---- addresses ---- */
 
 char *nem_resolve(const char *host)

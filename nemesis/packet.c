@@ -204,32 +204,36 @@ static char *detect_script(struct nemesis_ctx *c, int i)
 	return buf_steal(&b);
 }
 
-static void stop_commands(struct buf *b)
-{
-	buf_puts(b, "r=0\n"
-		    "for ipt in iptables ip6tables; do\n"
-		    "  if command -v $ipt >/dev/null 2>&1 && $ipt -w -S FAULTLINE-PKT-OUT >/dev/null 2>&1; then\n"
-		    "    $ipt -w -F FAULTLINE-PKT-OUT || r=1\n"
-		    "  fi\n"
-		    "done\n"
-		    "fl_stop_helper packetd\n"
-		    "if command -v tc >/dev/null 2>&1; then\n"
-		    "  for d in $(ls /sys/class/net 2>/dev/null); do\n"
-		    "    if tc qdisc show dev \"$d\" 2>/dev/null | grep -q '^qdisc prio " NEM_QDISC_HANDLE
-		    ": root'; then\n"
-		    "      tc qdisc del dev \"$d\" root handle " NEM_QDISC_HANDLE ": || r=1\n"
-		    "    fi\n"
-		    "  done\n"
-		    "fi\n");
-}
-
+/* Undo on one node. The daemon is told to stop first and waited for
+ * last: the queue rule has --queue-bypass, so packets flow whether the
+ * rule or the daemon goes first, and the two overlap. Families: those of
+ * the cluster's addresses (heal's final purge covers both anyway). */
 static char *stop_script(struct nemesis_ctx *c, int i)
 {
+	bool fam[2] = {false, false};
+	for (int j = 0; j < c->test->n_nodes; j++)
+		fam[nem_addr_is_v6(c->addr[j])] = true;
 	struct buf b;
 	buf_init(&b);
 	nem_prelude(&b, c->test, i);
-	stop_commands(&b);
-	buf_puts(&b, "exit $r\n");
+	buf_printf(&b, "r=0\n"
+		       "fl_stop_helper packetd &\n"
+		       "for ipt in%s%s; do\n"
+		       "  if command -v $ipt >/dev/null 2>&1 && $ipt -w -S FAULTLINE-PKT-OUT >/dev/null 2>&1; then\n"
+		       "    $ipt -w -F FAULTLINE-PKT-OUT || r=1\n"
+		       "  fi\n"
+		       "done\n",
+		   fam[0] ? " iptables" : "", fam[1] ? " ip6tables" : "");
+	buf_puts(&b, /* One listing of this namespace's qdiscs (/sys/class/net
+		      * may show the host's devices, not the node's). */
+		 "if command -v tc >/dev/null 2>&1; then\n"
+		 "  for d in $(tc qdisc show 2>/dev/null | sed -n 's/^qdisc prio " NEM_QDISC_HANDLE
+		 ": dev \\([^ ]*\\) root.*/\\1/p'); do\n"
+		 "    tc qdisc del dev \"$d\" root handle " NEM_QDISC_HANDLE ": || r=1\n"
+		 "  done\n"
+		 "fi\n"
+		 "wait\n"
+		 "exit $r\n");
 	return buf_steal(&b);
 }
 
@@ -384,7 +388,7 @@ static json_t *packet_start(struct nemesis_ctx *c, json_t *spec, char *err, size
 	free(idx);
 	json_t *applied = NULL;
 	char **scripts = NULL;
-	if (packet_detect(c, want, err, errlen) < 0)
+	if (nem_net_own(c, want, err, errlen) < 0 || packet_detect(c, want, err, errlen) < 0)
 		goto out;
 	bool *need_daemon = xcalloc((size_t)n, sizeof *need_daemon);
 	int *path = xcalloc((size_t)n, sizeof *path);

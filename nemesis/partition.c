@@ -267,6 +267,10 @@ static json_t *part_start(struct nemesis_ctx *c, json_t *spec, char *err, size_t
 		}
 		prim[np++] = p;
 	}
+	if (nem_net_own(c, NULL, err, errlen) < 0) {
+		free(groups);
+		return NULL;
+	}
 	bool *cut = xcalloc((size_t)n * (size_t)n, sizeof *cut);
 	if (grudge_make(kind, n, c->rng, prim, np, groups, cut, err, errlen) < 0) {
 		free(cut);

@@ -87,6 +87,7 @@ int nemesis_ctx_init(struct nemesis_ctx *c, const struct test *t, struct ssh_nod
 	c->chains_ok = xcalloc((size_t)(n ? n : 1), sizeof *c->chains_ok);
 	c->packet_path = xcalloc((size_t)(n ? n : 1), sizeof *c->packet_path);
 	c->helpers_ok = xcalloc((size_t)(n ? n : 1), sizeof *c->helpers_ok);
+	c->netid = xcalloc((size_t)(n ? n : 1), sizeof *c->netid);
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		c->addr[i] = nem_resolve(t->nodes[i].host);
@@ -103,9 +104,13 @@ int nemesis_ctx_init(struct nemesis_ctx *c, const struct test *t, struct ssh_nod
 
 void nemesis_ctx_free(struct nemesis_ctx *c)
 {
-	if (c->addr)
-		for (int i = 0; i < c->test->n_nodes; i++)
+	for (int i = 0; i < c->test->n_nodes; i++) {
+		if (c->addr)
 			free(c->addr[i]);
+		if (c->netid)
+			free(c->netid[i]);
+	}
+	free(c->netid);
 	free(c->addr);
 	free(c->busy);
 	free(c->chains_ok);

@@ -197,7 +197,8 @@ static json_t *slow_start(struct nemesis_ctx *c, json_t *spec, char *err, size_t
 		want[idx[i]] = true;
 	free(idx);
 	json_t *applied = NULL;
-	if (nem_helper_ensure(c, "slowd", want, err, errlen) < 0)
+	if ((j.p.loss > 0 && nem_net_own(c, want, err, errlen) < 0) ||
+	    nem_helper_ensure(c, "slowd", want, err, errlen) < 0)
 		goto out;
 	j.pid = xcalloc((size_t)n, sizeof *j.pid);
 	int failed = nem_each(c, want, slow_one, &j, err, errlen);

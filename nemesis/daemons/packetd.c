@@ -337,8 +337,10 @@ static int parse_args(int argc, char **argv)
 			cfg.daemon = true;
 			continue;
 		}
-		if (!v)
+		if (!v) {
+			fprintf(stderr, "faultline-packetd: %s needs a value (see --help)\n", a);
 			return -1;
+		}
 		i++;
 		if (!strcmp(a, "--pidfile"))
 			cfg.pidfile = v;
@@ -368,7 +370,7 @@ static int parse_args(int argc, char **argv)
 		else if (!strcmp(a, "--seed") && seed_parse(v, &cfg.seed))
 			;
 		else {
-			fprintf(stderr, "faultline-packetd: bad option %s %s\n", a, v);
+			fprintf(stderr, "faultline-packetd: bad option %s %s (see --help)\n", a, v);
 			return -1;
 		}
 	}
@@ -506,8 +508,11 @@ int main(int argc, char **argv)
 		puts(PACKETD_VERSION);
 		return 0;
 	}
-	if (parse_args(argc, argv) < 0)
+	if (argc == 2 && !strcmp(argv[1], "--help"))
 		return usage();
+	/* parse_args printed the one line that says what is wrong. */
+	if (parse_args(argc, argv) < 0)
+		return 2;
 	rng_state = cfg.seed ? cfg.seed : (uint64_t)now_ns();
 	int notify = -1;
 	if (cfg.daemon && daemonize(&notify) < 0) {

@@ -124,8 +124,12 @@ int main(int argc, char **argv)
 			daemon = true;
 			continue;
 		}
-		if (!v)
+		if (!strcmp(a, "--help"))
 			return usage();
+		if (!v) {
+			fprintf(stderr, "faultline-slowd: %s needs a value (see --help)\n", a);
+			return 2;
+		}
 		i++;
 		if (!strcmp(a, "--pidfile"))
 			pidfile = v;
@@ -133,11 +137,15 @@ int main(int argc, char **argv)
 			log = v;
 		else if (!(!strcmp(a, "--pid") && num(v, 2, 1L << 30, &pid)) &&
 			 !(!strcmp(a, "--stop-ms") && num(v, 1, 60000, &stop_ms)) &&
-			 !(!strcmp(a, "--period-ms") && num(v, 2, 60000, &period_ms)))
-			return usage();
+			 !(!strcmp(a, "--period-ms") && num(v, 2, 60000, &period_ms))) {
+			fprintf(stderr, "faultline-slowd: bad option %s %s (see --help)\n", a, v);
+			return 2;
+		}
 	}
-	if (pid <= 1 || stop_ms >= period_ms)
-		return usage();
+	if (pid <= 1 || stop_ms >= period_ms) {
+		fprintf(stderr, "faultline-slowd: need --pid P (> 1) and --stop-ms below --period-ms\n");
+		return 2;
+	}
 	unsigned long long st0 = start_time((pid_t)pid);
 	if (!st0 || is_zombie_or_gone((pid_t)pid)) {
 		fprintf(stderr, "faultline-slowd: no process %ld\n", pid);

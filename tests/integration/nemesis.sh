@@ -154,11 +154,11 @@ fi
 # ---- kill ----
 P=$(dbpid n2)
 A=$(nemx start kill '{"nodes":["n2"]}')
-[ "$A" = '{"n2":"killed"}' ] && pass "start-kill n2 -> $A" || fail "start-kill" "$A $(tail -2 "$D/nemx.err")"
+if [ "$A" = '{"n2":"killed"}' ]; then pass "start-kill n2 -> $A"; else fail "start-kill" "$A $(tail -2 "$D/nemx.err")"; fi
 ok_not "killed etcd pid $P is gone" alive "$P"
 ok "kill marker left for heal" test -e "$ST/nodes/n2/faultline-killed"
 A2=$(nemx stop kill "$A")
-[ "$A2" = '{"n2":"started"}' ] && pass "stop-kill restarts n2" || fail "stop-kill" "$A2"
+if [ "$A2" = '{"n2":"started"}' ]; then pass "stop-kill restarts n2"; else fail "stop-kill" "$A2"; fi
 NP=$(dbpid n2)
 ok "restarted with a new pid ($P -> $NP)" bash -c "[ -n '$NP' ] && [ '$NP' != '$P' ] && [ -d /proc/$NP ]"
 ok "restarted n2 becomes healthy" wait_for 20 healthy n2
@@ -167,7 +167,7 @@ ok "kill marker removed" test ! -e "$ST/nodes/n2/faultline-killed"
 # ---- pause ----
 P=$(dbpid n3)
 A=$(nemx start pause '{"nodes":["n3"]}')
-[ "$A" = '{"n3":"paused"}' ] && pass "start-pause n3" || fail "start-pause" "$A"
+if [ "$A" = '{"n3":"paused"}' ]; then pass "start-pause n3"; else fail "start-pause" "$A"; fi
 ok "paused etcd is stopped (T)" test "$(state_of "$P")" = T
 ok_not "requests to paused n3 time out" curl -s -m 1 "http://${IP[n3]}:2379/version"
 ok "stop-pause" nemx stop pause "$A"
@@ -194,20 +194,77 @@ if [ $rc -eq 1 ] && grep -q "unsupported on this node" <<<"$OUT"; then
 	pass "clock on a local node: refused, 'unsupported on this node'"
 else fail "clock refused" "rc=$rc $OUT"; fi
 
+# faultline-clockd itself, without CAP_SYS_TIME (its error path; the
+# success path would move this machine's clock, so it is not run here).
+# The capability is checked to be gone first, so the test can never set
+# the clock.
+CLK=$(dirname "$FAULTLINE")/faultline-clockd
+nocap() { setpriv --bounding-set -sys_time --inh-caps -sys_time "$@"; }
+capeff=$(nocap sh -c 'sed -n "s/^CapEff:[[:space:]]*//p" /proc/self/status' 2>/dev/null)
+if [ -n "$capeff" ] && [ $(((16#$capeff >> 25) & 1)) -eq 0 ]; then
+	OUT=$(nocap "$CLK" bump --ms 5000 --state "$D/clock.offset" 2>&1); rc=$?
+	if [ $rc -eq 1 ] && grep -q "needs CAP_SYS_TIME" <<<"$OUT" && [ ! -e "$D/clock.offset" ]; then
+		pass "faultline-clockd without CAP_SYS_TIME: clear error, no offset recorded"
+	else fail "clockd without CAP_SYS_TIME" "rc=$rc $OUT"; fi
+else skip "clockd without CAP_SYS_TIME" "cannot drop CAP_SYS_TIME here (setpriv)"; fi
+
+# ---- nodes in the controller's own network namespace: refused ----
+# Two "nodes" behind a test sshd on 127.0.0.1/127.0.0.2 live in this very
+# namespace: rules there would cut the controller's own traffic.
+L=$D/loop
+mkdir -p "$L" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$L/host_key" && ssh-keygen -q -t ed25519 -N '' -f "$L/key" && cp "$L/key.pub" "$L/authorized_keys"
+LPORT=2290
+while ss -ltnH "sport = :$LPORT" | grep -q .; do LPORT=$((LPORT + 1)); done
+cat >"$L/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+ListenAddress 127.0.0.2
+Port $LPORT
+HostKey $L/host_key
+AuthorizedKeysFile $L/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+SetEnv SHLVL=1
+PidFile $L/sshd.pid
+Subsystem sftp internal-sftp
+EOF
+for h in 127.0.0.1 127.0.0.2; do echo "[$h]:$LPORT $(cut -d' ' -f1,2 "$L/host_key.pub")"; done >"$L/known_hosts"
+if /usr/sbin/sshd -f "$L/sshd_config" -E "$L/sshd.log" && wait_for 5 test -s "$L/sshd.pid"; then
+	on_exit "kill \$(cat '$L/sshd.pid')"
+	LO=(--nodes "127.0.0.1:$LPORT,127.0.0.2:$LPORT" --ssh-private-key "$L/key" --known-hosts "$L/known_hosts")
+	BEFORE=$(iptables -S; tc qdisc show)
+	OUT=$("$NEMX" "${LO[@]}" start partition '{"grudge":"one"}' 2>&1); rc=$?
+	if [ $rc -eq 1 ] && grep -q "controller's own network namespace" <<<"$OUT" && [ "$(iptables -S; tc qdisc show)" = "$BEFORE" ]; then
+		pass "partition of nodes in the controller's namespace: refused, this machine's rules untouched"
+	else fail "partition refused in the controller's namespace" "rc=$rc $OUT"; fi
+	OUT=$("$NEMX" "${LO[@]}" start packet '{"loss":0.5,"nodes":["n2"]}' 2>&1); rc=$?
+	if [ $rc -eq 1 ] && grep -q "unsupported on this node" <<<"$OUT" && [ "$(iptables -S; tc qdisc show)" = "$BEFORE" ]; then
+		pass "packet fault on a node in the controller's namespace: refused"
+	else fail "packet refused in the controller's namespace" "rc=$rc $OUT"; fi
+	kill "$(cat "$L/sshd.pid")"
+else fail "loopback test sshd started" "$(tail -2 "$L/sshd.log")"; fi
+
 # ---- heal: bad input, idempotence ----
 OUT=$("$FAULTLINE" heal --cluster t-nem-absent 2>&1); rc=$?
-[ $rc -eq 254 ] && [ "$(wc -l <<<"$OUT")" -eq 1 ] && pass "heal of an absent cluster: 254, one line" || fail "heal bad input" "rc=$rc $OUT"
+if [ $rc -eq 254 ] && [ "$(wc -l <<<"$OUT")" -eq 1 ]; then pass "heal of an absent cluster: 254, one line"; else fail "heal bad input" "rc=$rc $OUT"; fi
 ok "heal on a clean cluster exits 0" "$FAULTLINE" heal --cluster $C
 
 # ---- kill -9 of the controller with three faults active ----
 cat >"$D/cfg.json" <<EOF
 {"cluster":"$C","store":"$D/store","time_limit":60,"recovery_time":0,
- "nemesis":["partition","packet","pause"],"nemesis_interval":3,
+ "nemesis":["partition","packet","pause"],"nemesis_interval":5,
  "nemesis_opts":{"schedule":"together","partition":{"grudges":["majority"]},
    "packet":{"delay_ms":50,"loss":0.1},"pause":{"targets":"one"}}}
 EOF
-hist() { cat "$D"/store/*/*/history.jsonl 2>/dev/null; }
-three_active() { [ "$(hist | jq -r 'select(.process=="nemesis" and .type=="info" and (.f|startswith("start-"))) | .f' 2>/dev/null | sort -u | wc -l)" -eq 3 ]; }
+# Faults active now: kinds whose latest nemesis completion is a start.
+active_now() {
+	cat "$D"/store/*/*/history.jsonl 2>/dev/null | grep '"process":"nemesis"' | grep -v '"type":"invoke"' |
+		jq -rs 'group_by(.f | sub("^(start|stop)-"; "")) | map(last | select(.type == "info" and (.f | startswith("start-")))) | length' 2>/dev/null
+}
+three_active() { [ "$(active_now)" = 3 ]; }
 "$FAULTLINE" run "$D/cfg.json" >"$D/run1.out" 2>"$D/run1.err" &
 RUN=$!
 on_exit "kill -9 $RUN"
@@ -219,10 +276,10 @@ if wait_for 30 three_active; then
 		pass "the faults outlive the controller (rules, packetd, a stopped etcd)"
 	else fail "faults active after kill -9" "$(echo "$L" | head -5 | tr '\n' ' ')"; fi
 	OUT=$("$FAULTLINE" heal --cluster $C 2>&1); rc=$?
-	[ $rc -eq 0 ] && pass "faultline heal --cluster $C: $OUT" || fail "faultline heal" "rc=$rc $OUT"
+	if [ $rc -eq 0 ]; then pass "faultline heal --cluster $C: $OUT"; else fail "faultline heal" "rc=$rc $OUT"; fi
 	L=$(leftovers)
-	[ -z "$L" ] && pass "no faultline chain, NFQUEUE rule, qdisc, daemon or stopped process left" \
-		|| fail "heal left something" "$(echo "$L" | head -5 | tr '\n' ' ')"
+	if [ -z "$L" ]; then pass "no faultline chain, NFQUEUE rule, qdisc, daemon or stopped process left"
+	else fail "heal left something" "$(echo "$L" | head -5 | tr '\n' ' ')"; fi
 	ok "heal again (idempotent) exits 0" "$FAULTLINE" heal --cluster $C
 	ok "state file in the run dir lists what was active" \
 		bash -c "jq -e '.active | has(\"partition\") and has(\"packet\") and has(\"pause\")' $D/store/*/*/nemesis.json"
@@ -242,7 +299,7 @@ if wait_for 30 three_active; then
 		wait $RUN; rc=$?
 		pass "SIGTERM: faultline run exits (rc $rc)"
 		L=$(leftovers)
-		[ -z "$L" ] && pass "SIGTERM: every fault healed before exit" || fail "SIGTERM heal" "$(echo "$L" | head -5 | tr '\n' ' ')"
+		if [ -z "$L" ]; then pass "SIGTERM: every fault healed before exit"; else fail "SIGTERM heal" "$(echo "$L" | head -5 | tr '\n' ' ')"; fi
 		ok "SIGTERM: history intact (every line parses)" bash -c "cat $D/store/*/*/history.jsonl | jq -e . >/dev/null"
 		ok "SIGTERM: the stop ops are in the history" \
 			bash -c "cat $D/store/*/*/history.jsonl | jq -r 'select(.process==\"nemesis\") | .f' | grep -q stop-partition"
