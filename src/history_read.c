@@ -9,8 +9,9 @@
  * writes (the common case, and the one that must be fast for million-op
  * histories); anything it does not recognise goes to jansson, which also
  * produces the error position. A torn last line (a run killed mid-write: no
- * trailing newline and unparseable) is skipped with a warning; a bad line
- * anywhere else is an error "FILE:LINE:COL: message".
+ * trailing newline and unparseable, or not JSON with only blank lines after
+ * it) is skipped with a warning; a bad line anywhere else is an error
+ * "FILE:LINE:COL: message".
  *
  * EDN values of Jepsen's independent workloads are [key value] tuples; the
  * key becomes op->key and the value op->value (see edn_split_tuple).
@@ -334,10 +335,13 @@ fallback:
 	return 0;
 }
 
-/* Parse one line. Returns 1 op, 0 blank line, -1 error (err set). */
+/* Parse one line. Returns 1 op, 0 blank line, -1 error (err set; *not_json
+ * tells a line that is not JSON at all from JSON that is not an op). */
 static int jsonl_line(const char *path, long lineno, const char *line, size_t len,
-		      int64_t default_index, struct op *op, struct history_error *err)
+		      int64_t default_index, struct op *op, struct history_error *err,
+		      bool *not_json)
 {
+	*not_json = false;
 	size_t i = 0;
 	while (i < len && isspace((unsigned char)line[i]))
 		i++;
@@ -349,6 +353,7 @@ static int jsonl_line(const char *path, long lineno, const char *line, size_t le
 	json_t *obj = json_loadb(line, len, JSON_ALLOW_NUL, &je);
 	if (!obj) {
 		herr(err, path, lineno, je.column > 0 ? je.column : 1, "%s", je.text);
+		*not_json = true;
 		return -1;
 	}
 	const char *why = NULL;
@@ -360,6 +365,16 @@ static int jsonl_line(const char *path, long lineno, const char *line, size_t le
 		return -1;
 	}
 	return 1;
+}
+
+/* Only whitespace left in f (consumes it). */
+static bool rest_is_blank(FILE *f)
+{
+	int c;
+	while ((c = getc(f)) != EOF)
+		if (!isspace(c))
+			return false;
+	return !ferror(f);
 }
 
 static int stream_jsonl(FILE *f, const char *path, history_op_cb cb, void *ctx,
@@ -376,13 +391,16 @@ static int stream_jsonl(FILE *f, const char *path, history_op_cb cb, void *ctx,
 		bool complete = line[n - 1] == '\n';
 		struct op op;
 		struct history_error lerr;
-		int r = jsonl_line(path, lineno, line, (size_t)n, count, &op, &lerr);
+		bool not_json;
+		int r = jsonl_line(path, lineno, line, (size_t)n, count, &op, &lerr, &not_json);
 		if (r < 0) {
 			/* getline returns a line without '\n' only at end of file:
-			 * that is the torn write of a killed run, not bad data. */
-			if (!complete) {
-				log_warn("%s:%ld: ignoring torn last line (no newline, does not parse)",
-					 path, lineno);
+			 * that is the torn write of a killed run, not bad data. So
+			 * is a last line cut short that got its newline back (a
+			 * copy through an editor): not JSON, nothing after it. */
+			if (!complete || (not_json && rest_is_blank(f))) {
+				log_warn("%s:%ld: ignoring torn last line (does not parse)", path,
+					 lineno);
 				break;
 			}
 			if (err)
