@@ -1,21 +1,28 @@
 /*
  * fuzz_config.c - libFuzzer harness for the test config parser
- * (config_load_file then config_finish): hostile JSON must be rejected with
- * an error naming the key, never crash, hang or leak.
+ * (config_load_file then config_finish, which also validates the nemesis
+ * options): hostile JSON must be rejected with an error naming the key,
+ * never crash, hang or leak. See fuzz_common.h.
  */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "fuzz_common.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct test t;
-	struct config_error err;
-	test_init_defaults(&t);
-	if (config_load_file(&t, fuzz_input_path(data, size), &err) == 0)
-		config_finish(&t, &err);
-	test_free(&t);
+	struct fuzz_result res;
+	fuzz_config_run(data, size, &res);
 	return 0;
 }
