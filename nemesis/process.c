@@ -233,8 +233,12 @@ static int kill_heal_one(struct nemesis_ctx *c, int node, void *arg, char *err, 
 		snprintf(err, errlen, "killed by faultline, but no database given to restart it");
 		return -1;
 	}
-	if (restart_one(c, node, err, errlen) < 0)
+	if (restart_one(c, node, err, errlen) < 0) {
+		size_t l = strlen(err);
+		snprintf(err + l, errlen - l, " (killed by faultline, not restarted; if the database "
+			 "is gone on purpose, remove %s/faultline-killed)", nem_workdir(c->test, node));
 		return -1;
+	}
 	if (c->busy[node] && !strcmp(c->busy[node], "kill"))
 		c->busy[node] = NULL;
 	return 0;
