@@ -255,6 +255,18 @@ OUT=$("$FAULTLINE" heal --cluster t-nem-absent 2>&1); rc=$?
 if [ $rc -eq 254 ] && [ "$(wc -l <<<"$OUT")" -eq 1 ]; then pass "heal of an absent cluster: 254, one line"; else fail "heal bad input" "rc=$rc $OUT"; fi
 ok "heal on a clean cluster exits 0" "$FAULTLINE" heal --cluster $C
 
+# A node that cannot be reached does not keep the others from being healed.
+A=$(nemx start partition '{"grudge":"groups","groups":[["n1"],["n2","n3","n4","n5"]]}')
+HO=(--nodes "n1=${IP[n1]},n2=${IP[n2]},nx=10.213.120.99" --ssh-private-key "$ST/id_ed25519"
+	--known-hosts "$ST/known_hosts" --ssh-timeout 1)
+OUT=$("$FAULTLINE" heal "${HO[@]}" 2>&1); rc=$?
+part_rules() { ns "$1" iptables -S FAULTLINE-PART-IN 2>/dev/null | grep -c -- '-j DROP'; }
+if [ $rc -eq 255 ] && grep -q "nx" <<<"$OUT" && [ "$(part_rules n1)" = 0 ] && [ "$(part_rules n2)" = 0 ] && [ "$(part_rules n3)" != 0 ]; then
+	pass "heal with an unreachable node: 255, names it, heals the reachable ones"
+else fail "heal with an unreachable node" "rc=$rc n1=$(part_rules n1) n3=$(part_rules n3) $OUT"; fi
+ok "heal of the whole cluster after that" "$FAULTLINE" heal --cluster $C
+ok "nothing left" clean
+
 # ---- kill -9 of the controller with three faults active ----
 cat >"$D/cfg.json" <<EOF
 {"cluster":"$C","store":"$D/store","time_limit":60,"recovery_time":0,
