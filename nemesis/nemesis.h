@@ -42,7 +42,8 @@ struct nemesis_ctx {
 	/* Per node: the process fault holding its database ("kill", "pause",
 	 * "slow") or NULL, so two process faults never fight over one node. */
 	const char **busy;
-	/* Per node: iptables structure known to be in place (set by setup). */
+	/* Per node: faultline's iptables layout known to be in place (set
+	 * after a successful apply; saves re-checking it every fault). */
 	bool *chains_ok;
 	/* Per node: packet path chosen by detection (0 unknown, 1 netem,
 	 * 2 nfqueue). */
