@@ -179,7 +179,7 @@ A=$(nemx start slow '{"nodes":["n4"],"stop_ms":80,"period_ms":100}')
 ok "start-slow n4 records the pid it duty-cycles" test "$(jq -r '.nodes.n4.pid' <<<"$A")" = "$(dbpid n4)"
 SL=$(lat n4)
 if ge "$SL" 10 && ge "$SL" "$(awk -v b="$BL" 'BEGIN {print b * 5}')"; then
-	pass "slow n4: median latency ${BL} -> ${SL} ms"
+	pass "slow n4: mean latency ${BL} -> ${SL} ms"
 else fail "slow node latency rises" "$BL -> $SL ms"; fi
 ok "slow n4 stays a member and answers" bash -c "ETCDCTL_API=3 etcdctl --endpoints http://${IP[n1]}:2379 member list | grep -q 'started, n4,' && curl -s -m 3 http://${IP[n4]}:2379/health | grep -q true"
 ok "stop-slow" nemx stop slow "$A"
