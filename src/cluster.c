@@ -129,8 +129,10 @@ int cluster_parse_subnet(const char *s, uint32_t *net, int *prefix, char *err, s
 		return -1;
 	}
 	if (a & ~mask) {
+		char *base = ip_str(a & mask);
 		snprintf(err, errlen, "--subnet %s: host bits set (did you mean %s/%ld?)", s,
-			 ip_str(a & mask), p);
+			 base, p);
+		free(base);
 		return -1;
 	}
 	*net = a;
@@ -794,7 +796,7 @@ int cluster_status(const char *name, bool as_json, FILE *out)
 					       (json_int_t)st[i].db_pid, "error",
 					       st[i].why[0] ? st[i].why : NULL, "health",
 					       !db ? "n/a" : st[i].healthy ? "healthy" : "unhealthy"));
-		json_t *o2 = json_pack("{s:s, s:O, s:s, s:O, s:b, s:o}", "name", name, "subnet",
+		json_t *o2 = json_pack("{s:s, s:O, s:s, s:o, s:b, s:o}", "name", name, "subnet",
 				       json_object_get(c, "subnet"), "db", dbname, "state_dir",
 				       json_string(""), "healthy", all_ok, "nodes", arr);
 		char *dir = state_dir(name);
