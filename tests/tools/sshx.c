@@ -138,6 +138,19 @@ static char **split_hosts(const char *list, int *n)
 	return hosts;
 }
 
+/* What --hosts / --cluster allocated, freed before exit (LeakSanitizer). */
+static void args_free(char **hosts, int n_hosts, struct ssh_opts *o, bool own_opts)
+{
+	for (int k = 0; hosts && k < n_hosts; k++)
+		free(hosts[k]);
+	free(hosts);
+	if (own_opts) {
+		free((char *)o->user);
+		free((char *)o->private_key);
+		free((char *)o->known_hosts);
+	}
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: sshx [--host H] [--port P] [--user U] [--key F] [--known-hosts F]"
@@ -151,7 +164,8 @@ int main(int argc, char **argv)
 	struct ssh_opts o = {.user = "root", .port = 22};
 	const char *host = "127.0.0.1";
 	char **hosts = NULL;
-	int timeout = 10000, n_nodes = 1, i = 1;
+	int timeout = 10000, n_nodes = 1, i = 1, n_hosts = 0;
+	bool own_opts = false;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		const char *f = argv[i];
 		if (strcmp(f, "--accept-new") == 0) {
@@ -170,12 +184,16 @@ int main(int argc, char **argv)
 		else if (strcmp(f, "--timeout") == 0) timeout = atoi(v);
 		else if (strcmp(f, "--connect-timeout") == 0) o.connect_timeout_ms = atoi(v);
 		else if (strcmp(f, "--nodes") == 0) n_nodes = atoi(v);
-		else if (strcmp(f, "--hosts") == 0) hosts = split_hosts(v, &n_nodes);
-		else if (strcmp(f, "--cluster") == 0) {
+		else if (strcmp(f, "--hosts") == 0 && !hosts) {
+			hosts = split_hosts(v, &n_nodes);
+			n_hosts = n_nodes;
+		} else if (strcmp(f, "--cluster") == 0 && !hosts) {
 			if (!(hosts = cluster_hosts(v, &o, &n_nodes))) {
 				fprintf(stderr, "sshx: cluster %s is not up\n", v);
 				return 1;
 			}
+			n_hosts = n_nodes;
+			own_opts = true;
 		} else return usage();
 	}
 	if (n_nodes < 1 || i >= argc)
@@ -217,10 +235,11 @@ int main(int argc, char **argv)
 			usleep((useconds_t)atoi(argv[++i]) * 1000);
 		} else {
 			fprintf(stderr, "sshx: bad action %s\n", a);
-			ssh_nodes_free(nodes, n_nodes);
-			return 2;
+			bad = 2;
+			break;
 		}
 	}
 	ssh_nodes_free(nodes, n_nodes);
-	return bad ? 1 : 0;
+	args_free(hosts, n_hosts, &o, own_opts);
+	return bad == 2 ? 2 : bad ? 1 : 0;
 }
