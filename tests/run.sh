@@ -5,11 +5,15 @@
 # A program that exits non-zero without reporting a failing case counts as
 # one failure, so a crash is never silent.
 # TESTS=pattern runs only the programs whose name matches.
+# SAN_LOG_DIR (set by `make test SANITIZE=1`): where ASan/UBSan/LSan write
+# their reports (log_path); a report appearing while a program runs is a
+# failure of that program, even if its exit code was the expected one.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 OUT=${TEST_OUTPUT:-test-output}
 rm -rf "$OUT"; mkdir -p "$OUT"
+[ -n "${SAN_LOG_DIR:-}" ] && mkdir -p "$SAN_LOG_DIR"
 export FAULTLINE="${FAULTLINE:-$PWD/faultline}" TEST_OUTPUT="$PWD/$OUT"
 passed=0 failed=0 skipped=0
 failures=()
@@ -30,6 +34,16 @@ run_one() { # name, command...
 	fi
 	if [ $((p + f + s)) -eq 0 ]; then
 		f=1; echo "not ok - $name reported no test" >>"$log"
+	fi
+	if [ -n "${SAN_LOG_DIR:-}" ]; then
+		local r
+		for r in "$SAN_LOG_DIR"/*; do
+			[ -f "$r" ] || continue
+			f=$((f + 1))
+			echo "not ok - $name: sanitizer report $(basename "$r"): $(grep -m1 -E 'ERROR|runtime error|SUMMARY' "$r")" >>"$log"
+			cat "$r" >>"$log"
+			mv "$r" "$OUT/$(basename "$name")-$(basename "$r")"
+		done
 	fi
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 	printf '%-40s %3d passed %3d failed %3d skipped  (%ds)\n' "$name" "$p" "$f" "$s" $((SECONDS - start))
