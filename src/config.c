@@ -663,6 +663,29 @@ static int nodes_check_duplicates(const struct test *t, struct config_error *err
 	return 0;
 }
 
+/* Every node, wherever it came from (a cluster's state file is not
+ * parsed by this file's loaders): its name becomes a directory and its
+ * workdir part of remote commands, so they meet the same rules as in a
+ * config. */
+static int nodes_validate(const struct test *t, struct config_error *err)
+{
+	const char *src = t->cluster ? "cluster " : "";
+	const char *cname = t->cluster ? t->cluster : "";
+	for (int i = 0; i < t->n_nodes; i++) {
+		const struct node *n = &t->nodes[i];
+		if (!n->name || !name_ok(n->name))
+			return fail(err, "%s%s%snodes[%d]: bad node name '%s' (letters, digits, . _ -)",
+				    src, cname, *cname ? ": " : "", i, n->name ? n->name : "");
+		if (!n->host || !host_ok(n->host))
+			return fail(err, "%s%s%snodes[%d]: bad host '%s'", src, cname,
+				    *cname ? ": " : "", i, n->host ? n->host : "");
+		if (n->workdir && (n->workdir[0] != '/' || !path_ok(n->workdir)))
+			return fail(err, "%s%s%snodes[%d].workdir: expected an absolute path without "
+				    "control characters", src, cname, *cname ? ": " : "", i);
+	}
+	return 0;
+}
+
 /* Nodes from --cluster, or from the one local cluster that is up. */
 static int nodes_from_cluster(struct test *t, struct config_error *err)
 {
@@ -781,7 +804,7 @@ int config_finish(struct test *t, struct config_error *err)
 		return -1;
 	if (t->n_nodes == 0)
 		return fail(err, "nodes: missing");
-	if (nodes_check_duplicates(t, err) < 0)
+	if (nodes_validate(t, err) < 0 || nodes_check_duplicates(t, err) < 0)
 		return -1;
 	/* Fault options name nodes and need their count: checked now, still
 	 * before anything touches a node. */
