@@ -182,12 +182,12 @@ int junit_write(const char *run_dir, char *err, size_t errlen)
 	char *tp = xasprintf("%s/test.json", run_dir);
 	char *rp = xasprintf("%s/results.json", run_dir);
 	json_error_t je;
-	json_t *test = json_load_file(tp, 0, &je);
+	json_t *test = json_load_file(tp, JSON_ALLOW_NUL, &je);
 	if (!test)
 		test = json_object();
 	json_t *results = NULL;
 	int rc = 0;
-	if (access(rp, F_OK) == 0 && !(results = json_load_file(rp, 0, &je))) {
+	if (access(rp, F_OK) == 0 && !(results = json_load_file(rp, JSON_ALLOW_NUL, &je))) {
 		snprintf(err, errlen, "%s:%d: %s", rp, je.line, je.text);
 		rc = -1;
 	}

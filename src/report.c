@@ -957,7 +957,7 @@ static json_t *load_json(const char *run_dir, const char *file, bool required,
 	json_error_t je;
 	json_t *j = NULL;
 	if (access(p, F_OK) == 0 || required) {
-		j = json_load_file(p, 0, &je);
+		j = json_load_file(p, JSON_ALLOW_NUL, &je);
 		if (!j || !json_is_object(j)) {
 			snprintf(err, errlen, "%s:%d: %s", p, je.line,
 				 j ? "expected a JSON object" : je.text);

@@ -31,7 +31,7 @@ static bool dir_exists(const char *p)
 static char *run_verdict(const char *run)
 {
 	char *p = xasprintf("%s/results.json", run);
-	json_t *r = json_load_file(p, 0, NULL);
+	json_t *r = json_load_file(p, JSON_ALLOW_NUL, NULL);
 	free(p);
 	json_t *v = json_object_get(r, "valid");
 	const char *w = !r ? "not checked" : json_is_true(v) ? "valid"
@@ -43,7 +43,7 @@ static char *run_verdict(const char *run)
 static char *run_name(const char *run, const char *fallback)
 {
 	char *p = xasprintf("%s/test.json", run);
-	json_t *t = json_load_file(p, 0, NULL);
+	json_t *t = json_load_file(p, JSON_ALLOW_NUL, NULL);
 	free(p);
 	const char *n = json_string_value(json_object_get(t, "name"));
 	char *out = xstrdup(n ? n : fallback);
