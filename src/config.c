@@ -94,6 +94,11 @@ static int fail(struct config_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	va_end(ap);
+	/* Messages quote the offending value: a newline or escape sequence in
+	 * it must not break the one error line or drive the terminal. */
+	for (char *p = err->msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 
