@@ -210,51 +210,19 @@ static json_t *clock_start(struct nemesis_ctx *c, json_t *spec, char *err, size_
 	}
 	applied = json_pack("{s:s, s:o}", "mode", mode, "nodes", nodes);
 	int timeout = bump ? 0 : (int)duration + 30000;
-	if (nem_run(c, scripts, NULL, timeout, err, errlen) > 0) {
-		for (int i = 0; i < n; i++) {
-			free(scripts[i]);
-			scripts[i] = want[i] ? reset_script(c, i) : NULL;
-		}
-		char rerr[512] = "";
-		if (nem_run(c, scripts, NULL, 0, rerr, sizeof rerr) == 0) {
-			json_decref(applied);
-			applied = NULL;
-		} else {
-			size_t l = strlen(err);
-			snprintf(err + l, errlen - l, "; rollback failed: %s", rerr);
-		}
-	}
+	if (nem_run(c, scripts, NULL, timeout, err, errlen) > 0)
+		applied = nem_rollback(c, applied, want, reset_script, err, errlen);
 out:
 	nem_scripts_free(scripts, n);
 	free(want);
 	return applied;
 }
 
-static int clock_reset(struct nemesis_ctx *c, const bool *want, char *err, size_t errlen)
-{
-	int n = c->test->n_nodes;
-	char **scripts = xcalloc((size_t)n, sizeof *scripts);
-	for (int i = 0; i < n; i++)
-		if (!want || want[i])
-			scripts[i] = reset_script(c, i);
-	int failed = nem_run(c, scripts, NULL, 0, err, errlen);
-	nem_scripts_free(scripts, n);
-	return failed ? -1 : 0;
-}
-
 static int clock_stop(struct nemesis_ctx *c, json_t *applied, json_t **result, char *err,
 		      size_t errlen)
 {
-	int n = c->test->n_nodes;
-	bool *want = xcalloc((size_t)n, sizeof *want);
-	const char *name;
-	json_t *v;
-	json_object_foreach(json_object_get(applied, "nodes"), name, v) {
-		int i = nem_node_index(c->test, name);
-		if (i >= 0)
-			want[i] = true;
-	}
-	int rc = clock_reset(c, want, err, errlen);
+	bool *want = nem_want_applied(c, applied);
+	int rc = nem_run_fn(c, want, reset_script, 0, err, errlen) ? -1 : 0;
 	free(want);
 	if (result)
 		*result = json_string(rc ? "reset-failed" : "clocks-reset");
@@ -263,7 +231,7 @@ static int clock_stop(struct nemesis_ctx *c, json_t *applied, json_t **result, c
 
 static int clock_heal(struct nemesis_ctx *c, char *err, size_t errlen)
 {
-	return clock_reset(c, NULL, err, errlen);
+	return nem_run_fn(c, NULL, reset_script, 0, err, errlen) ? -1 : 0;
 }
 
 const struct nemesis nemesis_clock = {

@@ -63,6 +63,21 @@ int nem_run(struct nemesis_ctx *c, char *const *scripts, struct ssh_result *rs,
 void nem_results_free(struct ssh_result *rs, int n);
 /* Free an array of n scripts (and the array). */
 void nem_scripts_free(char **scripts, int n);
+/* A per-node script builder (returns a malloc'd script). */
+typedef char *(*nem_script_fn)(struct nemesis_ctx *c, int node);
+/* Build fn's script for every node with want[node] (NULL: all) and run
+ * them in parallel: nem_run's count of failed nodes. */
+int nem_run_fn(struct nemesis_ctx *c, const bool *want, nem_script_fn fn, int timeout_ms,
+	       char *err, size_t errlen);
+/* After a start that failed on some nodes: undo it on the wanted nodes with
+ * fn. Returns NULL (applied freed: nothing is left applied) when the undo
+ * worked, else applied, with "; rollback failed: why" added to err. */
+json_t *nem_rollback(struct nemesis_ctx *c, json_t *applied, const bool *want,
+		     nem_script_fn fn, char *err, size_t errlen);
+/* Append "; <what>: <why>" to err (what may be NULL). */
+void nem_err_append(char *err, size_t errlen, const char *what, const char *why);
+/* want[] (calloc'd) of the nodes named by the keys of applied's "nodes". */
+bool *nem_want_applied(struct nemesis_ctx *c, json_t *applied);
 
 /* Run fn(c, node, ...) for every node with want[node] (NULL: all nodes)
  * in parallel threads. Returns the number that failed; err joined. */

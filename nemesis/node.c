@@ -227,6 +227,52 @@ void nem_scripts_free(char **scripts, int n)
 	free(scripts);
 }
 
+int nem_run_fn(struct nemesis_ctx *c, const bool *want, nem_script_fn fn, int timeout_ms,
+	       char *err, size_t errlen)
+{
+	int n = c->test->n_nodes;
+	char **scripts = xcalloc((size_t)n, sizeof *scripts);
+	for (int i = 0; i < n; i++)
+		if (!want || want[i])
+			scripts[i] = fn(c, i);
+	int failed = nem_run(c, scripts, NULL, timeout_ms, err, errlen);
+	nem_scripts_free(scripts, n);
+	return failed;
+}
+
+void nem_err_append(char *err, size_t errlen, const char *what, const char *why)
+{
+	size_t l = strlen(err);
+	if (l < errlen)
+		snprintf(err + l, errlen - l, "%s%s%s%s", l ? "; " : "", what ? what : "",
+			 what ? ": " : "", why);
+}
+
+json_t *nem_rollback(struct nemesis_ctx *c, json_t *applied, const bool *want,
+		     nem_script_fn fn, char *err, size_t errlen)
+{
+	char rerr[512] = "";
+	if (nem_run_fn(c, want, fn, 0, rerr, sizeof rerr) == 0) {
+		json_decref(applied);
+		return NULL;
+	}
+	nem_err_append(err, errlen, "rollback failed", rerr);
+	return applied;
+}
+
+bool *nem_want_applied(struct nemesis_ctx *c, json_t *applied)
+{
+	bool *want = xcalloc((size_t)c->test->n_nodes, sizeof *want);
+	const char *name;
+	json_t *v;
+	json_object_foreach(json_object_get(applied, "nodes"), name, v) {
+		int i = nem_node_index(c->test, name);
+		if (i >= 0)
+			want[i] = true;
+	}
+	return want;
+}
+
 struct each_job {
 	struct nemesis_ctx *c;
 	int node;
@@ -551,17 +597,7 @@ int nem_net_own(struct nemesis_ctx *c, const bool *want, char *err, size_t errle
 
 char *nem_resolve(const char *host)
 {
-	unsigned char tmp[sizeof(struct in6_addr)];
-	if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1)
-		return xstrdup(host);
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *res = NULL;
-	char ip[INET6_ADDRSTRLEN] = "";
-	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res) {
-		getnameinfo(res->ai_addr, res->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST);
-		freeaddrinfo(res);
-	}
-	return ip[0] ? xstrdup(ip) : NULL;
+	return host_to_ip(host);
 }
 
 bool nem_addr_is_v6(const char *addr) { return addr && strchr(addr, ':') != NULL; }

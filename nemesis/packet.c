@@ -430,53 +430,19 @@ static json_t *packet_start(struct nemesis_ctx *c, json_t *spec, char *err, size
 	json_object_set_new(applied, "nodes", nodes);
 	int failed = nem_run(c, scripts, NULL, 0, err, errlen);
 	nem_chains_ok(c, failed == 0);
-	if (failed > 0) {
-		/* Take back what did apply. */
-		for (int i = 0; i < n; i++) {
-			free(scripts[i]);
-			scripts[i] = want[i] ? stop_script(c, i) : NULL;
-		}
-		char rerr[512] = "";
-		if (nem_run(c, scripts, NULL, 0, rerr, sizeof rerr) == 0) {
-			json_decref(applied);
-			applied = NULL;
-		} else {
-			size_t l = strlen(err);
-			snprintf(err + l, errlen - l, "; rollback failed: %s", rerr);
-		}
-	}
+	if (failed > 0) /* take back what did apply */
+		applied = nem_rollback(c, applied, want, stop_script, err, errlen);
 out:
 	nem_scripts_free(scripts, n);
 	free(want);
 	return applied;
 }
 
-static int packet_stop_nodes(struct nemesis_ctx *c, const bool *want, char *err, size_t errlen)
-{
-	int n = c->test->n_nodes;
-	char **scripts = xcalloc((size_t)n, sizeof *scripts);
-	for (int i = 0; i < n; i++)
-		if (!want || want[i])
-			scripts[i] = stop_script(c, i);
-	int failed = nem_run(c, scripts, NULL, 0, err, errlen);
-	nem_scripts_free(scripts, n);
-	return failed ? -1 : 0;
-}
-
 static int packet_stop(struct nemesis_ctx *c, json_t *applied, json_t **result, char *err,
 		       size_t errlen)
 {
-	int n = c->test->n_nodes;
-	bool *want = xcalloc((size_t)n, sizeof *want);
-	json_t *nodes = json_object_get(applied, "nodes");
-	const char *name;
-	json_t *v;
-	json_object_foreach(nodes, name, v) {
-		int i = nem_node_index(c->test, name);
-		if (i >= 0)
-			want[i] = true;
-	}
-	int rc = packet_stop_nodes(c, want, err, errlen);
+	bool *want = nem_want_applied(c, applied);
+	int rc = nem_run_fn(c, want, stop_script, 0, err, errlen) ? -1 : 0;
 	free(want);
 	if (result)
 		*result = json_string(rc ? "heal-failed" : "packets-healed");
@@ -485,7 +451,7 @@ static int packet_stop(struct nemesis_ctx *c, json_t *applied, json_t **result, 
 
 static int packet_heal(struct nemesis_ctx *c, char *err, size_t errlen)
 {
-	return packet_stop_nodes(c, NULL, err, errlen);
+	return nem_run_fn(c, NULL, stop_script, 0, err, errlen) ? -1 : 0;
 }
 
 const struct nemesis nemesis_packet = {

@@ -289,8 +289,7 @@ static json_t *part_start(struct nemesis_ctx *c, json_t *spec, char *err, size_t
 		json_decref(applied);
 		return NULL;
 	}
-	size_t l = strlen(err);
-	snprintf(err + l, errlen - l, "; rollback failed: %s", rerr);
+	nem_err_append(err, errlen, "rollback failed", rerr);
 	return applied;
 }
 

@@ -205,8 +205,7 @@ static json_t *slow_start(struct nemesis_ctx *c, json_t *spec, char *err, size_t
 	if (failed) {
 		char rerr[512] = "";
 		if (slow_undo(c, want, rerr, sizeof rerr) < 0) {
-			size_t l = strlen(err);
-			snprintf(err + l, errlen - l, "; rollback failed: %s", rerr);
+			nem_err_append(err, errlen, "rollback failed", rerr);
 			failed = -1;
 		}
 	}
@@ -235,15 +234,7 @@ out:
 static int slow_stop(struct nemesis_ctx *c, json_t *applied, json_t **result, char *err,
 		     size_t errlen)
 {
-	int n = c->test->n_nodes;
-	bool *want = xcalloc((size_t)n, sizeof *want);
-	const char *name;
-	json_t *v;
-	json_object_foreach(json_object_get(applied, "nodes"), name, v) {
-		int i = nem_node_index(c->test, name);
-		if (i >= 0)
-			want[i] = true;
-	}
+	bool *want = nem_want_applied(c, applied);
 	int rc = slow_undo(c, want, err, errlen);
 	free(want);
 	if (result)

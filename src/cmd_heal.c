@@ -91,20 +91,10 @@ static int heal_connect_all(const struct test *t, struct ssh_node **ssh)
 
 int cmd_heal(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(heal_usage, stdout);
-			config_print_flags(stdout);
-			return 0;
-		}
 	struct test t;
-	struct config_error cerr;
-	test_init_defaults(&t);
-	if (config_apply_args(&t, argc - 1, argv + 1, &cerr) < 0 || config_finish(&t, &cerr) < 0) {
-		fprintf(stderr, "faultline heal: %s\n", cerr.msg);
-		test_free(&t);
-		return EXIT_BADARGS;
-	}
+	int cfg = config_from_argv(&t, argc, argv, "heal", heal_usage);
+	if (cfg >= 0)
+		return cfg;
 	struct ssh_node **ssh = xcalloc((size_t)t.n_nodes, sizeof *ssh);
 	int up = heal_connect_all(&t, ssh);
 	if (up == 0) {

@@ -83,20 +83,10 @@ static int worst(int a, int b)
 
 int cmd_run(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(run_usage, stdout);
-			config_print_flags(stdout);
-			return 0;
-		}
 	struct test t;
-	struct config_error cerr;
-	test_init_defaults(&t);
-	if (config_apply_args(&t, argc - 1, argv + 1, &cerr) < 0 || config_finish(&t, &cerr) < 0) {
-		fprintf(stderr, "faultline run: %s\n", cerr.msg);
-		test_free(&t);
-		return EXIT_BADARGS;
-	}
+	int rc = config_from_argv(&t, argc, argv, "run", run_usage);
+	if (rc >= 0)
+		return rc;
 	signals_take();
 	char err[512];
 	log_debug("connecting to %d nodes", t.n_nodes);

@@ -854,3 +854,21 @@ void config_print_flags(FILE *out)
 		fprintf(out, "  %-26s %s\n", lhs, opts[i].help);
 	}
 }
+
+int config_from_argv(struct test *t, int argc, char **argv, const char *cmd, const char *usage)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			config_print_flags(stdout);
+			return 0;
+		}
+	struct config_error cerr;
+	test_init_defaults(t);
+	if (config_apply_args(t, argc - 1, argv + 1, &cerr) < 0 || config_finish(t, &cerr) < 0) {
+		fprintf(stderr, "faultline %s: %s\n", cmd, cerr.msg);
+		test_free(t);
+		return EXIT_BADARGS;
+	}
+	return -1;
+}

@@ -93,4 +93,9 @@ void test_free(struct test *t);
 /* One help line per flag (for `faultline run --help`). */
 void config_print_flags(FILE *out);
 
+/* The whole of a subcommand's config handling: --help (usage and flags,
+ * returns 0), flags and CONFIG.json into t, validation (one line on stderr,
+ * returns 254). Returns -1 when t is ready to use (caller frees it). */
+int config_from_argv(struct test *t, int argc, char **argv, const char *cmd, const char *usage);
+
 #endif

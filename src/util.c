@@ -5,8 +5,10 @@
  */
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,4 +347,21 @@ bool parse_double(const char *s, double min, double max, double *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+/* Numeric address of a host name (an address stays as it is); NULL when
+ * it does not resolve. */
+char *host_to_ip(const char *host)
+{
+	unsigned char tmp[sizeof(struct in6_addr)];
+	if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1)
+		return xstrdup(host);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	char ip[INET6_ADDRSTRLEN] = "";
+	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res) {
+		getnameinfo(res->ai_addr, res->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST);
+		freeaddrinfo(res);
+	}
+	return ip[0] ? xstrdup(ip) : NULL;
 }

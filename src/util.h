@@ -80,4 +80,7 @@ int file_write_all(const char *path, const void *data, size_t len);
 bool parse_long(const char *s, long min, long max, long *out);
 bool parse_double(const char *s, double min, double max, double *out);
 
+/* Numeric address of a host name (IPv4/IPv6 as is); NULL if unresolvable. */
+char *host_to_ip(const char *host);
+
 #endif

@@ -70,17 +70,8 @@ static char *etcd_url(const char *host, int port)
  * controller, which for remote hosts is the address we reach them by. */
 static char *etcd_listen_host(const char *host)
 {
-	unsigned char tmp[sizeof(struct in6_addr)];
-	if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1)
-		return xstrdup(host);
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *res = NULL;
-	char ip[INET6_ADDRSTRLEN] = "";
-	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res) {
-		getnameinfo(res->ai_addr, res->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST);
-		freeaddrinfo(res);
-	}
-	return xstrdup(ip[0] ? ip : host);
+	char *ip = host_to_ip(host);
+	return ip ? ip : xstrdup(host);
 }
 
 static char *etcd_client_url(const struct test *t, int node)
