@@ -20,7 +20,7 @@
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static enum log_level log_min = LOG_INFO;
 static FILE *log_file;
-static char *log_secrets[16];
+static char **log_secrets; /* longest first: a secret inside another goes after it */
 static int log_n_secrets;
 
 void log_set_level(enum log_level lvl) { log_min = lvl; }
@@ -51,9 +51,24 @@ void log_add_secret(const char *secret)
 {
 	if (!secret || !*secret)
 		return;
+	/* No limit (a 17th secret used to go unredacted); each secret once,
+	 * since every connection to a node registers its sudo password. */
+	size_t len = strlen(secret);
 	pthread_mutex_lock(&log_lock);
-	if (log_n_secrets < (int)(sizeof log_secrets / sizeof *log_secrets))
-		log_secrets[log_n_secrets++] = xstrdup(secret);
+	int at = log_n_secrets;
+	for (int i = 0; i < log_n_secrets; i++) {
+		if (!strcmp(log_secrets[i], secret)) {
+			pthread_mutex_unlock(&log_lock);
+			return;
+		}
+		if (at == log_n_secrets && strlen(log_secrets[i]) < len)
+			at = i;
+	}
+	log_secrets = xrealloc(log_secrets, (size_t)(log_n_secrets + 1) * sizeof *log_secrets);
+	memmove(log_secrets + at + 1, log_secrets + at,
+		(size_t)(log_n_secrets - at) * sizeof *log_secrets);
+	log_secrets[at] = xstrdup(secret);
+	log_n_secrets++;
 	pthread_mutex_unlock(&log_lock);
 }
 

@@ -122,6 +122,21 @@ static void test_log_redacts_secrets(void **state)
 	assert_non_null(strstr(got, "sudo password is ***, twice ***"));
 	assert_null(strstr(got, "hunter2"));
 	free(got);
+	/* Many secrets (there used to be room for 16), registered many times,
+	 * and one inside another. */
+	assert_int_equal(log_open(path), 0);
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 40; i++) {
+			char s[32];
+			snprintf(s, sizeof s, "secret-%02d-x", i);
+			log_add_secret(s);
+		}
+	log_add_secret("hunter2hunter2");
+	log_info("last secret-39-x and hunter2hunter2 and hunter2");
+	log_close();
+	got = file_read_all(path, NULL);
+	assert_non_null(strstr(got, "last *** and *** and ***"));
+	free(got);
 	unlink(path);
 }
 
