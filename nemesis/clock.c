@@ -173,16 +173,9 @@ static json_t *clock_start(struct nemesis_ctx *c, json_t *spec, char *err, size_
 					   : "clock: strobe needs delta_ms, period_ms, duration_ms");
 		return NULL;
 	}
-	int *idx = xcalloc((size_t)n, sizeof *idx);
-	int k = nem_targets(c, spec, "one", false, idx, err, errlen);
-	if (k < 0) {
-		free(idx);
+	bool *want = nem_targets_want(c, spec, "one", false, err, errlen);
+	if (!want)
 		return NULL;
-	}
-	bool *want = xcalloc((size_t)n, sizeof *want);
-	for (int i = 0; i < k; i++)
-		want[idx[i]] = true;
-	free(idx);
 	json_t *applied = NULL;
 	char **scripts = NULL;
 	if (clock_own_kernels(c, want, err, errlen) < 0 ||
@@ -221,12 +214,7 @@ out:
 static int clock_stop(struct nemesis_ctx *c, json_t *applied, json_t **result, char *err,
 		      size_t errlen)
 {
-	bool *want = nem_want_applied(c, applied);
-	int rc = nem_run_fn(c, want, reset_script, 0, err, errlen) ? -1 : 0;
-	free(want);
-	if (result)
-		*result = json_string(rc ? "reset-failed" : "clocks-reset");
-	return rc;
+	return nem_stop_applied(c, applied, reset_script, result, "clocks-reset", "reset-failed", err, errlen);
 }
 
 static int clock_heal(struct nemesis_ctx *c, char *err, size_t errlen)

@@ -78,6 +78,13 @@ json_t *nem_rollback(struct nemesis_ctx *c, json_t *applied, const bool *want,
 void nem_err_append(char *err, size_t errlen, const char *what, const char *why);
 /* want[] (calloc'd) of the nodes named by the keys of applied's "nodes". */
 bool *nem_want_applied(struct nemesis_ctx *c, json_t *applied);
+/* stop() for kinds undone by a script per node: runs fn on the nodes of
+ * applied; *result (if asked) is ok_word or fail_word. 0 or -1. */
+int nem_stop_applied(struct nemesis_ctx *c, json_t *applied, nem_script_fn fn, json_t **result,
+		     const char *ok_word, const char *fail_word, char *err, size_t errlen);
+/* nem_targets as a want[] (calloc'd), or NULL with err set. */
+bool *nem_targets_want(struct nemesis_ctx *c, json_t *spec, const char *def, bool avoid_busy,
+		       char *err, size_t errlen);
 
 /* Run fn(c, node, ...) for every node with want[node] (NULL: all nodes)
  * in parallel threads. Returns the number that failed; err joined. */

@@ -273,6 +273,33 @@ bool *nem_want_applied(struct nemesis_ctx *c, json_t *applied)
 	return want;
 }
 
+int nem_stop_applied(struct nemesis_ctx *c, json_t *applied, nem_script_fn fn, json_t **result,
+		     const char *ok_word, const char *fail_word, char *err, size_t errlen)
+{
+	bool *want = nem_want_applied(c, applied);
+	int rc = nem_run_fn(c, want, fn, 0, err, errlen) ? -1 : 0;
+	free(want);
+	if (result)
+		*result = json_string(rc ? fail_word : ok_word);
+	return rc;
+}
+
+bool *nem_targets_want(struct nemesis_ctx *c, json_t *spec, const char *def, bool avoid_busy,
+		       char *err, size_t errlen)
+{
+	int n = c->test->n_nodes;
+	int *idx = xcalloc((size_t)n, sizeof *idx);
+	int k = nem_targets(c, spec, def, avoid_busy, idx, err, errlen);
+	bool *want = NULL;
+	if (k >= 0) {
+		want = xcalloc((size_t)n, sizeof *want);
+		for (int i = 0; i < k; i++)
+			want[idx[i]] = true;
+	}
+	free(idx);
+	return want;
+}
+
 struct each_job {
 	struct nemesis_ctx *c;
 	int node;

@@ -376,16 +376,9 @@ static json_t *packet_start(struct nemesis_ctx *c, json_t *spec, char *err, size
 			 "reorder, corrupt or rate_kbit)");
 		return NULL;
 	}
-	int *idx = xcalloc((size_t)n, sizeof *idx);
-	int k = nem_targets(c, spec, "all", false, idx, err, errlen);
-	if (k < 0) {
-		free(idx);
+	bool *want = nem_targets_want(c, spec, "all", false, err, errlen);
+	if (!want)
 		return NULL;
-	}
-	bool *want = xcalloc((size_t)n, sizeof *want);
-	for (int i = 0; i < k; i++)
-		want[idx[i]] = true;
-	free(idx);
 	json_t *applied = NULL;
 	char **scripts = NULL;
 	if (nem_net_own(c, want, err, errlen) < 0 || packet_detect(c, want, err, errlen) < 0)
@@ -441,12 +434,7 @@ out:
 static int packet_stop(struct nemesis_ctx *c, json_t *applied, json_t **result, char *err,
 		       size_t errlen)
 {
-	bool *want = nem_want_applied(c, applied);
-	int rc = nem_run_fn(c, want, stop_script, 0, err, errlen) ? -1 : 0;
-	free(want);
-	if (result)
-		*result = json_string(rc ? "heal-failed" : "packets-healed");
-	return rc;
+	return nem_stop_applied(c, applied, stop_script, result, "packets-healed", "heal-failed", err, errlen);
 }
 
 static int packet_heal(struct nemesis_ctx *c, char *err, size_t errlen)

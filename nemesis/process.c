@@ -121,17 +121,10 @@ static json_t *proc_start(struct nemesis_ctx *c, json_t *spec, const char *kind,
 		snprintf(err, errlen, "%s: no database to act on", kind);
 		return NULL;
 	}
-	int *idx = xcalloc((size_t)n, sizeof *idx);
-	int k = nem_targets(c, spec, "one", true, idx, err, errlen);
-	if (k < 0) {
-		free(idx);
+	bool *want = nem_targets_want(c, spec, "one", true, err, errlen);
+	if (!want)
 		return NULL;
-	}
-	bool *want = xcalloc((size_t)n, sizeof *want);
 	bool *ok = xcalloc((size_t)n, sizeof *ok);
-	for (int i = 0; i < k; i++)
-		want[idx[i]] = true;
-	free(idx);
 	err[0] = 0;
 	json_t *v = proc_on(c, want, fn, word, ok, err, errlen);
 	for (int i = 0; i < n; i++)

@@ -186,16 +186,9 @@ static json_t *slow_start(struct nemesis_ctx *c, json_t *spec, char *err, size_t
 		snprintf(err, errlen, "slow: no database to act on");
 		return NULL;
 	}
-	int *idx = xcalloc((size_t)n, sizeof *idx);
-	int k = nem_targets(c, spec, "one", true, idx, err, errlen);
-	if (k < 0) {
-		free(idx);
+	bool *want = nem_targets_want(c, spec, "one", true, err, errlen);
+	if (!want)
 		return NULL;
-	}
-	bool *want = xcalloc((size_t)n, sizeof *want);
-	for (int i = 0; i < k; i++)
-		want[idx[i]] = true;
-	free(idx);
 	json_t *applied = NULL;
 	if ((j.p.loss > 0 && nem_net_own(c, want, err, errlen) < 0) ||
 	    nem_helper_ensure(c, "slowd", want, err, errlen) < 0)
