@@ -29,8 +29,9 @@ BUILD := build-san
 BINDIR := build-san/
 # Sanitizer reports go to files, which tests/run.sh counts as failures of
 # the program that was running (an expected exit code cannot hide them).
-SAN_DIR := $(CURDIR)/test-output/sanitizer
-SAN_ENV := SAN_LOG_DIR=$(SAN_DIR) \
+# Its results go to test-output-san/, next to the plain run's test-output/.
+SAN_DIR := $(CURDIR)/test-output-san/sanitizer
+SAN_ENV := TEST_OUTPUT=test-output-san SAN_LOG_DIR=$(SAN_DIR) \
 	ASAN_OPTIONS=log_path=$(SAN_DIR)/asan:detect_leaks=1:strict_init_order=1 \
 	UBSAN_OPTIONS=log_path=$(SAN_DIR)/ubsan:print_stacktrace=1:halt_on_error=1
 else
