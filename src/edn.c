@@ -18,6 +18,8 @@
 
 #define EDN_MAX_DEPTH 256
 #define EDN_BUFSZ 65536
+#define EDN_KW_SLOTS 64
+#define EDN_KW_MAX 48
 
 struct edn_reader {
 	FILE *f;
@@ -31,6 +33,7 @@ struct edn_reader {
 	char err[512];
 	bool failed;
 	struct buf tok;   /* scratch for tokens and strings, reused (no malloc per token) */
+	json_t *kw[EDN_KW_SLOTS]; /* recent keywords (kw_string) */
 	unsigned char buf[EDN_BUFSZ]; /* last: left unzeroed (fill() writes before reads) */
 };
 
@@ -59,6 +62,8 @@ void edn_reader_free(struct edn_reader *r)
 		return;
 	free(r->name);
 	buf_free(&r->tok);
+	for (int i = 0; i < EDN_KW_SLOTS; i++)
+		json_decref(r->kw[i]);
 	free(r);
 }
 
@@ -141,18 +146,53 @@ static void skip_ws(struct edn_reader *r)
 	}
 }
 
-/* Characters that may appear inside a symbol, keyword or number token. */
+/* Characters that may appear inside a symbol, keyword or number token
+ * (ASCII letters and digits first: most of every token). */
 static bool is_token_char(int c)
 {
-	return c > 0 && (isalnum(c) || strchr(".*+!-_?$%&=<>/:#'", c) != NULL);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c > 0 && c < 0x80 && strchr(".*+!-_?$%&=<>/:#'", c) != NULL);
 }
 
+/* Appends the token's bytes span by span from the buffer (a token never
+ * holds a newline, so only the column moves). */
 static void read_token(struct edn_reader *r, struct buf *b)
 {
-	while (is_token_char(peek(r))) {
-		char ch = (char)next(r);
-		buf_append(b, &ch, 1);
+	while (fill(r)) {
+		size_t start = r->pos;
+		while (r->pos < r->len && is_token_char(r->buf[r->pos]))
+			r->pos++;
+		buf_append(b, r->buf + start, r->pos - start);
+		r->col += (int)(r->pos - start);
+		if (r->pos < r->len)
+			return;
 	}
+}
+
+/* Keywords repeat in every op (:type :invoke :f :read ...): the reader
+ * hands out shared references to the ones it made recently instead of a
+ * new string each time (jansson strings are immutable here). */
+static uint32_t kw_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static json_t *kw_string(struct edn_reader *r, const char *s, size_t n)
+{
+	if (n > EDN_KW_MAX)
+		return json_stringn(s, n);
+	json_t **slot = &r->kw[kw_hash(s, n) % EDN_KW_SLOTS];
+	if (*slot && json_string_length(*slot) == n && !memcmp(json_string_value(*slot), s, n))
+		return json_incref(*slot);
+	json_t *v = json_stringn(s, n);
+	if (v) {
+		json_decref(*slot);
+		*slot = json_incref(v);
+	}
+	return v;
 }
 
 /* The reader's scratch buffer, emptied. Callers are done with it before
@@ -233,7 +273,7 @@ static int read_symbolic(struct edn_reader *r, json_t **out)
 		rc = c == -1 ? edn_fail(r, "unexpected end of input")
 			     : edn_fail(r, "unexpected character '%c'", c);
 	} else if (keyword) {
-		*out = json_stringn(b->data, b->len);
+		*out = kw_string(r, b->data, b->len);
 	} else if (isdigit((unsigned char)b->data[0]) ||
 		   ((b->data[0] == '-' || b->data[0] == '+') && b->len > 1 &&
 		    isdigit((unsigned char)b->data[1]))) {
