@@ -8,19 +8,22 @@
 # readers accept), the head of every Knossos reference history (first ops,
 # closed again so they parse), the example configs, and the previous run's
 # corpus (build-fuzz/corpus/, kept between runs). Inputs are capped at
-# FUZZ_MAX_LEN bytes (default 4096): the readers work line by line / form by
-# form, so longer inputs only repeat what short ones cover, at a fraction
-# of the executions. Leak detection is on (libFuzzer's default under ASan);
-# UBSan findings abort (the Makefile builds with -fno-sanitize-recover).
-# FUZZ_HARNESSES="fuzz_config ..." runs a subset. FUZZ_JOBS=N (default 1)
-# runs N fuzzing processes per harness (libFuzzer -fork=N); the executions
-# printed are then the sum over all N, and the line says how many ran.
+# FUZZ_MAX_LEN bytes (default 1024): the readers work line by line / form by
+# form, so longer inputs only repeat what short ones cover (same edges
+# reached at 512, 1024 and 4096 bytes), at half the executions per second
+# or less; what only long inputs reach (a value across the EDN reader's
+# 64 KiB refill, a 1 MiB line, nesting bombs) is in test_fuzz_regressions.
+# Leak detection is on (libFuzzer's default under ASan); UBSan findings
+# abort (the Makefile builds with -fno-sanitize-recover).
+# FUZZ_HARNESSES="fuzz_config ..." runs a subset. FUZZ_JOBS=N (default: the
+# number of CPUs) runs N fuzzing processes per harness (libFuzzer -fork=N);
+# the executions printed are the sum over all N, and the line says so.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=build-fuzz
 SECS=${FUZZ_SECONDS:-300}
-MAXLEN=${FUZZ_MAX_LEN:-4096}
-JOBS=${FUZZ_JOBS:-1}
+MAXLEN=${FUZZ_MAX_LEN:-1024}
+JOBS=${FUZZ_JOBS:-$(nproc)}
 SHARED=$(cd .. && pwd)/shared
 [ -d "$SHARED" ] || SHARED=/work/shared
 status=0
