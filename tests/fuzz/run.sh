@@ -87,7 +87,7 @@ for h in ${FUZZ_HARNESSES:-fuzz_history_jsonl fuzz_history_edn fuzz_config}; do
 	cov=$(grep -E '^#[0-9]+' "$log" | grep -o 'cov: [0-9]*' | tail -1 | awk '{print $2}')
 	corp=$(find "$BUILD/corpus/$h" -type f | wc -l)
 	found=$(find "$BUILD/artifacts/$h" -type f | wc -l)
-	echo "FUZZ $h: ${execs:-0} executions in $el s by $JOBS process(es) (${rate}/s), coverage ${cov:-0} edges, corpus $corp inputs, $found crashers, exit $rc (goal >= 10000000 executions)"
+	echo "FUZZ $h: ${execs:-0} executions in $el s by $JOBS process(es) (${rate}/s), cov ${cov:-0}, corpus $corp inputs, $found crashers, exit $rc (goal >= 10000000 executions)"
 	total=$((total + ${execs:-0}))
 	for a in "$BUILD/artifacts/$h"/*; do
 		[ -f "$a" ] && cp "$a" "tests/fuzz/crashers/$h-$(basename "$a")" && status=1
