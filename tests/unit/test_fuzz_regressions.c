@@ -6,9 +6,11 @@
  * rejected with an error message, and each seed in seeds/ must parse. Under
  * `make test SANITIZE=1` this is where a fixed crash, leak or UB would show
  * up again. Also checks what the seeds promise (the torn register.jsonl
- * yields its 9 complete ops) and inputs too large or deep for the fuzzers'
- * 4 KiB cap: a value straddling the EDN reader's 64 KiB refill, a 1 MiB
- * JSONL line, nesting bombs.
+ * yields its 9 complete ops), which last lines count as torn (not JSON,
+ * nothing but blank lines after) and which are errors (JSON that is not an
+ * op, anything followed by more ops), and inputs too large or deep for the
+ * fuzzers' 1 KiB cap: a value straddling the EDN reader's 64 KiB refill, a
+ * 1 MiB JSONL line, nesting bombs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -197,6 +199,40 @@ static void test_torn_seed_register(void **state)
 	free(d);
 }
 
+/* Which last lines are torn (ignored) and which are errors. */
+static void test_torn_line_rules(void **state)
+{
+	(void)state;
+	static const char op[] = "{\"type\":\"ok\",\"process\":1,\"f\":\"read\",\"value\":1}\n";
+	struct {
+		const char *tail;
+		int rc;
+		long ops;
+	} cases[] = {
+		{"{\"type\":\"ok\",\"proc", 0, 2},             /* cut short, no newline */
+		{"{\"type\":\"ok\",\"proc\n", 0, 2},           /* cut short, newline back */
+		{"{\"type\":\"ok\",\"proc\n\n  \n", 0, 2},     /* ... then blank lines */
+		{"\x01\x02garbage\n", 0, 2},                   /* not JSON at all, last */
+		{"{\"type\":\"done\",\"process\":1,\"f\":\"r\"}\n", -1, 2}, /* JSON, not an op */
+		{"{\"type\":\"ok\",\"proc\n{\"type\":\"ok\",\"process\":1,\"f\":\"r\"}\n", -1, 2},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct buf b;
+		buf_init(&b);
+		buf_puts(&b, op);
+		buf_puts(&b, op);
+		buf_puts(&b, cases[i].tail);
+		struct fuzz_result res;
+		fuzz_history_run((uint8_t *)b.data, b.len, HISTORY_JSONL, &res);
+		if (res.rc != cases[i].rc || (res.rc == 0 && res.ops != cases[i].ops))
+			fail_msg("case %zu: rc %d ops %ld (%s), want rc %d", i, res.rc, res.ops, res.msg,
+				 cases[i].rc);
+		if (res.rc < 0)
+			assert_non_null(strstr(res.msg, "fuzz-input:3:"));
+		buf_free(&b);
+	}
+}
+
 static int count_cb(struct op *op, void *ctx)
 {
 	json_t **keep = ctx;
@@ -295,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_crashers_replay),
 		cmocka_unit_test(test_seeds_parse),
 		cmocka_unit_test(test_torn_seed_register),
+		cmocka_unit_test(test_torn_line_rules),
 		cmocka_unit_test(test_edn_value_across_refill),
 		cmocka_unit_test(test_jsonl_huge_line),
 		cmocka_unit_test(test_nesting_bombs),
