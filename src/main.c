@@ -18,8 +18,8 @@ static const char usage[] =
 	"Fault-injection testing of distributed databases.\n"
 	"\n"
 	"commands:\n"
-	"  cluster up|status|down|list
-                           manage a local cluster of namespaced nodes\n"
+	"  cluster up|status|down|list\n"
+	"                           manage a local cluster of namespaced nodes\n"
 	"  run [CONFIG.json]        run a test: workers + nemesis, then check\n"
 	"  check HISTORY...         judge a history (faultline JSONL or Jepsen EDN)\n"
 	"  report RUN_DIR           regenerate a run's report.html and junit.xml\n"
