@@ -779,6 +779,19 @@ static uint64_t random_seed(void)
 	return s & ((1ULL << 53) - 1);
 }
 
+/* POSIX portable user names (plus what Debian's adduser allows): the
+ * name goes to sshd and into sudo's prompt, never to a shell. */
+static bool user_ok(const char *s)
+{
+	if (!s || !*s || strlen(s) > 32 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
 int config_finish(struct test *t, struct config_error *err)
 {
 	if (t->cluster && t->n_nodes > 0)
@@ -796,6 +809,9 @@ int config_finish(struct test *t, struct config_error *err)
 	if (t->name && (!name_ok(t->name) || !strcmp(t->name, "latest")))
 		return fail(err, "name: '%s' is not a usable directory name (letters, digits, . _ -)",
 			    t->name);
+	if (!user_ok(t->username))
+		return fail(err, "username: '%s' is not a user name (letters, digits, _ . -; not "
+			    "starting with - or .)", t->username);
 	if (t->sudo_password_env) {
 		const char *pw = getenv(t->sudo_password_env);
 		if (!pw)

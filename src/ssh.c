@@ -1053,6 +1053,27 @@ void ssh_opts_from_test(struct ssh_opts *o, const struct test *t)
 	o->connect_timeout_ms = t->ssh_timeout_ms > 0 ? t->ssh_timeout_ms : SSH_DEFAULT_CONNECT_MS;
 }
 
+/* Start every node's shell now (running `true`), so that a wrong sudo
+ * password or a user who may not sudo is found while connecting, before
+ * anything is applied to any node. */
+static int ssh_shells_ready(struct ssh_node **nodes, int n, char *err, size_t errlen)
+{
+	struct ssh_result *rs = xcalloc((size_t)(n > 0 ? n : 1), sizeof *rs);
+	ssh_exec_all(nodes, n, "true", 0, rs);
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		if (rc == 0 && rs[i].status != 0) {
+			const char *why = rs[i].err && *rs[i].err ? rs[i].err : "`true` failed";
+			int len = (int)strcspn(why, "\n");
+			snprintf(err, errlen, "%s: %.*s", nodes[i]->name, len, why);
+			rc = -1;
+		}
+		ssh_result_free(&rs[i]);
+	}
+	free(rs);
+	return rc;
+}
+
 struct ssh_node **ssh_nodes_for_test(const struct test *t, char *err, size_t errlen)
 {
 	struct ssh_opts base;
@@ -1064,7 +1085,8 @@ struct ssh_node **ssh_nodes_for_test(const struct test *t, char *err, size_t err
 			o.port = t->nodes[i].ssh_port;
 		nodes[i] = ssh_node_new(t->nodes[i].name, t->nodes[i].host, &o);
 	}
-	if (ssh_connect_all(nodes, t->n_nodes, err, errlen) < 0) {
+	if (ssh_connect_all(nodes, t->n_nodes, err, errlen) < 0 ||
+	    ssh_shells_ready(nodes, t->n_nodes, err, errlen) < 0) {
 		ssh_nodes_free(nodes, t->n_nodes);
 		return NULL;
 	}

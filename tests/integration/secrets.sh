@@ -135,8 +135,9 @@ ok "heal's output holds no password" test -z "$(secret_in "$T/heal.out" "$T/heal
 FL_SUDO_PW=$WRONG_CORE "$FAULTLINE" run --cluster "$NAME" --username "$U" --sudo-password-env FL_SUDO_PW \
 	--time-limit 2 --store "$T/store-wrong" >"$T/wrong.out" 2>"$T/wrong.err"
 rc=$?
-if [ "$rc" -ne 0 ] && grep -q "sudo: incorrect password for user $U" "$T/wrong.err"; then
-	pass "wrong password: fails (exit $rc) naming sudo"
+if [ "$rc" -eq 254 ] && grep -q "sudo: incorrect password for user $U" "$T/wrong.err" &&
+	[ "$(wc -l <"$T/wrong.err")" -eq 1 ]; then
+	pass "wrong password: refused while connecting (exit 254, one line naming sudo)"
 else
 	fail "wrong password: fails naming sudo" "exit $rc: $(tail -2 "$T/wrong.err" | tr '\n' ' ')"
 fi
