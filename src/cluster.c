@@ -59,24 +59,17 @@ bool cluster_name_valid(const char *name)
 	return true;
 }
 
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 /* Interface names are limited to 15 bytes, so they carry a hash of the
  * cluster name rather than the name. */
 static void bridge_name(const char *cluster, char out[16])
 {
-	snprintf(out, 16, "flb-%08x", name_hash(cluster));
+	snprintf(out, 16, "flb-%08x", hash_fnv1a(cluster, strlen(cluster)));
 }
 
 static void veth_name(const char *cluster, int i, char out[16])
 {
-	snprintf(out, 16, "flv%06xn%u", name_hash(cluster) & 0xffffff, (unsigned)(i + 1) % 1000);
+	snprintf(out, 16, "flv%06xn%u", hash_fnv1a(cluster, strlen(cluster)) & 0xffffff,
+		 (unsigned)(i + 1) % 1000);
 }
 
 static char *netns_name(const char *cluster, int i)
@@ -87,6 +80,12 @@ static char *netns_name(const char *cluster, int i)
 static char *state_dir(const char *name)
 {
 	return xasprintf("%s/%s", CLUSTER_STATE_ROOT, name);
+}
+
+/* Node i's address: .11 for n1 (the bridge, the controller's side, is .1). */
+static uint32_t node_addr(const struct cluster_spec *sp, int i)
+{
+	return sp->net + NODE_OFFSET + (uint32_t)i + 1;
 }
 
 static char *ip_str(uint32_t a)
@@ -147,50 +146,64 @@ static bool overlaps(uint32_t a, int pa, uint32_t b, int pb)
 	return (a & mask) == (b & mask);
 }
 
-/* Another cluster's or a host interface's network in the way? */
-static int subnet_conflict(const char *name, uint32_t net, int prefix, char *err, size_t errlen)
+/* A network already in use: another cluster's subnet or a host interface's. */
+struct taken {
+	uint32_t net;
+	int prefix;
+	char what[96]; /* "cluster t-c1 (10.213.101.0/24)" / "10.0.0.2/24 on this machine's eth0" */
+};
+
+/* Every network a new cluster `name` must not overlap, read once. */
+static int taken_networks(const char *name, struct taken **out)
 {
+	int n = 0, cap = 8;
+	struct taken *t = xcalloc((size_t)cap, sizeof *t);
 	char **names = NULL;
-	int n = cluster_list_all(&names);
-	int rc = 0;
-	for (int i = 0; i < n; i++) {
-		json_t *c = rc ? NULL : cluster_load_any(names[i]);
-		uint32_t on;
-		int op;
+	int nc = cluster_list_all(&names);
+	for (int i = 0; i < nc; i++) {
+		json_t *c = strcmp(names[i], name) ? cluster_load_any(names[i]) : NULL;
+		const char *sub = json_string_value(json_object_get(c, "subnet"));
 		char e2[200];
-		const char *sub = c ? json_string_value(json_object_get(c, "subnet")) : NULL;
-		if (sub && strcmp(names[i], name) &&
-		    cluster_parse_subnet(sub, &on, &op, e2, sizeof e2) == 0 &&
-		    overlaps(net, prefix, on, op)) {
-			snprintf(err, errlen, "--subnet overlaps cluster %s (%s); pick another "
-				 "with --subnet", names[i], sub);
-			rc = -1;
-		}
+		if (n == cap)
+			t = xrealloc(t, (size_t)(cap *= 2) * sizeof *t);
+		if (sub && cluster_parse_subnet(sub, &t[n].net, &t[n].prefix, e2, sizeof e2) == 0)
+			snprintf(t[n++].what, sizeof t->what, "cluster %s (%s)", names[i], sub);
 		json_decref(c);
 		free(names[i]);
 	}
 	free(names);
-	if (rc)
-		return rc;
-	struct ifaddrs *ifs = NULL, *i;
+	struct ifaddrs *ifs = NULL;
 	if (getifaddrs(&ifs) < 0)
-		return 0;
-	for (i = ifs; i && !rc; i = i->ifa_next) {
+		ifs = NULL;
+	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
 		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
 			continue;
+		if (n == cap)
+			t = xrealloc(t, (size_t)(cap *= 2) * sizeof *t);
 		uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
 		uint32_t m = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
-		int p = __builtin_popcount(m);
-		if (overlaps(net, prefix, a, p)) {
-			char *s = ip_str(a);
-			snprintf(err, errlen, "--subnet overlaps %s/%d on this machine's %s; "
-				 "pick another with --subnet", s, p, i->ifa_name);
-			free(s);
-			rc = -1;
-		}
+		char *ip = ip_str(a);
+		t[n] = (struct taken){a, __builtin_popcount(m), ""};
+		snprintf(t[n].what, sizeof t->what, "%s/%d on this machine's %s", ip, t[n].prefix,
+			 i->ifa_name);
+		free(ip);
+		n++;
 	}
 	freeifaddrs(ifs);
-	return rc;
+	*out = t;
+	return n;
+}
+
+static int taken_conflict(const struct taken *t, int n, uint32_t net, int prefix, char *err,
+			  size_t errlen)
+{
+	for (int i = 0; i < n; i++)
+		if (overlaps(net, prefix, t[i].net, t[i].prefix)) {
+			snprintf(err, errlen, "--subnet overlaps %s; pick another with --subnet",
+				 t[i].what);
+			return -1;
+		}
+	return 0;
 }
 
 /* ---- state ------------------------------------------------------------ */
@@ -206,12 +219,12 @@ static json_t *state_read(const char *name)
 static int state_write(const char *name, json_t *j, char *err, size_t errlen)
 {
 	char *path = xasprintf("%s/%s/cluster.json", CLUSTER_STATE_ROOT, name);
-	char *tmp = xasprintf("%s.tmp", path);
-	int rc = json_dump_file(j, tmp, JSON_INDENT(2)) == 0 && rename(tmp, path) == 0 ? 0 : -1;
+	char *text = json_dumps(j, JSON_INDENT(2));
+	int rc = text && file_write_all(path, text, strlen(text)) == 0 ? 0 : -1;
 	if (rc)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	free(text);
 	free(path);
-	free(tmp);
 	return rc;
 }
 
@@ -412,23 +425,20 @@ static json_t *plan_json(const struct cluster_spec *sp, const char *dir)
 {
 	char br[16];
 	bridge_name(sp->name, br);
-	char *subnet = ip_str(sp->net);
-	char *sub = xasprintf("%s/%d", subnet, sp->prefix);
+	char *sub = cluster_subnet_str(sp->net, sp->prefix);
 	char *bra = ip_str(sp->net + 1);
+	char *key = xasprintf("%s/id_ed25519", dir), *kh = xasprintf("%s/known_hosts", dir);
 	char ts[40];
 	timestamp_utc(ts, sizeof ts);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "name",
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
 			      sp->name, "state", "creating", "created", ts, "subnet", sub,
 			      "bridge", br, "bridge_address", bra, "db", sp->db, "user", "root",
-			      "private_key", "", "known_hosts", "", "forward_rule", false);
-	char *key = xasprintf("%s/id_ed25519", dir), *kh = xasprintf("%s/known_hosts", dir);
-	json_object_set_new(j, "private_key", json_string(key));
-	json_object_set_new(j, "known_hosts", json_string(kh));
+			      "private_key", key, "known_hosts", kh);
 	json_t *nodes = json_array();
 	for (int i = 0; i < sp->n; i++) {
 		char v[16];
 		veth_name(sp->name, i, v);
-		char *nm = xasprintf("n%d", i + 1), *host = ip_str(sp->net + NODE_OFFSET + i + 1);
+		char *nm = xasprintf("n%d", i + 1), *host = ip_str(node_addr(sp, i));
 		char *ns = netns_name(sp->name, i), *wd = xasprintf("%s/nodes/%s", dir, nm);
 		json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "name", nm,
 						       "host", host, "netns", ns, "veth", v,
@@ -436,7 +446,7 @@ static json_t *plan_json(const struct cluster_spec *sp, const char *dir)
 		free(nm), free(host), free(ns), free(wd);
 	}
 	json_object_set_new(j, "nodes", nodes);
-	free(subnet), free(sub), free(bra), free(key), free(kh);
+	free(sub), free(bra), free(key), free(kh);
 	return j;
 }
 
@@ -495,7 +505,7 @@ static int node_create(const struct cluster_spec *sp, const char *dir, json_t *n
 	}
 	char e2[300];
 	if (netns_create(ns, e2, sizeof e2) < 0 ||
-	    netns_veth_create(v, br, ns, sp->net + NODE_OFFSET + i + 1, sp->prefix, e2,
+	    netns_veth_create(v, br, ns, node_addr(sp, i), sp->prefix, e2,
 			      sizeof e2) < 0) {
 		snprintf(err, errlen, "%s: %s", name, e2);
 		free(cfgpath);
@@ -519,7 +529,7 @@ static int nodes_wait_sshd(const struct cluster_spec *sp, json_t *nodes, char *e
 	for (int i = 0; i < sp->n; i++) {
 		json_t *nd = json_array_get(nodes, i);
 		pid_t pid = (pid_t)json_integer_value(json_object_get(nd, "sshd_pid"));
-		if (wait_port(sp->net + NODE_OFFSET + i + 1, 22, 10000) == 0)
+		if (wait_port(node_addr(sp, i), 22, 10000) == 0)
 			continue;
 		const char *wd = json_string_value(json_object_get(nd, "workdir"));
 		char *log = xasprintf("%s/sshd.log", wd);
@@ -583,18 +593,13 @@ int cluster_up(const struct cluster_spec *sp, char *err, size_t errlen)
 	char *akline = xasprintf("%s faultline-controller\n", pub);
 	file_write_all(ak, akline, strlen(akline));
 	free(ak), free(akline), free(pub);
-	char *bra = ip_str(sp->net + 1);
-	int brc = netns_bridge_create(br, sp->net + 1, sp->prefix, err, errlen);
-	free(bra);
-	if (brc < 0)
+	if (netns_bridge_create(br, sp->net + 1, sp->prefix, err, errlen) < 0)
 		goto out;
-	if (bridge_nf_on()) {
-		if (forward_rule("-I", br, sp->name) != 0) {
-			snprintf(err, errlen, "bridge %s: cannot add the FORWARD accept rule for "
-				 "bridged traffic (br_netfilter is on)", br);
-			goto out;
-		}
-		json_object_set_new(j, "forward_rule", json_true());
+	/* down removes the rule by its comment, with or without state. */
+	if (bridge_nf_on() && forward_rule("-I", br, sp->name) != 0) {
+		snprintf(err, errlen, "bridge %s: cannot add the FORWARD accept rule for "
+			 "bridged traffic (br_netfilter is on)", br);
+		goto out;
 	}
 	for (int i = 0; i < sp->n; i++) {
 		int nrc = node_create(sp, dir, json_array_get(nodes, i), i, err, errlen);
@@ -796,11 +801,10 @@ int cluster_status(const char *name, bool as_json, FILE *out)
 					       (json_int_t)st[i].db_pid, "error",
 					       st[i].why[0] ? st[i].why : NULL, "health",
 					       !db ? "n/a" : st[i].healthy ? "healthy" : "unhealthy"));
-		json_t *o2 = json_pack("{s:s, s:O, s:s, s:o, s:b, s:o}", "name", name, "subnet",
-				       json_object_get(c, "subnet"), "db", dbname, "state_dir",
-				       json_string(""), "healthy", all_ok, "nodes", arr);
 		char *dir = state_dir(name);
-		json_object_set_new(o2, "state_dir", json_string(dir));
+		json_t *o2 = json_pack("{s:s, s:O, s:s, s:s, s:b, s:o}", "name", name, "subnet",
+				       json_object_get(c, "subnet"), "db", dbname, "state_dir",
+				       dir, "healthy", all_ok, "nodes", arr);
 		free(dir);
 		char *s = json_dumps(o2, JSON_INDENT(2));
 		fprintf(out, "%s\n", s);
@@ -836,16 +840,19 @@ int cluster_status(const char *name, bool as_json, FILE *out)
 /* First 10.213.X.0/24 (X from 7) free of other clusters and host networks. */
 int cluster_pick_subnet(const char *name, uint32_t *net, int *prefix)
 {
+	struct taken *t;
+	int n = taken_networks(name, &t), rc = -1;
 	char err[256];
-	for (uint32_t x = 7; x < 256; x++) {
+	for (uint32_t x = 7; x < 256 && rc < 0; x++) {
 		uint32_t a = 0x0ad50000u | (x << 8);
-		if (subnet_conflict(name, a, 24, err, sizeof err) == 0) {
+		if (taken_conflict(t, n, a, 24, err, sizeof err) == 0) {
 			*net = a;
 			*prefix = 24;
-			return 0;
+			rc = 0;
 		}
 	}
-	return -1;
+	free(t);
+	return rc;
 }
 
 int cluster_check_subnet(const char *name, uint32_t net, int prefix, int nodes, char *err,
@@ -857,7 +864,11 @@ int cluster_check_subnet(const char *name, uint32_t net, int prefix, int nodes, 
 			 (int)size - NODE_OFFSET - 2, nodes);
 		return -1;
 	}
-	return subnet_conflict(name, net, prefix, err, errlen);
+	struct taken *t;
+	int n = taken_networks(name, &t);
+	int rc = taken_conflict(t, n, net, prefix, err, errlen);
+	free(t);
+	return rc;
 }
 
 char *cluster_subnet_str(uint32_t net, int prefix)

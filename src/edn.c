@@ -172,19 +172,11 @@ static void read_token(struct edn_reader *r, struct buf *b)
 /* Keywords repeat in every op (:type :invoke :f :read ...): the reader
  * hands out shared references to the ones it made recently instead of a
  * new string each time (jansson strings are immutable here). */
-static uint32_t kw_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
 static json_t *kw_string(struct edn_reader *r, const char *s, size_t n)
 {
 	if (n > EDN_KW_MAX)
 		return json_stringn(s, n);
-	json_t **slot = &r->kw[kw_hash(s, n) % EDN_KW_SLOTS];
+	json_t **slot = &r->kw[hash_fnv1a(s, n) % EDN_KW_SLOTS];
 	if (*slot && json_string_length(*slot) == n && !memcmp(json_string_value(*slot), s, n))
 		return json_incref(*slot);
 	json_t *v = json_stringn(s, n);

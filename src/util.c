@@ -380,3 +380,12 @@ char *host_to_ip(const char *host)
 	}
 	return ip[0] ? xstrdup(ip) : NULL;
 }
+
+uint32_t hash_fnv1a(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 16777619u;
+	return h;
+}

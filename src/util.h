@@ -83,4 +83,7 @@ bool parse_double(const char *s, double min, double max, double *out);
 /* Numeric address of a host name (IPv4/IPv6 as is); NULL if unresolvable. */
 char *host_to_ip(const char *host);
 
+/* 32-bit FNV-1a: small, stable names and table slots (not for security). */
+uint32_t hash_fnv1a(const void *p, size_t n);
+
 #endif
