@@ -113,8 +113,6 @@ uint32_t nem_cksum(const unsigned char *p, size_t n);
  * this node: ..."). */
 int nem_net_own(struct nemesis_ctx *c, const bool *want, char *err, size_t errlen);
 
-/* Numeric address for host (resolved here). Caller frees. */
-char *nem_resolve(const char *host);
 bool nem_addr_is_v6(const char *addr);
 /* "iptables" or "ip6tables" for an address. */
 const char *nem_ipt_bin(const char *addr);

@@ -11,17 +11,14 @@
 
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 const char *nem_workdir(const struct test *t, int node)
@@ -149,13 +146,9 @@ static void err_join(char *err, size_t errlen, const char *node, const char *why
 {
 	if (!err || !errlen)
 		return;
-	size_t l = strlen(err);
-	if (l + 4 >= errlen)
-		return;
 	/* A transport error already names the node. */
 	bool named = !strncmp(why, node, strlen(node)) && why[strlen(node)] == ':';
-	snprintf(err + l, errlen - l, "%s%s%s%s", l ? "; " : "", named ? "" : node,
-		 named ? "" : ": ", why);
+	nem_err_append(err, errlen, named ? NULL : node, why);
 }
 
 int nem_run(struct nemesis_ctx *c, char *const *scripts, struct ssh_result *rs,
@@ -622,10 +615,6 @@ int nem_net_own(struct nemesis_ctx *c, const bool *want, char *err, size_t errle
 
 /* ---- addresses ---- */
 
-char *nem_resolve(const char *host)
-{
-	return host_to_ip(host);
-}
 
 bool nem_addr_is_v6(const char *addr) { return addr && strchr(addr, ':') != NULL; }
 

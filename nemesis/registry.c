@@ -90,7 +90,7 @@ int nemesis_ctx_init(struct nemesis_ctx *c, const struct test *t, struct ssh_nod
 	c->netid = xcalloc((size_t)(n ? n : 1), sizeof *c->netid);
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
-		c->addr[i] = nem_resolve(t->nodes[i].host);
+		c->addr[i] = host_to_ip(t->nodes[i].host);
 		if (!c->addr[i]) {
 			if (rc == 0)
 				snprintf(err, errlen, "%s: cannot resolve host %s", t->nodes[i].name,
@@ -120,37 +120,23 @@ void nemesis_ctx_free(struct nemesis_ctx *c)
 }
 
 /* Remove the chain layout (jumps, then every FAULTLINE-* chain). */
-static int purge_chains(struct nemesis_ctx *c, char *err, size_t errlen)
+static char *purge_chains_script(struct nemesis_ctx *c, int node)
 {
-	int n = c->test->n_nodes;
-	char **scripts = xcalloc((size_t)n, sizeof *scripts);
-	for (int i = 0; i < n; i++) {
-		struct buf b;
-		buf_init(&b);
-		nem_prelude(&b, c->test, i);
-		buf_puts(&b, "r=0\n"
-			     "for ipt in iptables ip6tables; do\n"
-			     "  command -v $ipt >/dev/null 2>&1 || continue\n"
-			     "  $ipt -w -S >/dev/null 2>&1 || continue\n"
-			     "  while $ipt -w -D INPUT -j FAULTLINE-IN 2>/dev/null; do :; done\n"
-			     "  while $ipt -w -D OUTPUT -j FAULTLINE-OUT 2>/dev/null; do :; done\n"
-			     "  chains=$($ipt -w -S | sed -n 's/^-N \\(FAULTLINE-[A-Za-z0-9_-]*\\)$/\\1/p')\n"
-			     "  for ch in $chains; do $ipt -w -F \"$ch\" || r=1; done\n"
-			     "  for ch in $chains; do $ipt -w -X \"$ch\" || r=1; done\n"
-			     "done\n"
-			     "exit $r\n");
-		scripts[i] = buf_steal(&b);
-	}
-	int failed = nem_run(c, scripts, NULL, 0, err, errlen);
-	nem_scripts_free(scripts, n);
-	return failed ? -1 : 0;
-}
-
-static void err_add(char *err, size_t errlen, const char *what, const char *msg)
-{
-	size_t l = strlen(err);
-	if (l + 4 < errlen)
-		snprintf(err + l, errlen - l, "%s%s: %s", l ? "; " : "", what, msg);
+	struct buf b;
+	buf_init(&b);
+	nem_prelude(&b, c->test, node);
+	buf_puts(&b, "r=0\n"
+		     "for ipt in iptables ip6tables; do\n"
+		     "  command -v $ipt >/dev/null 2>&1 || continue\n"
+		     "  $ipt -w -S >/dev/null 2>&1 || continue\n"
+		     "  while $ipt -w -D INPUT -j FAULTLINE-IN 2>/dev/null; do :; done\n"
+		     "  while $ipt -w -D OUTPUT -j FAULTLINE-OUT 2>/dev/null; do :; done\n"
+		     "  chains=$($ipt -w -S | sed -n 's/^-N \\(FAULTLINE-[A-Za-z0-9_-]*\\)$/\\1/p')\n"
+		     "  for ch in $chains; do $ipt -w -F \"$ch\" || r=1; done\n"
+		     "  for ch in $chains; do $ipt -w -X \"$ch\" || r=1; done\n"
+		     "done\n"
+		     "exit $r\n");
+	return buf_steal(&b);
 }
 
 int nemesis_heal_all_err(const struct test *t, struct ssh_node **ssh, const struct db *db,
@@ -165,19 +151,19 @@ int nemesis_heal_all_err(const struct test *t, struct ssh_node **ssh, const stru
 	int rc = 0;
 	for (int i = 0; i < t->n_nodes; i++)
 		if (!ssh || !ssh[i]) {
-			err_add(err, errlen, t->nodes[i].name, "not reachable over SSH, not healed");
+			nem_err_append(err, errlen, t->nodes[i].name, "not reachable over SSH, not healed");
 			rc = -1;
 		}
 	for (size_t k = 0; k < N_KINDS; k++) {
 		e[0] = 0;
 		if (kinds[k]->heal(&c, e, sizeof e) < 0) {
-			err_add(err, errlen, kinds[k]->name, e[0] ? e : "failed");
+			nem_err_append(err, errlen, kinds[k]->name, e[0] ? e : "failed");
 			rc = -1;
 		}
 	}
 	e[0] = 0;
-	if (purge_chains(&c, e, sizeof e) < 0) {
-		err_add(err, errlen, "chains", e[0] ? e : "failed");
+	if (nem_run_fn(&c, NULL, purge_chains_script, 0, e, sizeof e) > 0) {
+		nem_err_append(err, errlen, "chains", e[0] ? e : "failed");
 		rc = -1;
 	}
 	nemesis_ctx_free(&c);

@@ -157,44 +157,32 @@ static void fault_stop(struct nemesis_schedule *s, struct sched_fault *f)
 	sched_active_update(s);
 }
 
-static int active_count(struct nemesis_schedule *s)
+/* Stop every active fault; false if none was active. */
+static bool sched_stop_all(struct nemesis_schedule *s)
 {
-	int n = 0;
+	bool any = false;
 	for (int i = 0; i < s->nf; i++)
-		n += s->f[i].applied != NULL;
-	return n;
+		if (s->f[i].applied) {
+			fault_stop(s, &s->f[i]);
+			any = true;
+		}
+	return any;
 }
 
 static void sched_tick(struct nemesis_schedule *s)
 {
-	switch (s->mode) {
-	case MODE_ALTERNATE:
-		if (active_count(s) > 0) {
-			for (int i = 0; i < s->nf; i++)
-				if (s->f[i].applied)
-					fault_stop(s, &s->f[i]);
-		} else {
-			fault_start(s, &s->f[nem_rand_int(&s->c, s->nf)]);
-		}
-		break;
-	case MODE_MIX: {
+	if (s->mode == MODE_MIX) {
 		struct sched_fault *f = &s->f[nem_rand_int(&s->c, s->nf)];
 		if (f->applied)
 			fault_stop(s, f);
 		else
 			fault_start(s, f);
-		break;
-	}
-	case MODE_TOGETHER:
-		if (active_count(s) > 0) {
-			for (int i = 0; i < s->nf; i++)
-				if (s->f[i].applied)
-					fault_stop(s, &s->f[i]);
-		} else {
+	} else if (!sched_stop_all(s)) {
+		if (s->mode == MODE_ALTERNATE)
+			fault_start(s, &s->f[nem_rand_int(&s->c, s->nf)]);
+		else
 			for (int i = 0; i < s->nf; i++)
 				fault_start(s, &s->f[i]);
-		}
-		break;
 	}
 }
 
@@ -318,9 +306,7 @@ int nemesis_schedule_finish(struct nemesis_schedule *s)
 	pthread_mutex_unlock(&s->lock);
 	if (s->started)
 		pthread_join(s->th, NULL);
-	for (int i = 0; i < s->nf; i++)
-		if (s->f[i].applied)
-			fault_stop(s, &s->f[i]);
+	sched_stop_all(s);
 	char err[2048];
 	int64_t t = now_ns();
 	int rc = nemesis_heal_all_err(s->t, s->c.ssh, s->c.db, err, sizeof err);

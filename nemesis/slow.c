@@ -163,8 +163,7 @@ static int slow_undo(struct nemesis_ctx *c, const bool *want, char *err, size_t 
 		char rerr[512] = "";
 		if (nem_resume_dbs(c, slowed, rerr, sizeof rerr) < 0) {
 			failed++;
-			size_t l = strlen(err);
-			snprintf(err + l, errlen - l, "%s%s", l ? "; " : "", rerr);
+			nem_err_append(err, errlen, NULL, rerr);
 		}
 	}
 	free(slowed);

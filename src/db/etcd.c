@@ -26,15 +26,12 @@
 #include "ssh.h"
 #include "util.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <jansson.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define ETCD_CLIENT_PORT 2379
