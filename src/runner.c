@@ -298,6 +298,7 @@ struct run {
 	struct runner_stats st;
 	int64_t t0;
 	bool db_set_up;    /* teardown owed */
+	bool healed;       /* the schedule stopped and healed every node */
 	bool interrupted;
 	char error[512];   /* first internal error, for results.json */
 };
@@ -413,17 +414,19 @@ static void run_teardown(struct run *r)
 }
 
 /* Stop the nemesis schedule (heals) and, after an error or a signal, heal
- * every fault kind again in case the schedule never got to. */
+ * every fault kind if the schedule never got to. */
 static void run_heal(struct run *r, bool thorough)
 {
 	if (r->ns) {
 		log_info("healing");
 		if (nemesis_schedule_finish(r->ns) < 0)
 			run_error(r, "nemesis: healing failed (run `faultline heal`)");
+		else
+			r->healed = true;
 		r->ns = NULL;
 		run_sync(r);
 	}
-	if (thorough && r->t->n_nemesis > 0 && r->ssh &&
+	if (thorough && !r->healed && r->t->n_nemesis > 0 && r->ssh &&
 	    nemesis_heal_all(r->t, r->ssh, r->db) < 0)
 		run_error(r, "nemesis: heal failed (run `faultline heal`)");
 }
