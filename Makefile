@@ -19,7 +19,12 @@ DEPS_PKGS := build-essential pkg-config libssh-dev libcurl4-openssl-dev libjanss
 	libfaketime chromium clang libclang-rt-14-dev procps jq sudo
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread -Isrc -Isrc/db -Iworkloads -Inemesis -Icheckers
+# Source folders (design.md, Layout v2); every folder's headers are visible
+# to the compiler, and tests/layout.sh enforces who may include what.
+SRC_DIRS := src src/history src/report src/cluster src/db workloads nemesis checkers
+INCLUDES := $(SRC_DIRS:%=-I%)
+HEADERS = $(wildcard $(SRC_DIRS:%=%/*.h))
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread $(INCLUDES)
 # A sanitized build lives wholly in build-san/ (binaries too), so it never
 # replaces the normal ./faultline.
 ifeq ($(SANITIZE),1)
@@ -42,7 +47,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LDLIBS += $(PKG_LIBS) -lm -pthread
 
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/db/*.c workloads/*.c nemesis/*.c checkers/*.c))
+LIB_SRC := $(filter-out src/main.c,$(wildcard $(SRC_DIRS:%=%/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 DAEMON_SRC := $(wildcard nemesis/daemons/*.c)
 DAEMONS := $(patsubst nemesis/daemons/%.c,$(BINDIR)faultline-%,$(DAEMON_SRC))
@@ -66,12 +71,12 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h src/db/*.h workloads/*.h nemesis/*.h checkers/*.h)
+$(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 # report.html inlines these two files (src/report_assets.c .incbin's them).
-$(BUILD)/src/report_assets.o: report/report.css report/report.js
+$(BUILD)/src/report/report_assets.o: src/report/report.css src/report/report.js
 
 $(BUILD)/libfaultline.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -127,12 +132,12 @@ clean:
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c) over a clang-built library with
 # ASan + UBSan (a UBSan finding aborts, so libFuzzer keeps it as a crasher);
 # FUZZ_SECONDS per harness (default 300). See tests/fuzz/run.sh.
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 -Isrc -Isrc/db -Iworkloads -Inemesis -Icheckers \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O2 $(INCLUDES) \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/%.o)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-build-fuzz/%.o: %.c $(wildcard src/*.h src/db/*.h workloads/*.h nemesis/*.h checkers/*.h)
+build-fuzz/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 build-fuzz/libfaultline.a: $(FUZZ_OBJ)

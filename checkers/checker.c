@@ -1,10 +1,10 @@
 /*
- * checker.c - the checker registry and verdict arithmetic shared by
- * `faultline run` (results.json) and `faultline check`: find a checker by
- * name, combine verdicts (false beats "unknown" beats true), and map a
- * verdict to Jepsen's exit code. A new checker is added to the table here.
+ * checker.c - the checker registry: find a checker by name, list the
+ * names. A new checker is one file in checkers/ plus one line in the
+ * table here.
  */
 #include "checker.h"
+#include "history.h"
 #include "linearizable.h"
 #include "util.h"
 
@@ -14,11 +14,13 @@ static const struct checker *const checkers[] = {
 	&checker_linearizable,
 };
 
+#define N_CHECKERS (sizeof checkers / sizeof *checkers)
+
 const struct checker *checker_find(const char *name)
 {
 	if (!name)
 		return NULL;
-	for (size_t i = 0; i < sizeof checkers / sizeof *checkers; i++)
+	for (size_t i = 0; i < N_CHECKERS; i++)
 		if (!strcmp(checkers[i]->name, name))
 			return checkers[i];
 	if (!strcmp(name, "linearizability") || !strcmp(name, "linear"))
@@ -26,26 +28,29 @@ const struct checker *checker_find(const char *name)
 	return NULL;
 }
 
-/* 0 valid, 1 invalid, 2 unknown (anything that is not a boolean counts as
- * unknown: a checker that could not decide must never read as valid). */
-static int verdict_rank(json_t *v)
+const char *checker_names(void)
 {
-	if (json_is_true(v))
-		return 0;
-	if (json_is_false(v))
-		return 2;
-	return 1;
+	static char *cache;
+	return registry_names((const void *const *)checkers, N_CHECKERS, &cache);
 }
 
-json_t *checker_merge_valid(json_t *a, json_t *b)
+json_t *checker_opts(const struct check_ctx *ctx, const char *name)
 {
-	int ra = a ? verdict_rank(a) : 0, rb = b ? verdict_rank(b) : 0;
-	int r = ra > rb ? ra : rb;
-	return r == 0 ? json_true() : r == 2 ? json_false() : json_string("unknown");
+	return ctx && json_is_object(ctx->opts) ? json_object_get(ctx->opts, name) : NULL;
 }
 
-int checker_exit_code(json_t *valid)
+json_t *checker_run(const struct checker *c, const struct history *h,
+		    const struct check_ctx *ctx)
 {
-	int r = verdict_rank(valid);
-	return r == 0 ? EXIT_VALID : r == 2 ? EXIT_INVALID : EXIT_UNKNOWN;
+	char err[512] = "";
+	void *st = c->begin(ctx, err, sizeof err);
+	for (size_t i = 0; st && i < h->n; i++) {
+		if (c->add(st, &h->ops[i], err, sizeof err) < 0) {
+			c->abort(st);
+			st = NULL;
+		}
+	}
+	if (st)
+		return c->finish(st);
+	return json_pack("{s:s, s:s}", "valid", "unknown", "error", err);
 }

@@ -76,7 +76,7 @@ struct lin_builder {
 	const struct model *model;
 	struct model_env env;
 	struct mop init;
-	struct check_opts opts;
+	struct check_ctx opts;
 	int64_t deadline;         /* now_ns() deadline from lin_begin, 0 none */
 	struct interner keys, fs;
 	bool have_nokey;          /* some op without a key */
@@ -129,13 +129,14 @@ static struct pent *pmap_slot(struct pmap *m, int64_t k, bool create)
 
 /* --------------------------------------------------------- building */
 
-struct lin_builder *lin_begin(const struct check_opts *o, char *err, size_t errlen)
+static void lin_abort(struct lin_builder *b);
+
+static struct lin_builder *lin_begin(const struct check_ctx *o, char *err, size_t errlen)
 {
 	const char *name = o && o->model ? o->model : "cas-register";
 	const struct model *m = model_find(name);
 	if (!m) {
-		model_err(err, errlen, "unknown model '%s' (known: register, cas-register, "
-			  "multi-register, kv, mutex, queue, set)", name);
+		model_err(err, errlen, "unknown model '%s' (known: %s)", name, model_names_list());
 		return NULL;
 	}
 	struct lin_builder *b = xcalloc(1, sizeof *b);
@@ -156,7 +157,7 @@ struct lin_builder *lin_begin(const struct check_opts *o, char *err, size_t errl
 	return b;
 }
 
-void lin_abort(struct lin_builder *b)
+static void lin_abort(struct lin_builder *b)
 {
 	if (!b)
 		return;
@@ -253,7 +254,7 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 	return rc;
 }
 
-int lin_add(struct lin_builder *b, const struct op *op, char *err, size_t errlen)
+static int lin_add(struct lin_builder *b, const struct op *op, char *err, size_t errlen)
 {
 	int rc = lin_add_op(b, op, err, errlen);
 	values_memo_clear(&b->env.vals);
@@ -753,6 +754,7 @@ static char *lop_words(struct lin_builder *b, const struct lop *l)
 static json_t *failure_json(struct lin_builder *b, struct key_job *job)
 {
 	json_t *o = json_object();
+	json_object_set_new(o, "kind", json_string("nonlinearizable"));
 	json_object_set_new(o, "key", key_json(b, job->key));
 	if (job->blame < 0) {
 		json_object_set_new(o, "message", json_string("no linearization found"));
@@ -825,7 +827,7 @@ static int default_threads(void)
 	return n > 0 ? (int)n : 1;
 }
 
-json_t *lin_finish(struct lin_builder *b)
+static json_t *lin_finish(struct lin_builder *b)
 {
 	/* Ops still open at the end may have happened: encode as info. */
 	char err[300];
@@ -932,26 +934,26 @@ json_t *lin_finish(struct lin_builder *b)
 	return res;
 }
 
-static json_t *linearizable_check(const struct history *h, const struct check_opts *o)
+/* ---- the checker interface (checker.h) ---- */
+
+static void *lin_begin_v(const struct check_ctx *ctx, char *err, size_t errlen)
 {
-	char err[512];
-	struct lin_builder *b = lin_begin(o, err, sizeof err);
-	if (!b)
-		goto bad;
-	for (size_t i = 0; i < h->n; i++)
-		if (lin_add(b, &h->ops[i], err, sizeof err) < 0) {
-			lin_abort(b);
-			goto bad;
-		}
-	return lin_finish(b);
-bad:;
-	json_t *r = json_object();
-	json_object_set_new(r, "valid", json_string("unknown"));
-	json_object_set_new(r, "error", json_string(err));
-	return r;
+	return lin_begin(ctx, err, errlen);
 }
+
+static int lin_add_v(void *st, const struct op *op, char *err, size_t errlen)
+{
+	return lin_add(st, op, err, errlen);
+}
+
+static json_t *lin_finish_v(void *st) { return lin_finish(st); }
+static void lin_abort_v(void *st) { lin_abort(st); }
 
 const struct checker checker_linearizable = {
 	.name = "linearizable",
-	.check = linearizable_check,
+	.summary = "linearizability per key (WGL search, P-compositionality) against the workload's model",
+	.begin = lin_begin_v,
+	.add = lin_add_v,
+	.finish = lin_finish_v,
+	.abort = lin_abort_v,
 };

@@ -135,8 +135,8 @@ struct model {
 };
 
 const struct model *model_find(const char *name);
-/* Names of all models, NULL-terminated (for help texts). */
-extern const char *const model_names[];
+/* The known model names, comma-separated (for errors and help texts). */
+const char *model_names_list(void);
 
 extern const struct model model_register, model_cas_register, model_multi_register,
 	model_kv, model_mutex, model_queue, model_set;

@@ -19,7 +19,7 @@
  * from), "offset_ms" (bump; default a random +-2^7..2^18 ms), "delta_ms",
  * "period_ms", "duration_ms" (strobe), targets (default one).
  */
-#include "config.h"
+#include "test.h"
 #include "generator.h"
 #include "nemesis_impl.h"
 

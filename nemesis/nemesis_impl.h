@@ -153,6 +153,11 @@ int nem_node_index(const struct test *t, const char *name);
 /* Pick one element of a JSON array of strings with the rng. */
 const char *nem_pick(struct nemesis_ctx *c, json_t *arr);
 
+/* The nodes that lead now, asked from the database: their indexes in out
+ * (n_nodes slots); the count, or -1 with err (none known, or the database
+ * cannot say). */
+int nem_primaries(struct nemesis_ctx *c, int *out, char *err, size_t errlen);
+
 /* rng helpers on c->rng. */
 double nem_rand_unit(struct nemesis_ctx *c);
 int nem_rand_int(struct nemesis_ctx *c, int n);

@@ -9,7 +9,9 @@
  */
 #include "nemesis_impl.h"
 
-#include "config.h"
+#include "par.h"
+
+#include "test.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,19 +107,20 @@ void nem_chains_ok(struct nemesis_ctx *c, bool ok)
 
 /* ---- running on many nodes ---- */
 
-struct exec_job {
-	struct ssh_node *node;
-	const char *script;
+struct exec_all {
+	struct ssh_node **ssh;
+	char *const *scripts;
 	int timeout_ms;
-	struct ssh_result res;
-	int rc;
+	struct ssh_result *res;
+	int *rc;
 };
 
-static void *exec_job_run(void *arg)
+static int exec_node(void *ctx, int i, char *err, size_t errlen)
 {
-	struct exec_job *j = arg;
-	j->rc = ssh_exec(j->node, j->script, j->timeout_ms, &j->res);
-	return NULL;
+	(void)err, (void)errlen;
+	struct exec_all *x = ctx;
+	x->rc[i] = ssh_exec(x->ssh[i], x->scripts[i], x->timeout_ms, &x->res[i]);
+	return 0;
 }
 
 /* The line that best says why a node script failed. */
@@ -155,52 +158,44 @@ int nem_run(struct nemesis_ctx *c, char *const *scripts, struct ssh_result *rs,
 	    int timeout_ms, char *err, size_t errlen)
 {
 	int n = c->test->n_nodes;
-	struct exec_job *jobs = xcalloc((size_t)n, sizeof *jobs);
-	pthread_t *th = xcalloc((size_t)n, sizeof *th);
-	bool *started = xcalloc((size_t)n, sizeof *started);
+	struct exec_all x = {.ssh = c->ssh, .scripts = scripts,
+			     .timeout_ms = timeout_ms > 0 ? timeout_ms : NEM_CMD_TIMEOUT_MS,
+			     .res = xcalloc((size_t)n, sizeof *x.res),
+			     .rc = xcalloc((size_t)n, sizeof *x.rc)};
+	bool *want = xcalloc((size_t)n, sizeof *want);
+	for (int i = 0; i < n; i++)
+		want[i] = scripts[i] && c->ssh && c->ssh[i];
+	par_each(n, want, exec_node, &x, NULL, 0);
 	if (err && errlen)
 		err[0] = 0;
 	int failed = 0;
 	for (int i = 0; i < n; i++) {
-		jobs[i].node = c->ssh ? c->ssh[i] : NULL;
-		jobs[i].script = scripts[i];
-		jobs[i].timeout_ms = timeout_ms > 0 ? timeout_ms : NEM_CMD_TIMEOUT_MS;
-		jobs[i].rc = -2;
-		if (!scripts[i] || !jobs[i].node)
-			continue;
-		started[i] = pthread_create(&th[i], NULL, exec_job_run, &jobs[i]) == 0;
-		if (!started[i])
-			exec_job_run(&jobs[i]);
-	}
-	for (int i = 0; i < n; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
 		if (!scripts[i])
 			continue;
 		const char *name = c->test->nodes[i].name;
-		if (!jobs[i].node && c->skip_unreachable)
-			continue;
-		if (!jobs[i].node) {
+		if (!want[i]) {
+			if (c->skip_unreachable)
+				continue;
 			failed++;
 			err_join(err, errlen, name, "not reachable over SSH");
 			if (rs)
 				memset(&rs[i], 0, sizeof rs[i]), rs[i].status = -1;
 			continue;
 		}
-		if (jobs[i].rc != 0 || jobs[i].res.status != 0) {
+		if (x.rc[i] != 0 || x.res[i].status != 0) {
 			char why[300];
-			why_failed(&jobs[i].res, why, sizeof why);
+			why_failed(&x.res[i], why, sizeof why);
 			err_join(err, errlen, name, why);
 			failed++;
 		}
 		if (rs)
-			rs[i] = jobs[i].res;
+			rs[i] = x.res[i];
 		else
-			ssh_result_free(&jobs[i].res);
+			ssh_result_free(&x.res[i]);
 	}
-	free(jobs);
-	free(th);
-	free(started);
+	free(x.res);
+	free(x.rc);
+	free(want);
 	return failed;
 }
 
@@ -293,60 +288,42 @@ bool *nem_targets_want(struct nemesis_ctx *c, json_t *spec, const char *def, boo
 	return want;
 }
 
-struct each_job {
+struct each_all {
 	struct nemesis_ctx *c;
-	int node;
 	nem_node_fn fn;
 	void *arg;
-	int rc;
-	char err[512];
 };
 
-static void *each_job_run(void *arg)
+static int each_node(void *ctx, int i, char *err, size_t errlen)
 {
-	struct each_job *j = arg;
-	j->err[0] = 0;
-	j->rc = j->fn(j->c, j->node, j->arg, j->err, sizeof j->err);
-	return NULL;
+	struct each_all *e = ctx;
+	struct nemesis_ctx *c = e->c;
+	char why[512] = "";
+	int rc;
+	if (c->ssh && !c->ssh[i]) {
+		rc = -1;
+		snprintf(why, sizeof why, "not reachable over SSH");
+	} else {
+		rc = e->fn(c, i, e->arg, why, sizeof why);
+	}
+	if (rc != 0) {
+		/* A transport error already names the node. */
+		err[0] = 0;
+		err_join(err, errlen, c->test->nodes[i].name, why[0] ? why : "failed");
+	}
+	return rc;
 }
 
 int nem_each(struct nemesis_ctx *c, const bool *want, nem_node_fn fn, void *arg, char *err,
 	     size_t errlen)
 {
 	int n = c->test->n_nodes;
-	struct each_job *jobs = xcalloc((size_t)n, sizeof *jobs);
-	pthread_t *th = xcalloc((size_t)n, sizeof *th);
-	bool *started = xcalloc((size_t)n, sizeof *started);
-	if (err && errlen)
-		err[0] = 0;
-	for (int i = 0; i < n; i++) {
-		jobs[i] = (struct each_job){.c = c, .node = i, .fn = fn, .arg = arg, .rc = 0};
-		if (want && !want[i])
-			continue;
-		if (c->ssh && !c->ssh[i] && c->skip_unreachable)
-			continue;
-		if (c->ssh && !c->ssh[i]) {
-			jobs[i].rc = -1;
-			snprintf(jobs[i].err, sizeof jobs[i].err, "not reachable over SSH");
-			continue;
-		}
-		started[i] = pthread_create(&th[i], NULL, each_job_run, &jobs[i]) == 0;
-		if (!started[i])
-			each_job_run(&jobs[i]);
-	}
-	int failed = 0;
-	for (int i = 0; i < n; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		if (jobs[i].rc != 0) {
-			failed++;
-			err_join(err, errlen, c->test->nodes[i].name,
-				 jobs[i].err[0] ? jobs[i].err : "failed");
-		}
-	}
-	free(jobs);
-	free(th);
-	free(started);
+	bool *sel = xcalloc((size_t)n, sizeof *sel);
+	for (int i = 0; i < n; i++)
+		sel[i] = (!want || want[i]) && !(c->ssh && !c->ssh[i] && c->skip_unreachable);
+	struct each_all e = {c, fn, arg};
+	int failed = par_each(n, sel, each_node, &e, err, errlen);
+	free(sel);
 	return failed;
 }
 

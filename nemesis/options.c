@@ -7,7 +7,7 @@
  */
 #include "nemesis_impl.h"
 
-#include "config.h"
+#include "test.h"
 #include "generator.h"
 
 #include <math.h>
@@ -171,6 +171,25 @@ void nem_targets_plan(struct nemesis_ctx *c, json_t *opts, const char *def, json
 		json_object_set_new(spec, "targets", json_string(def));
 }
 
+int nem_primaries(struct nemesis_ctx *c, int *out, char *err, size_t errlen)
+{
+	if (!c->db || !c->db->primaries) {
+		snprintf(err, errlen, "the database cannot say which node is primary");
+		return -1;
+	}
+	int n = c->test->n_nodes;
+	bool *is = xcalloc((size_t)n, sizeof *is);
+	char perr[300] = "";
+	int np = c->db->primaries(&c->dbc, is, perr, sizeof perr), k = 0;
+	for (int i = 0; i < n && np > 0; i++)
+		if (is[i])
+			out[k++] = i;
+	free(is);
+	if (k == 0)
+		snprintf(err, errlen, "no primary: %s", perr[0] ? perr : "none known");
+	return k ? k : -1;
+}
+
 double nem_rand_unit(struct nemesis_ctx *c)
 {
 	return (double)(rng_next(c->rng) >> 11) * (1.0 / 9007199254740992.0);
@@ -227,23 +246,18 @@ int nem_targets(struct nemesis_ctx *c, json_t *spec, const char *def, bool avoid
 	if (!w)
 		w = def ? def : "one";
 	if (!strcmp(w, "primaries")) {
-		if (!c->db || !c->db->primary) {
-			snprintf(err, errlen, "the database cannot say which node is primary");
-			return -1;
+		int *prim = xcalloc((size_t)n, sizeof *prim);
+		int np = nem_primaries(c, prim, err, errlen), k = 0;
+		for (int i = 0; i < np; i++) {
+			if (avoid_busy && c->busy[prim[i]]) {
+				snprintf(err, errlen, "primary %s is already under a %s fault",
+					 t->nodes[prim[i]].name, c->busy[prim[i]]);
+				continue;
+			}
+			out[k++] = prim[i];
 		}
-		char perr[300] = "";
-		int p = c->db->primary(&c->dbc, perr, sizeof perr);
-		if (p < 0 || p >= n) {
-			snprintf(err, errlen, "no primary: %s", perr[0] ? perr : "none known");
-			return -1;
-		}
-		if (avoid_busy && c->busy[p]) {
-			snprintf(err, errlen, "primary %s is already under a %s fault",
-				 t->nodes[p].name, c->busy[p]);
-			return -1;
-		}
-		out[0] = p;
-		return 1;
+		free(prim);
+		return k ? k : -1;
 	}
 	int want = !strcmp(w, "one")        ? 1
 		   : !strcmp(w, "minority") ? nem_minority(n)

@@ -23,7 +23,7 @@
  */
 #include "packet.h"
 
-#include "config.h"
+#include "test.h"
 #include "generator.h"
 #include "nemesis_impl.h"
 

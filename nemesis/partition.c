@@ -20,7 +20,7 @@
  * components [["n1","n2"],["n3","n4","n5"]] (grudge "groups"; a node in no
  * group keeps talking to everyone).
  */
-#include "config.h"
+#include "test.h"
 #include "grudge.h"
 #include "nemesis_impl.h"
 
@@ -137,7 +137,7 @@ static json_t *part_plan(struct nemesis_ctx *c)
 		int usable[6], nu = 0;
 		for (int i = 0; i < 6; i++)
 			if (c->test->n_nodes >= grudge_min_nodes(defaults[i]) &&
-			    (defaults[i] != GRUDGE_PRIMARIES || (c->db && c->db->primary)))
+			    (defaults[i] != GRUDGE_PRIMARIES || (c->db && c->db->primaries)))
 				usable[nu++] = defaults[i];
 		pick = grudge_kind_name(nu ? usable[nem_rand_int(c, nu)] : GRUDGE_ONE);
 	}
@@ -244,7 +244,8 @@ static json_t *part_start(struct nemesis_ctx *c, json_t *spec, char *err, size_t
 		return NULL;
 	}
 	int *groups = NULL;
-	int prim[1], np = 0;
+	int np = 0;
+	int *prim = xcalloc((size_t)n, sizeof *prim);
 	if (kind == GRUDGE_GROUPS) {
 		json_t *g = json_object_get(spec, "groups");
 		if (!g) {
@@ -254,30 +255,34 @@ static json_t *part_start(struct nemesis_ctx *c, json_t *spec, char *err, size_t
 		groups = xcalloc((size_t)n, sizeof *groups);
 		if (groups_parse(t, g, groups, "groups", err, errlen) < 0) {
 			free(groups);
+			free(prim);
 			return NULL;
 		}
 	}
 	if (kind == GRUDGE_PRIMARIES) {
 		char perr[300] = "";
-		int p = c->db && c->db->primary ? c->db->primary(&c->dbc, perr, sizeof perr) : -1;
-		if (p < 0) {
-			snprintf(err, errlen, "no primary to isolate: %s",
-				 perr[0] ? perr : "the database cannot say");
+		int k = nem_primaries(c, prim + np, perr, sizeof perr);
+		if (k < 0) {
+			snprintf(err, errlen, "no primary to isolate: %s", perr);
+			free(groups);
+			free(prim);
 			return NULL;
 		}
-		prim[np++] = p;
+		np += k;
 	}
 	if (nem_net_own(c, NULL, err, errlen) < 0) {
 		free(groups);
+		free(prim);
 		return NULL;
 	}
 	bool *cut = xcalloc((size_t)n * (size_t)n, sizeof *cut);
-	if (grudge_make(kind, n, c->rng, prim, np, groups, cut, err, errlen) < 0) {
+	int grc = grudge_make(kind, n, c->rng, prim, np, groups, cut, err, errlen);
+	free(groups);
+	free(prim);
+	if (grc < 0) {
 		free(cut);
-		free(groups);
 		return NULL;
 	}
-	free(groups);
 	json_t *applied = cut_json(t, cut);
 	int failed = part_apply(c, cut, false, err, errlen);
 	free(cut);

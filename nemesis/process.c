@@ -17,7 +17,7 @@
  * Options (nemesis_opts.kill / .pause): "targets" (a word or a list of
  * words to pick from) or "nodes".
  */
-#include "config.h"
+#include "test.h"
 #include "nemesis_impl.h"
 
 #include <stdio.h>
@@ -42,7 +42,7 @@ static json_t *proc_plan(struct nemesis_ctx *c, const char *kind)
 	if (!o || (!json_object_get(o, "targets") && !json_object_get(o, "nodes"))) {
 		static const char *const words[] = {"one", "minority", "majority", "all",
 						    "primaries"};
-		int nw = c->db && c->db->primary ? 5 : 4;
+		int nw = c->db && c->db->primaries ? 5 : 4;
 		json_object_set_new(spec, "targets", json_string(words[nem_rand_int(c, nw)]));
 		return spec;
 	}

@@ -5,7 +5,7 @@
  * faultline chain layout itself removed, so a healed node carries no
  * faultline rule at all.
  */
-#include "config.h"
+#include "test.h"
 #include "nemesis_impl.h"
 
 #include <stdio.h>

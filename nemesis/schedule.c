@@ -18,7 +18,7 @@
  * earlier run before its first fault, stops what is active at the end, and
  * then heals every kind on every node.
  */
-#include "config.h"
+#include "test.h"
 #include "generator.h"
 #include "history.h"
 #include "nemesis_impl.h"

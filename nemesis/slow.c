@@ -13,7 +13,7 @@
  * History: invoke {"targets":"one","stop_ms":80,"period_ms":100,"loss":0},
  * completion adds "nodes":{"n3":{"pid":1234}}.
  */
-#include "config.h"
+#include "test.h"
 #include "nemesis_impl.h"
 
 #include <stdio.h>

@@ -1,271 +1,194 @@
 /*
  * cmd_check.c - `faultline check`: judge history files (faultline JSONL or
- * Jepsen EDN) with the linearizability checker, outside any run. Ops are
- * streamed from the file straight into the checker's compact form, so a
- * history is never held twice. The model comes from --model, else from the
- * workload named in the run directory's test.json, else cas-register.
- * Exit code: the worst verdict over all files (0 valid, 1 invalid,
- * 2 unknown), 254 for bad input (unreadable file, parse error with
- * line:column, unknown model, an op the model does not know).
+ * Jepsen EDN) outside any run, through check_history, the same path
+ * `faultline run` judges with. For a run directory (or a history inside
+ * one) the run's test.json names the checkers, the model and their
+ * options, so the run's verdict is reproduced from history.jsonl alone;
+ * --write then rewrites its results.json, report.html and junit.xml.
+ * Exit code: the worst over all files (0 valid, 1 invalid, 2 unknown),
+ * 254 for bad input (unreadable file, parse error with line:column,
+ * unknown checker or model, an op the model does not know).
  */
+#include "check.h"
 #include "checker.h"
 #include "cmd.h"
 #include "edn.h"
 #include "history.h"
-#include "linearizable.h"
 #include "model.h"
+#include "report.h"
+#include "results.h"
+#include "store.h"
 #include "util.h"
+#include "workload.h"
 
 #include <getopt.h>
-#include <pthread.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char check_usage[] =
-	"usage: faultline check [options] HISTORY...\n"
+	"usage: faultline check [options] HISTORY... | RUN_DIR [--write]\n"
 	"\n"
-	"Judge histories for linearizability: faultline history.jsonl or Jepsen EDN\n"
-	"(history.edn, or a vector/list of op maps). Keys are checked independently\n"
-	"and in parallel.\n"
+	"Judge histories: faultline history.jsonl or Jepsen EDN (history.edn, or a\n"
+	"vector/list of op maps). For a run directory (or a history inside one) the\n"
+	"checkers, model and options come from its test.json, which reproduces the\n"
+	"run's verdict; otherwise the linearizable checker judges.\n"
 	"\n"
 	"options:\n"
-	"  --model M             register, cas-register, multi-register, kv, mutex,\n"
-	"                        queue, set (default: from the run's test.json, else\n"
-	"                        cas-register)\n"
+	"  --checker C[,C...]    checkers to run (known: %s)\n"
+	"  --model M             linearizability model (known: %s;\n"
+	"                        default: from the run's test.json, else cas-register)\n"
 	"  --init VALUE          initial model state, JSON or EDN (e.g. '{:x 0 :y 0}')\n"
+	"  --consistency-models M1,M2\n"
+	"                        for the transaction checker: the models to check\n"
 	"  --format F            jsonl, edn or auto (default auto: by extension/content)\n"
-	"  --timeout S           give up after S seconds: verdict unknown, naming the\n"
-	"                        unfinished keys (default: none)\n"
+	"  --timeout S           give up after S seconds, reading included: verdict\n"
+	"                        unknown, naming the unfinished keys (default: none)\n"
 	"  --nil-read MODE       empty (default): a read of nil reads the empty register;\n"
 	"                        unknown: a nil read constrains nothing (Knossos)\n"
 	"  --threads N           worker threads (default: number of cores)\n"
-	"  --json                print each file's result object (one JSON line per file)\n"
+	"  --lenient             count pairing problems (a completion without an invoke,\n"
+	"                        a second invoke of an open process, a completion whose f\n"
+	"                        differs) instead of refusing the history\n"
+	"  --json                print each file's result (one JSON line per file)\n"
+	"  --write               with a RUN_DIR: rewrite its results.json, report.html\n"
+	"                        and junit.xml\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input\n";
 
 struct check_cli {
+	char **checkers;
+	size_t n_checkers;
 	const char *model;
 	const char *init_text;
+	const char *consistency;
 	enum history_format fmt;
-	struct check_opts opts;
+	struct check_ctx ctx;
+	bool timeout_given;
 	bool json;
+	bool write;
 };
 
-/* A workload's model, for histories inside a run directory. */
-static const char *model_for_workload(const char *w)
-{
-	if (!strcmp(w, "register") || !strcmp(w, "cas-register"))
-		return "cas-register";
-	return model_find(w) ? w : NULL;
-}
-
-static char *model_from_test_json(const char *history)
-{
-	char *dup = xstrdup(history);
-	char *path = xasprintf("%s/test.json", dirname(dup));
-	free(dup);
-	json_t *t = json_load_file(path, 0, NULL);
-	free(path);
-	if (!t)
-		return NULL;
-	const char *name = NULL;
-	json_t *m = json_object_get(t, "model");
-	json_t *w = json_object_get(t, "workload");
-	if (json_is_string(m) && model_find(json_string_value(m)))
-		name = json_string_value(m);
-	else if (json_is_string(w))
-		name = model_for_workload(json_string_value(w));
-	else if (json_is_object(w) && json_is_string(json_object_get(w, "name")))
-		name = model_for_workload(json_string_value(json_object_get(w, "name")));
-	char *r = name ? xstrdup(name) : NULL;
-	json_decref(t);
-	return r;
-}
-
-static int parse_init(const char *text, json_t **out, char *err, size_t errlen)
-{
-	*out = json_loads(text, JSON_DECODE_ANY, NULL);
-	if (*out)
-		return 0;
-	return edn_parse(text, strlen(text), "--init", out, err, errlen);
-}
-
-/* Reading and judging overlap: a reader thread parses the file into
- * batches of ops while this thread encodes them into the checker, so a
- * large history costs max(parse, encode) rather than their sum. */
-#define FEED_BATCH 4096
-#define FEED_RING 8
-
-struct feed_batch {
-	struct op ops[FEED_BATCH];
-	size_t n;
-	struct feed_batch *next; /* on the spent list */
+/* The file to read and, when it lives in a run directory, that directory. */
+struct target {
+	char *history;
+	char *run_dir;  /* NULL: not in a run directory */
+	json_t *test;   /* its test.json, or NULL */
 };
 
-struct feed {
-	struct lin_builder *b;
-	const char *file;
-	enum history_format fmt;
-	pthread_mutex_t mu;
-	pthread_cond_t changed;
-	struct feed_batch *ring[FEED_RING];
-	size_t head, count;
-	struct feed_batch *cur;
-	/* Batches the consumer is done with go back to the reader, which frees
-	 * their ops: memory is freed by the thread that allocated it, which
-	 * keeps malloc's arenas uncontended. */
-	struct feed_batch *spent;
-	bool done, stop;
-	int stream_rc;
-	struct history_error herr;
-	char err[512];
-	bool failed;
-};
-
-static void batch_free(struct feed_batch *bt)
+static bool is_dir(const char *p)
 {
-	for (size_t i = 0; i < bt->n; i++)
-		op_free(&bt->ops[i]);
-	free(bt);
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static void feed_put(struct feed *f, struct feed_batch *bt)
+static void target_init(struct target *tg, const char *arg)
 {
-	pthread_mutex_lock(&f->mu);
-	while (f->count == FEED_RING && !f->stop)
-		pthread_cond_wait(&f->changed, &f->mu);
-	if (f->stop) {
-		pthread_mutex_unlock(&f->mu);
-		batch_free(bt);
-		return;
-	}
-	f->ring[(f->head + f->count++) % FEED_RING] = bt;
-	pthread_cond_broadcast(&f->changed);
-	pthread_mutex_unlock(&f->mu);
-}
-
-static struct feed_batch *feed_new_batch(struct feed *f)
-{
-	struct feed_batch *spent = NULL, *bt = NULL;
-	if (__atomic_load_n(&f->spent, __ATOMIC_RELAXED)) {
-		pthread_mutex_lock(&f->mu);
-		spent = f->spent;
-		f->spent = NULL;
-		pthread_mutex_unlock(&f->mu);
-	}
-	while (spent) {
-		struct feed_batch *nx = spent->next;
-		for (size_t i = 0; i < spent->n; i++)
-			op_free(&spent->ops[i]);
-		if (!bt)
-			bt = spent;
-		else
-			free(spent);
-		spent = nx;
-	}
-	if (!bt)
-		bt = xmalloc(sizeof *bt);
-	bt->n = 0;
-	bt->next = NULL;
-	return bt;
-}
-
-static int feed_op(struct op *op, void *ctx)
-{
-	struct feed *f = ctx;
-	if (!f->cur)
-		f->cur = feed_new_batch(f);
-	f->cur->ops[f->cur->n++] = *op;
-	if (f->cur->n == FEED_BATCH) {
-		feed_put(f, f->cur);
-		f->cur = NULL;
-	}
-	return __atomic_load_n(&f->stop, __ATOMIC_RELAXED) ? 1 : 0;
-}
-
-static void *feed_reader(void *arg)
-{
-	struct feed *f = arg;
-	int rc = history_stream(f->file, f->fmt, feed_op, f, &f->herr);
-	if (f->cur) {
-		feed_put(f, f->cur);
-		f->cur = NULL;
-	}
-	pthread_mutex_lock(&f->mu);
-	f->stream_rc = rc;
-	f->done = true;
-	pthread_cond_broadcast(&f->changed);
-	pthread_mutex_unlock(&f->mu);
-	return NULL;
-}
-
-/* Consume every batch; f->failed if an op was rejected. */
-static void feed_consume(struct feed *f)
-{
-	for (;;) {
-		pthread_mutex_lock(&f->mu);
-		while (f->count == 0 && !f->done)
-			pthread_cond_wait(&f->changed, &f->mu);
-		if (f->count == 0) {
-			pthread_mutex_unlock(&f->mu);
-			return;
-		}
-		struct feed_batch *bt = f->ring[f->head];
-		f->head = (f->head + 1) % FEED_RING;
-		f->count--;
-		pthread_cond_broadcast(&f->changed);
-		pthread_mutex_unlock(&f->mu);
-		for (size_t i = 0; i < bt->n && !f->failed; i++) {
-			if (lin_add(f->b, &bt->ops[i], f->err, sizeof f->err) < 0) {
-				f->failed = true;
-				pthread_mutex_lock(&f->mu);
-				f->stop = true;
-				pthread_cond_broadcast(&f->changed);
-				pthread_mutex_unlock(&f->mu);
-			}
-		}
-		pthread_mutex_lock(&f->mu);
-		bt->next = f->spent;
-		f->spent = bt;
-		pthread_mutex_unlock(&f->mu);
-	}
-}
-
-/* Stream file into f->b. Returns 0, or -1 after printing the error. */
-static int feed_file(struct feed *f)
-{
-	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->changed, NULL);
-	pthread_t tid;
-	int rc = 0;
-	if (pthread_create(&tid, NULL, feed_reader, f) != 0) {
-		feed_reader(f);
-		feed_consume(f);
+	memset(tg, 0, sizeof *tg);
+	if (is_dir(arg)) {
+		tg->run_dir = xstrdup(arg);
+		tg->history = store_path(arg, "history.jsonl");
 	} else {
-		feed_consume(f);
-		pthread_join(tid, NULL);
+		tg->history = xstrdup(arg);
+		char *dup = xstrdup(arg);
+		tg->run_dir = xstrdup(dirname(dup));
+		free(dup);
 	}
-	while (f->spent) {
-		struct feed_batch *nx = f->spent->next;
-		batch_free(f->spent);
-		f->spent = nx;
+	char *tj = store_path(tg->run_dir, "test.json");
+	tg->test = json_load_file(tj, JSON_ALLOW_NUL, NULL);
+	free(tj);
+	if (!json_is_object(tg->test)) {
+		json_decref(tg->test);
+		tg->test = NULL;
+		if (!is_dir(arg)) {
+			free(tg->run_dir);
+			tg->run_dir = NULL;
+		}
 	}
-	if (f->failed) {
-		fprintf(stderr, "faultline check: %s: %s\n", f->file, f->err);
-		rc = -1;
-	} else if (f->stream_rc < 0) {
-		fprintf(stderr, "faultline check: %s\n", f->herr.msg);
-		rc = -1;
-	}
-	pthread_cond_destroy(&f->changed);
-	pthread_mutex_destroy(&f->mu);
-	return rc;
 }
 
-static void print_human(const char *file, json_t *r)
+static void target_free(struct target *tg)
+{
+	free(tg->history);
+	free(tg->run_dir);
+	json_decref(tg->test);
+}
+
+static const struct workload *test_workload(json_t *test)
+{
+	json_t *w = json_object_get(test, "workload");
+	if (json_is_object(w))
+		w = json_object_get(w, "name");
+	return workload_find(json_string_value(w));
+}
+
+/* A workload's model, for a test.json that names none. */
+static const char *test_model(json_t *test)
+{
+	const char *m = json_string_value(json_object_get(test, "model"));
+	if (m && model_find(m))
+		return m;
+	const struct workload *wl = test_workload(test);
+	if (wl && wl->model)
+		return wl->model;
+	const char *w = json_string_value(json_object_get(test, "workload"));
+	return w && model_find(w) ? w : NULL;
+}
+
+/* Checkers for a file: --checker, else the run's, else its workload's,
+ * else linearizable. Returns a NULL-terminated borrowed array. */
+static const char **target_checkers(const struct check_cli *cli, const struct target *tg,
+				    size_t *n)
+{
+	const char **out = xcalloc(32, sizeof *out);
+	*n = 0;
+	if (cli->n_checkers) {
+		for (size_t i = 0; i < cli->n_checkers && *n < 31; i++)
+			out[(*n)++] = cli->checkers[i];
+		return out;
+	}
+	json_t *cs = json_object_get(tg->test, "checkers");
+	size_t i;
+	json_t *c;
+	json_array_foreach(cs, i, c) {
+		if (json_is_string(c) && *n < 31)
+			out[(*n)++] = json_string_value(c);
+	}
+	if (*n)
+		return out;
+	const struct workload *wl = test_workload(tg->test);
+	for (const char *const *p = wl ? wl->checkers : NULL; p && *p && *n < 31; p++)
+		out[(*n)++] = *p;
+	if (!*n)
+		out[(*n)++] = "linearizable";
+	return out;
+}
+
+/* checker_opts: the run's, with --consistency-models on top. */
+static json_t *target_checker_opts(const struct check_cli *cli, const struct target *tg)
+{
+	json_t *o = json_object_get(tg->test, "checker_opts");
+	o = json_is_object(o) ? json_deep_copy(o) : json_object();
+	if (cli->consistency) {
+		json_t *elle = json_object_get(o, "elle");
+		if (!json_is_object(elle)) {
+			elle = json_object();
+			json_object_set_new(o, "elle", elle);
+		}
+		json_t *arr = json_array();
+		char *s = xstrdup(cli->consistency), *save = NULL;
+		for (char *m = strtok_r(s, ",", &save); m; m = strtok_r(NULL, ",", &save))
+			json_array_append_new(arr, json_string(m));
+		free(s);
+		json_object_set_new(elle, "consistency_models", arr);
+	}
+	return o;
+}
+
+static void print_lin(const char *file, json_t *r)
 {
 	json_t *valid = json_object_get(r, "valid");
 	const char *model = json_string_value(json_object_get(r, "model"));
@@ -307,75 +230,173 @@ static void print_human(const char *file, json_t *r)
 	printf(")\n");
 }
 
-/* Returns the exit code for one file. */
-static int check_file(struct check_cli *cli, const char *file)
+/* Any checker: its verdict, then each failure's kind and message. */
+static void print_generic(const char *name, json_t *r)
 {
-	char *auto_model = NULL;
-	struct check_opts o = cli->opts;
-	o.model = cli->model;
-	if (!o.model)
-		o.model = auto_model = model_from_test_json(file);
-	if (!o.model)
-		o.model = "cas-register";
-	char err[512];
-	struct feed *f = xcalloc(1, sizeof *f);
-	f->b = lin_begin(&o, err, sizeof err);
-	free(auto_model);
-	if (!f->b) {
-		fprintf(stderr, "faultline check: %s\n", err);
-		free(f);
-		return EXIT_BADARGS;
+	enum verdict v = verdict_of_result(r);
+	printf("  %s: %s", name, verdict_title(v));
+	const char *why = json_string_value(json_object_get(r, "unknown_reason"));
+	if (!why)
+		why = json_string_value(json_object_get(r, "error"));
+	printf("%s%s\n", why ? " - " : "", why ? why : "");
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(r, "failures"), i, f) {
+		if (i == 20) {
+			printf("    ... %zu more in the results\n",
+			       json_array_size(json_object_get(r, "failures")) - 20);
+			break;
+		}
+		printf("    %s: %s\n", json_string_value(json_object_get(f, "kind")) ?: "failure",
+		       json_string_value(json_object_get(f, "message")) ?: "");
 	}
-	f->file = file;
-	f->fmt = cli->fmt;
-	if (feed_file(f) < 0) {
-		lin_abort(f->b);
-		free(f);
-		return EXIT_BADARGS;
+}
+
+static void print_human(const char *file, json_t *res)
+{
+	json_t *by = json_object_get(res, "checkers");
+	json_t *lin = json_object_get(by, "linearizable");
+	if (json_object_size(by) == 1 && lin) {
+		print_lin(file, lin);
+		return;
 	}
-	json_t *r = lin_finish(f->b);
-	free(f);
-	if (cli->json) {
-		json_object_set_new(r, "file", json_string(file));
-		char *s = json_dumps(r, JSON_COMPACT);
-		puts(s ? s : "{}");
-		free(s);
+	printf("%s: %s (%lld ops)\n", file, verdict_title(verdict_of_result(res)),
+	       (long long)json_integer_value(json_object_get(res, "ops")));
+	const char *name;
+	json_t *r;
+	json_object_foreach(by, name, r) {
+		if (!strcmp(name, "linearizable")) {
+			printf("  linearizable: ");
+			print_lin("", r);
+		} else {
+			print_generic(name, r);
+		}
+	}
+}
+
+/* One JSON line: the checker's own result when one checker ran (the shape
+ * of results.json's entry), else the whole results object. */
+static void print_json(const char *file, json_t *res)
+{
+	json_t *by = json_object_get(res, "checkers");
+	json_t *out;
+	if (json_object_size(by) == 1) {
+		void *it = json_object_iter(by);
+		out = json_deep_copy(json_object_iter_value(it));
+		json_object_set_new(out, "checker", json_string(json_object_iter_key(it)));
 	} else {
-		print_human(file, r);
+		out = json_deep_copy(res);
 	}
-	int code = checker_exit_code(json_object_get(r, "valid"));
-	json_decref(r);
-	fflush(stdout);
+	json_object_set_new(out, "file", json_string(file));
+	char *s = json_dumps(out, JSON_COMPACT);
+	puts(s ? s : "{}");
+	free(s);
+	json_decref(out);
+}
+
+static int write_run(const struct target *tg, json_t *res)
+{
+	char err[512];
+	if (store_write_json(tg->run_dir, "results.json", res) < 0) {
+		fprintf(stderr, "faultline check: cannot write %s/results.json\n", tg->run_dir);
+		return EXIT_INTERNAL;
+	}
+	if (report_write(tg->run_dir, err, sizeof err) < 0 ||
+	    junit_write(tg->run_dir, err, sizeof err) < 0) {
+		fprintf(stderr, "faultline check: %s\n", err);
+		return EXIT_INTERNAL;
+	}
+	fprintf(stderr, "faultline check: wrote %s/results.json, report.html, junit.xml\n",
+		tg->run_dir);
+	return 0;
+}
+
+/* Returns the exit code for one file. */
+static int check_file(struct check_cli *cli, const char *arg)
+{
+	struct target tg;
+	target_init(&tg, arg);
+	if (cli->write && !tg.test) {
+		fprintf(stderr, "faultline check: --write: %s is not a run directory (no test.json)\n",
+			arg);
+		target_free(&tg);
+		return EXIT_BADARGS;
+	}
+	struct check_ctx ctx = cli->ctx;
+	ctx.model = cli->model ? cli->model : test_model(tg.test);
+	ctx.test = tg.test;
+	ctx.opts = target_checker_opts(cli, &tg);
+	json_t *ct = json_object_get(tg.test, "checker_timeout");
+	if (!cli->timeout_given && json_is_number(ct))
+		ctx.timeout = json_number_value(ct);
+	size_t n;
+	const char **names = target_checkers(cli, &tg, &n);
+	char err[700];
+	json_t *res = check_history(tg.history, cli->fmt, names, n, &ctx, err, sizeof err);
+	free(names);
+	json_decref(ctx.opts);
+	int code;
+	if (!res) {
+		fprintf(stderr, "faultline check: %s\n", err);
+		code = EXIT_BADARGS;
+	} else {
+		if (cli->json)
+			print_json(arg, res);
+		else
+			print_human(arg, res);
+		fflush(stdout);
+		code = verdict_exit_code(verdict_of_result(res), false);
+		if (cli->write)
+			code = exit_code_worst(code, write_run(&tg, res));
+		json_decref(res);
+	}
+	target_free(&tg);
 	return code;
 }
 
-static int worse(int a, int b)
+static int parse_init(const char *text, json_t **out, char *err, size_t errlen)
 {
-	/* bad input beats invalid beats unknown beats valid */
-	static const int rank[] = {0, 2, 1};
-	if (a == EXIT_BADARGS || b == EXIT_BADARGS)
-		return EXIT_BADARGS;
-	if (a > 2 || b > 2)
-		return a > b ? a : b;
-	return rank[a] >= rank[b] ? a : b;
+	*out = json_loads(text, JSON_DECODE_ANY, NULL);
+	if (*out)
+		return 0;
+	return edn_parse(text, strlen(text), "--init", out, err, errlen);
 }
 
-int cmd_check(int argc, char **argv)
+static int bad(const char *fmt, const char *arg)
+{
+	fputs("faultline check: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return EXIT_BADARGS;
+}
+
+static void add_checkers(struct check_cli *cli, const char *list)
+{
+	char *s = xstrdup(list), *save = NULL;
+	for (char *c = strtok_r(s, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+		cli->checkers = xrealloc(cli->checkers, (cli->n_checkers + 1) * sizeof *cli->checkers);
+		cli->checkers[cli->n_checkers++] = xstrdup(c);
+	}
+	free(s);
+}
+
+static int parse_args(struct check_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{"checker", required_argument, NULL, 'c'},
 		{"model", required_argument, NULL, 'm'},
 		{"init", required_argument, NULL, 'i'},
+		{"consistency-models", required_argument, NULL, 'M'},
 		{"format", required_argument, NULL, 'f'},
 		{"timeout", required_argument, NULL, 't'},
 		{"nil-read", required_argument, NULL, 'n'},
 		{"threads", required_argument, NULL, 'j'},
+		{"lenient", no_argument, NULL, 'L'},
 		{"json", no_argument, NULL, 'J'},
+		{"write", no_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct check_cli cli;
-	memset(&cli, 0, sizeof cli);
-	cli.fmt = HISTORY_AUTO;
 	long lv;
 	double dv;
 	int c;
@@ -383,80 +404,102 @@ int cmd_check(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			add_checkers(cli, optarg);
+			break;
 		case 'm':
 			if (!model_find(optarg)) {
-				fprintf(stderr, "faultline check: unknown model '%s' (known: register, "
-					"cas-register, multi-register, kv, mutex, queue, set)\n", optarg);
+				fprintf(stderr, "faultline check: unknown model '%s' (known: %s)\n",
+					optarg, model_names_list());
 				return EXIT_BADARGS;
 			}
-			cli.model = optarg;
+			cli->model = optarg;
 			break;
 		case 'i':
-			cli.init_text = optarg;
+			cli->init_text = optarg;
+			break;
+		case 'M':
+			cli->consistency = optarg;
 			break;
 		case 'f':
 			if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "json"))
-				cli.fmt = HISTORY_JSONL;
+				cli->fmt = HISTORY_JSONL;
 			else if (!strcmp(optarg, "edn"))
-				cli.fmt = HISTORY_EDN;
+				cli->fmt = HISTORY_EDN;
 			else if (!strcmp(optarg, "auto"))
-				cli.fmt = HISTORY_AUTO;
-			else {
-				fprintf(stderr, "faultline check: --format must be jsonl, edn or auto, not '%s'\n", optarg);
-				return EXIT_BADARGS;
-			}
+				cli->fmt = HISTORY_AUTO;
+			else
+				return bad("--format must be jsonl, edn or auto, not '%s'", optarg);
 			break;
 		case 't':
-			if (!parse_double(optarg, 0, 1e9, &dv)) {
-				fprintf(stderr, "faultline check: --timeout must be a number of seconds, not '%s'\n", optarg);
-				return EXIT_BADARGS;
-			}
-			cli.opts.timeout = dv;
+			if (!parse_double(optarg, 0, 1e9, &dv))
+				return bad("--timeout must be a number of seconds, not '%s'", optarg);
+			cli->ctx.timeout = dv;
+			cli->timeout_given = true;
 			break;
 		case 'n':
 			if (!strcmp(optarg, "unknown"))
-				cli.opts.nil_read_unknown = true;
-			else if (strcmp(optarg, "empty") != 0) {
-				fprintf(stderr, "faultline check: --nil-read must be empty or unknown, not '%s'\n", optarg);
-				return EXIT_BADARGS;
-			}
+				cli->ctx.nil_read_unknown = true;
+			else if (strcmp(optarg, "empty") != 0)
+				return bad("--nil-read must be empty or unknown, not '%s'", optarg);
 			break;
 		case 'j':
-			if (!parse_long(optarg, 0, 1024, &lv)) {
-				fprintf(stderr, "faultline check: --threads must be 0..1024, not '%s'\n", optarg);
-				return EXIT_BADARGS;
-			}
-			cli.opts.threads = (int)lv;
+			if (!parse_long(optarg, 0, 1024, &lv))
+				return bad("--threads must be 0..1024, not '%s'", optarg);
+			cli->ctx.threads = (int)lv;
+			break;
+		case 'L':
+			cli->ctx.lenient = true;
 			break;
 		case 'J':
-			cli.json = true;
+			cli->json = true;
+			break;
+		case 'W':
+			cli->write = true;
 			break;
 		case 'h':
-			fputs(check_usage, stdout);
+			printf(check_usage, checker_names(), model_names_list());
 			return 0;
 		default:
-			fprintf(stderr, "faultline check: unknown or incomplete option '%s' (see --help)\n",
-				argv[optind - 1]);
-			return EXIT_BADARGS;
+			return bad("unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		fputs("faultline check: no history file given (see --help)\n", stderr);
-		return EXIT_BADARGS;
-	}
+	for (size_t i = 0; i < cli->n_checkers; i++)
+		if (!checker_find(cli->checkers[i])) {
+			fprintf(stderr, "faultline check: unknown checker '%s' (known: %s)\n",
+				cli->checkers[i], checker_names());
+			return EXIT_BADARGS;
+		}
+	if (optind >= argc)
+		return bad("%s", "no history file given (see --help)");
+	if (cli->write && argc - optind != 1)
+		return bad("%s", "--write takes exactly one RUN_DIR");
+	return -1;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check_cli cli;
+	memset(&cli, 0, sizeof cli);
+	cli.fmt = HISTORY_AUTO;
+	int code = parse_args(&cli, argc, argv);
 	json_t *init = NULL;
-	if (cli.init_text) {
+	if (code < 0 && cli.init_text) {
 		char err[512];
 		if (parse_init(cli.init_text, &init, err, sizeof err) < 0) {
 			fprintf(stderr, "faultline check: --init is neither JSON nor EDN: %s\n", err);
-			return EXIT_BADARGS;
+			code = EXIT_BADARGS;
 		}
-		cli.opts.init = init;
+		cli.ctx.init = init;
 	}
-	int code = EXIT_VALID;
-	for (int i = optind; i < argc; i++)
-		code = worse(code, check_file(&cli, argv[i]));
-	if (init)
-		json_decref(init);
+	if (code < 0) {
+		code = EXIT_VALID;
+		for (int i = optind; i < argc; i++)
+			code = exit_code_worst(code, check_file(&cli, argv[i]));
+	}
+	json_decref(init);
+	for (size_t i = 0; i < cli.n_checkers; i++)
+		free(cli.checkers[i]);
+	free(cli.checkers);
 	return code;
 }

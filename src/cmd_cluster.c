@@ -6,6 +6,7 @@
 #include "cluster.h"
 #include "cmd.h"
 #include "db.h"
+#include "local.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #define MAX_NODES 64
 
 static const char cluster_usage[] =
-	"usage: faultline cluster up     [--nodes N] [--name NAME] [--subnet CIDR] [--db etcd|none]\n"
+	"usage: faultline cluster up     [--nodes N] [--name NAME] [--subnet CIDR] [--db DB|none]\n"
 	"       faultline cluster status [--name NAME] [--json]\n"
 	"       faultline cluster down   [--name NAME]\n"
 	"       faultline cluster list\n"
@@ -27,7 +28,7 @@ static const char cluster_usage[] =
 	"exactly like remote hosts. No default route, NAT or forwarding: traffic\n"
 	"never leaves the machine. NAME defaults to 'default'; --subnet defaults to\n"
 	"the first free 10.213.X.0/24. State: " CLUSTER_STATE_ROOT "/NAME.\n"
-	"Needs root. `status` exits 1 if any node is unhealthy.\n";
+	"Needs root. `status` exits 1 if any node is unhealthy. Databases: %s.\n";
 
 struct cluster_args {
 	const char *action, *name, *subnet, *db;
@@ -50,7 +51,7 @@ static int cluster_parse(int argc, char **argv, struct cluster_args *a)
 		const char *s = argv[i];
 		bool has_val = i + 1 < argc;
 		if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
-			fputs(cluster_usage, stdout);
+			printf(cluster_usage, db_names());
 			exit(0);
 		} else if (!strcmp(s, "--json")) {
 			a->json = 1;
@@ -88,7 +89,11 @@ static int cluster_cmd_up(const struct cluster_args *a)
 	char err[512];
 	struct cluster_spec sp = {.name = a->name, .n = (int)a->nodes, .db = a->db};
 	if (strcmp(a->db, "none") && !db_find(a->db))
-		return usage_error("--db %s: unknown database (known: etcd, none)", a->db);
+	{
+		fprintf(stderr, "faultline cluster: --db %s: unknown database (known: %s, none) (see "
+			"faultline cluster --help)\n", a->db, db_names());
+		return EXIT_BADARGS;
+	}
 	if (a->subnet && cluster_parse_subnet(a->subnet, &sp.net, &sp.prefix, err, sizeof err) < 0)
 		return usage_error("%s", err);
 	if (geteuid() != 0)
@@ -110,7 +115,10 @@ static int cluster_cmd_up(const struct cluster_args *a)
 	       a->db);
 	fflush(stdout);
 	int64_t t0 = now_ns();
-	if (cluster_up(&sp, err, sizeof err) < 0) {
+	if (cluster_up(&sp, err, sizeof err) < 0 ||
+	    (strcmp(a->db, "none") && local_db_setup(a->name, a->db, err, sizeof err) < 0)) {
+		char e2[256];
+		cluster_down(a->name, e2, sizeof e2);
 		fprintf(stderr, "faultline cluster: up %s failed: %s (everything it created was "
 			"removed)\n", a->name, err);
 		free(sub);
@@ -119,7 +127,7 @@ static int cluster_cmd_up(const struct cluster_args *a)
 	printf("faultline cluster: %s is up in %.1f s; state in %s/%s\n", a->name,
 	       (now_ns() - t0) / 1e9, CLUSTER_STATE_ROOT, a->name);
 	free(sub);
-	cluster_status(a->name, false, stdout);
+	local_status(a->name, false, stdout);
 	printf("next: faultline run --cluster %s --workload register --time-limit 30\n", a->name);
 	return 0;
 }
@@ -171,7 +179,7 @@ int cmd_cluster(int argc, char **argv)
 	if (!strcmp(a.action, "list"))
 		return cluster_cmd_list();
 	if (!strcmp(a.action, "status")) {
-		int st = cluster_status(a.name, a.json, stdout);
+		int st = local_status(a.name, a.json, stdout);
 		if (st < 0) {
 			fprintf(stderr, "faultline cluster: %s is not up (faultline cluster up "
 				"--name %s)\n", a.name, a.name);

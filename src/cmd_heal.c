@@ -17,10 +17,10 @@
 #include "config.h"
 #include "db.h"
 #include "nemesis.h"
+#include "nodes.h"
 #include "ssh.h"
 #include "util.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,52 +41,10 @@ static const char heal_usage[] =
 	"\n"
 	"options:\n";
 
-struct heal_conn {
-	struct ssh_node *node;
-	char err[512];
-	int rc;
-	pthread_t th;
-	bool started;
-};
-
-static void *heal_connect(void *arg)
+static void heal_report(const char *why, void *ctx)
 {
-	struct heal_conn *c = arg;
-	c->rc = ssh_node_connect(c->node, c->err, sizeof c->err);
-	return NULL;
-}
-
-/* Connect every node in parallel; unreachable ones become NULL entries
- * (nemesis_heal_all skips them). Returns the number reachable. */
-static int heal_connect_all(const struct test *t, struct ssh_node **ssh)
-{
-	struct ssh_opts base;
-	ssh_opts_from_test(&base, t);
-	struct heal_conn *c = xcalloc((size_t)t->n_nodes, sizeof *c);
-	for (int i = 0; i < t->n_nodes; i++) {
-		struct ssh_opts o = base;
-		if (t->nodes[i].ssh_port > 0)
-			o.port = t->nodes[i].ssh_port;
-		c[i].node = ssh_node_new(t->nodes[i].name, t->nodes[i].host, &o);
-		c[i].started = pthread_create(&c[i].th, NULL, heal_connect, &c[i]) == 0;
-		if (!c[i].started)
-			heal_connect(&c[i]);
-	}
-	int up = 0;
-	for (int i = 0; i < t->n_nodes; i++) {
-		if (c[i].started)
-			pthread_join(c[i].th, NULL);
-		if (c[i].rc == 0) {
-			ssh[i] = c[i].node;
-			up++;
-		} else {
-			fprintf(stderr, "faultline heal: %s\n", c[i].err);
-			ssh_node_free(c[i].node);
-			ssh[i] = NULL;
-		}
-	}
-	free(c);
-	return up;
+	(void)ctx;
+	fprintf(stderr, "faultline heal: %s\n", why);
 }
 
 int cmd_heal(int argc, char **argv)
@@ -95,11 +53,11 @@ int cmd_heal(int argc, char **argv)
 	int cfg = config_from_argv(&t, argc, argv, "heal", heal_usage);
 	if (cfg >= 0)
 		return cfg;
-	struct ssh_node **ssh = xcalloc((size_t)t.n_nodes, sizeof *ssh);
-	int up = heal_connect_all(&t, ssh);
+	struct ssh_node **ssh;
+	int up = nodes_connect_each(&t, &ssh, heal_report, NULL);
 	if (up == 0) {
 		fprintf(stderr, "faultline heal: no node reachable; nothing healed\n");
-		free(ssh);
+		ssh_nodes_free(ssh, t.n_nodes);
 		test_free(&t);
 		return EXIT_BADARGS;
 	}

@@ -16,6 +16,8 @@
  */
 #include "cmd.h"
 #include "config.h"
+#include "nodes.h"
+#include "results.h"
 #include "runner.h"
 #include "ssh.h"
 #include "util.h"
@@ -72,15 +74,6 @@ static void signals_take(void)
 		pthread_detach(th);
 }
 
-static int worst(int a, int b)
-{
-	/* invalid (1) beats unknown (2) beats valid (0); internal beats all. */
-	static const int rank[] = {0, 2, 1};
-	if (a == EXIT_INTERNAL || b == EXIT_INTERNAL)
-		return EXIT_INTERNAL;
-	return rank[a] >= rank[b] ? a : b;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct test t;
@@ -90,7 +83,7 @@ int cmd_run(int argc, char **argv)
 	signals_take();
 	char err[512];
 	log_debug("connecting to %d nodes", t.n_nodes);
-	struct ssh_node **ssh = ssh_nodes_for_test(&t, err, sizeof err);
+	struct ssh_node **ssh = nodes_connect(&t, err, sizeof err);
 	if (!ssh) {
 		fprintf(stderr, "faultline run: %s\n", err);
 		test_free(&t);
@@ -104,7 +97,7 @@ int cmd_run(int argc, char **argv)
 		t.seed = seed0 + (uint64_t)i;
 		bool interrupted = false;
 		int c = runner_run_once(&t, ssh, i + 1, &interrupted);
-		code = i == 0 ? c : worst(code, c);
+		code = i == 0 ? c : exit_code_worst(code, c);
 		if (interrupted || runner_stop_requested())
 			break;
 	}

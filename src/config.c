@@ -13,6 +13,7 @@
  * carries only that variable's name.
  */
 #include "config.h"
+#include "checker.h"
 #include "cluster.h"
 #include "db.h"
 #include "nemesis.h"
@@ -44,8 +45,12 @@ struct opt {
 
 static const struct opt opts[] = {
 	{"name", "name", K_STR, F(name), 0, 0, NULL, "test name (store/<name>/...)"},
-	{"db", "db", K_STR, F(db), 0, 0, NULL, "database (etcd)"},
+	{"db", "db", K_STR, F(db), 0, 0, NULL, "database (see `faultline run --help`)"},
 	{"workload", "workload", K_STR, F(workload), 0, 0, NULL, "workload (register)"},
+	{"db_opts", NULL, K_SPECIAL, 0, 0, 0, NULL, NULL},
+	{"workload_opts", NULL, K_SPECIAL, 0, 0, 0, NULL, NULL},
+	{"checker_opts", NULL, K_SPECIAL, 0, 0, 0, NULL, NULL},
+	{"checkers", "checker", K_SPECIAL, 0, 0, 0, NULL, "checkers C1,C2 (default: the workload's)"},
 	{"nodes", "nodes", K_SPECIAL, 0, 0, 0, NULL, "a,b,c or name=host[:port],..."},
 	{"cluster", "cluster", K_STR, F(cluster), 0, 0, NULL, "local cluster name"},
 	{"username", "username", K_STR, F(username), 0, 0, NULL, "SSH user (root)"},
@@ -69,8 +74,8 @@ static const struct opt opts[] = {
 	 "seconds before an op completes as info"},
 	{"leave_db_running", "leave-db-running", K_BOOL, F(leave_db_running), 0, 0, NULL,
 	 "skip db teardown"},
-	{"read_mode", "read-mode", K_ENUM, F(read_mode), 0, 0, "linearizable|serializable",
-	 "linearizable|serializable"},
+	{"read_mode", "read-mode", K_SPECIAL, 0, 0, 0, NULL,
+	 "linearizable|serializable (db_opts.read_mode)"},
 	{"fail_on", "fail-on", K_ENUM, F(fail_on), 0, 0, "unknown", "unknown: exit 1 on unknown"},
 	{"nemesis", "nemesis", K_SPECIAL, 0, 0, 0, NULL, "faults: partition,kill,..."},
 	{"nemesis_interval", "nemesis-interval", K_DBL, F(nemesis_interval), 0.01, 1e6, NULL,
@@ -123,7 +128,9 @@ void test_init_defaults(struct test *t)
 	t->test_count = 1;
 	t->recovery_time = 10;
 	t->op_timeout = 5;
-	t->read_mode = xstrdup("linearizable");
+	t->db_opts = json_object();
+	t->workload_opts = json_object();
+	t->checker_opts = json_object();
 	t->nemesis_interval = 10;
 	t->ops_per_key = 200;
 	t->key_concurrency = 5;
@@ -168,8 +175,13 @@ void test_free(struct test *t)
 	}
 	free(t->sudo_password_env);
 	free(t->store);
-	free(t->read_mode);
 	free(t->fail_on);
+	for (int i = 0; i < t->n_checkers; i++)
+		free(t->checkers[i]);
+	free(t->checkers);
+	json_decref(t->db_opts);
+	json_decref(t->workload_opts);
+	json_decref(t->checker_opts);
 	free(t->config_path);
 	if (t->nemesis_opts)
 		json_decref(t->nemesis_opts);
@@ -404,6 +416,52 @@ static int set_seed(struct test *t, const char *s, const char *where, struct con
 	return 0;
 }
 
+/* read_mode (flag and top-level key) is db_opts.read_mode: a db that
+ * reads from followers or replicas says what it accepts in its check. */
+static int set_read_mode(struct test *t, const char *v, const char *where, struct config_error *err)
+{
+	if (strcmp(v, "linearizable") && strcmp(v, "serializable"))
+		return fail(err, "%s: expected one of linearizable|serializable, got '%s'", where, v);
+	json_object_set_new(t->db_opts, "read_mode", json_string(v));
+	return 0;
+}
+
+static void checkers_free(struct test *t)
+{
+	for (int i = 0; i < t->n_checkers; i++)
+		free(t->checkers[i]);
+	free(t->checkers);
+	t->checkers = NULL;
+	t->n_checkers = 0;
+}
+
+static int add_checker(struct test *t, const char *name, const char *where,
+		       struct config_error *err)
+{
+	if (!checker_find(name))
+		return fail(err, "%s: unknown checker '%s' (known: %s)", where, name, checker_names());
+	for (int i = 0; i < t->n_checkers; i++)
+		if (!strcmp(t->checkers[i], name))
+			return fail(err, "%s: checker '%s' given twice", where, name);
+	t->checkers = xrealloc(t->checkers, (size_t)(t->n_checkers + 1) * sizeof *t->checkers);
+	t->checkers[t->n_checkers++] = xstrdup(name);
+	return 0;
+}
+
+static int set_checkers_list(struct test *t, const char *v, const char *where,
+			     struct config_error *err)
+{
+	checkers_free(t);
+	char *s = xstrdup(v), *save = NULL;
+	int r = 0;
+	for (char *tok = strtok_r(s, ",", &save); tok && r == 0; tok = strtok_r(NULL, ",", &save))
+		r = add_checker(t, tok, where, err);
+	free(s);
+	if (r == 0 && t->n_checkers == 0)
+		return fail(err, "%s: empty", where);
+	return r;
+}
+
 /* Apply one option from a string (flag) value. */
 static int opt_from_string(struct test *t, const struct opt *o, const char *v,
 			   const char *where, struct config_error *err)
@@ -461,6 +519,10 @@ static int opt_from_string(struct test *t, const struct opt *o, const char *v,
 			return set_nemesis_list(t, v, where, err);
 		if (!strcmp(o->key, "seed"))
 			return set_seed(t, v, where, err);
+		if (!strcmp(o->key, "read_mode"))
+			return set_read_mode(t, v, where, err);
+		if (!strcmp(o->key, "checkers"))
+			return set_checkers_list(t, v, where, err);
 		return fail(err, "%s: not settable from the command line", where);
 	}
 	return -1;
@@ -540,6 +602,43 @@ static int opt_from_json(struct test *t, const struct opt *o, json_t *v, const c
 		if (t->nemesis_opts)
 			json_decref(t->nemesis_opts);
 		t->nemesis_opts = json_deep_copy(v);
+		return 0;
+	}
+	json_t **obj = !strcmp(o->key, "db_opts")	? &t->db_opts
+		       : !strcmp(o->key, "workload_opts") ? &t->workload_opts
+		       : !strcmp(o->key, "checker_opts")  ? &t->checker_opts
+							  : NULL;
+	if (obj) {
+		if (!json_is_object(v))
+			return fail(err, "%s: expected an object", where);
+		/* Keys set by flags (--read-mode) stay: flags override files. */
+		json_t *merged = json_deep_copy(v);
+		json_object_update(merged, *obj);
+		json_decref(*obj);
+		*obj = merged;
+		return 0;
+	}
+	if (!strcmp(o->key, "read_mode")) {
+		if (!json_is_string(v))
+			return fail(err, "%s: expected a string", where);
+		return set_read_mode(t, json_string_value(v), where, err);
+	}
+	if (!strcmp(o->key, "checkers")) {
+		if (json_is_string(v))
+			return set_checkers_list(t, json_string_value(v), where, err);
+		if (!json_is_array(v))
+			return fail(err, "%s: expected an array of checker names", where);
+		checkers_free(t);
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			char w2[440];
+			snprintf(w2, sizeof w2, "%s[%zu]", where, i);
+			if (!json_is_string(e))
+				return fail(err, "%s: expected a string", w2);
+			if (add_checker(t, json_string_value(e), w2, err) < 0)
+				return -1;
+		}
 		return 0;
 	}
 	return fail(err, "%s: unsupported", where);
@@ -691,6 +790,30 @@ static int nodes_validate(const struct test *t, struct config_error *err)
 	return 0;
 }
 
+int config_nodes_from_cluster(struct test *t, const char *name, struct config_error *err)
+{
+	json_t *c = cluster_load(name);
+	if (!c)
+		return fail(err, "cluster: local cluster %s is not up (faultline cluster up --name %s)",
+			    name, name);
+	json_t *nodes = json_object_get(c, "nodes");
+	size_t i;
+	json_t *nd;
+	json_array_foreach(nodes, i, nd) {
+		add_node(t, json_string_value(json_object_get(nd, "name")) ?: "",
+			 json_string_value(json_object_get(nd, "host")) ?: "", 22,
+			 json_string_value(json_object_get(nd, "workdir")) ?: "/tmp");
+	}
+	if (!t->private_key)
+		t->private_key = xstrdup(json_string_value(json_object_get(c, "private_key")) ?: "");
+	if (!t->known_hosts)
+		t->known_hosts = xstrdup(json_string_value(json_object_get(c, "known_hosts")) ?: "");
+	if (!t->cluster)
+		t->cluster = xstrdup(name);
+	json_decref(c);
+	return 0;
+}
+
 /* Nodes from --cluster, or from the one local cluster that is up. */
 static int nodes_from_cluster(struct test *t, struct config_error *err)
 {
@@ -709,10 +832,7 @@ static int nodes_from_cluster(struct test *t, struct config_error *err)
 			return fail(err, "nodes: none given and %d local clusters are up; "
 				    "pick one with --cluster NAME", n);
 	}
-	char cerr[400];
-	if (cluster_test_fill(t->cluster, t, cerr, sizeof cerr) < 0)
-		return fail(err, "cluster: %s", cerr);
-	return 0;
+	return config_nodes_from_cluster(t, t->cluster, err);
 }
 
 static json_t *resolved_json(const struct test *t)
@@ -753,7 +873,13 @@ static json_t *resolved_json(const struct test *t)
 	json_object_set_new(o, "recovery_time", json_real(t->recovery_time));
 	json_object_set_new(o, "op_timeout", json_real(t->op_timeout));
 	json_object_set_new(o, "leave_db_running", json_boolean(t->leave_db_running));
-	json_object_set_new(o, "read_mode", json_string(t->read_mode));
+	json_object_set(o, "db_opts", t->db_opts);
+	json_object_set(o, "workload_opts", t->workload_opts);
+	json_t *cs = json_array();
+	for (int i = 0; i < t->n_checkers; i++)
+		json_array_append_new(cs, json_string(t->checkers[i]));
+	json_object_set_new(o, "checkers", cs);
+	json_object_set(o, "checker_opts", t->checker_opts);
 	if (t->fail_on)
 		json_object_set_new(o, "fail_on", json_string(t->fail_on));
 	json_t *nem = json_array();
@@ -792,16 +918,70 @@ static bool user_ok(const char *s)
 	return true;
 }
 
+/* db_opts, workload_opts and checker_opts, each validated (and completed
+ * with its defaults) by its own module; the checkers default to the
+ * workload's. */
+static int modules_check(struct test *t, const struct db *db, const struct workload *wl,
+			 struct config_error *err)
+{
+	char m[sizeof err->msg];
+	if (db->check) {
+		if (db->check(t, t->db_opts, m, sizeof m) < 0)
+			return fail(err, "%s", m);
+	} else if (json_object_size(t->db_opts)) {
+		return fail(err, "db_opts: %s takes no options", db->name);
+	}
+	if (wl->check) {
+		if (wl->check(t, t->workload_opts, m, sizeof m) < 0)
+			return fail(err, "%s", m);
+	} else if (json_object_size(t->workload_opts)) {
+		return fail(err, "workload_opts: workload %s takes no options", wl->name);
+	}
+	if (t->n_checkers == 0)
+		for (const char *const *c = wl->checkers; c && *c; c++)
+			if (add_checker(t, *c, "checkers", err) < 0)
+				return -1;
+	const char *k;
+	json_t *v;
+	json_object_foreach(t->checker_opts, k, v) {
+		const struct checker *c = checker_find(k);
+		if (!c)
+			return fail(err, "checker_opts.%s: unknown checker (known: %s)", k,
+				    checker_names());
+		bool used = false;
+		for (int i = 0; i < t->n_checkers; i++)
+			used |= checker_find(t->checkers[i]) == c;
+		if (!used)
+			return fail(err, "checker_opts.%s: checker %s does not judge this test (its "
+				    "checkers: see `checkers`)", k, k);
+		if (!c->check_opts)
+			return fail(err, "checker_opts.%s: checker %s takes no options", k, k);
+		if (c->check_opts(v, m, sizeof m) < 0)
+			return fail(err, "%s", m);
+	}
+	return 0;
+}
+
 int config_finish(struct test *t, struct config_error *err)
 {
 	if (t->cluster && t->n_nodes > 0)
 		return fail(err, "cluster: give either nodes or a cluster, not both");
-	if (!name_ok(t->db) || !db_find(t->db))
-		return fail(err, "db: unknown database '%s' (known: etcd)", t->db);
+	const struct db *db = name_ok(t->db) ? db_find(t->db) : NULL;
+	if (!db)
+		return fail(err, "db: unknown database '%s' (known: %s)", t->db, db_names());
 	const struct workload *wl = workload_find(t->workload);
 	if (!wl)
 		return fail(err, "workload: unknown workload '%s' (known: %s)", t->workload,
 			    workload_names());
+	if (!db_client(db, t->workload)) {
+		struct buf b;
+		buf_init(&b);
+		db_workloads(db, &b);
+		fail(err, "workload: %s cannot run workload '%s' (it runs: %s)", t->db, t->workload,
+		     b.data);
+		buf_free(&b);
+		return -1;
+	}
 	for (int i = 0; i < t->n_nemesis; i++)
 		if (!nemesis_find(t->nemesis[i]))
 			return fail(err, "nemesis[%d]: unknown fault '%s' (known: %s)", i,
@@ -838,6 +1018,8 @@ int config_finish(struct test *t, struct config_error *err)
 		t->concurrency = t->concurrency_per_node * t->n_nodes;
 	if (t->concurrency < 1)
 		return fail(err, "concurrency: must be at least 1");
+	if (modules_check(t, db, wl, err) < 0)
+		return -1;
 	if (!t->known_hosts) {
 		const char *home = getenv("HOME");
 		t->known_hosts = xasprintf("%s/.ssh/known_hosts", home && *home ? home : "/root");

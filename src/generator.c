@@ -8,7 +8,7 @@
  * so a rate-limited run does not arrive in bursts of `concurrency` ops.
  */
 #include "generator.h"
-#include "config.h"
+#include "test.h"
 #include "history.h"
 #include "util.h"
 #include "workload.h"
@@ -19,6 +19,7 @@
 
 struct generator {
 	const struct workload *wl;
+	void *wstate;               /* the workload's generator state */
 	uint64_t seed;
 	int concurrency;
 	int group_size;
@@ -72,6 +73,7 @@ struct generator *generator_new(const struct test *t, const struct workload *wl)
 	g->rate = t->rate;
 	g->group_ops = xcalloc((size_t)g->n_groups, sizeof *g->group_ops);
 	atomic_init(&g->max_key, -1);
+	g->wstate = wl->gen_new ? wl->gen_new(t) : NULL;
 	for (int i = 0; i < g->n_groups; i++)
 		atomic_init(&g->group_ops[i], 0);
 	return g;
@@ -81,9 +83,13 @@ void generator_free(struct generator *g)
 {
 	if (!g)
 		return;
+	if (g->wl->gen_free)
+		g->wl->gen_free(g->wstate);
 	free(g->group_ops);
 	free(g);
 }
+
+void *generator_workload_state(struct generator *g) { return g->wstate; }
 
 void generator_worker_init(struct generator *g, struct gen_worker *w, int worker)
 {
@@ -99,9 +105,11 @@ void generator_set_process(struct gen_worker *w, int64_t process)
 {
 	w->process = process;
 	w->rng = rng_stream(w->g->seed, (uint64_t)process);
+	w->seq = 0;
 }
 
-void generator_next(struct gen_worker *w, struct op *op)
+/* The key of a keyed workload's next op: the worker's group's current key. */
+static char *generator_key(struct gen_worker *w)
 {
 	struct generator *g = w->g;
 	int64_t slot = atomic_fetch_add(&g->group_ops[w->group], 1);
@@ -109,12 +117,18 @@ void generator_next(struct gen_worker *w, struct op *op)
 	int64_t seen = atomic_load(&g->max_key);
 	while (key > seen && !atomic_compare_exchange_weak(&g->max_key, &seen, key))
 		;
-	char kbuf[24];
-	snprintf(kbuf, sizeof kbuf, "%lld", (long long)key);
-	op->key = xstrdup(kbuf);
+	return xasprintf("%lld", (long long)key);
+}
+
+void generator_next(struct gen_worker *w, const struct op *last, struct op *op)
+{
+	struct generator *g = w->g;
+	if (g->wl->keyed)
+		op->key = generator_key(w);
 	op->process = w->process;
 	op->type = OP_INVOKE;
-	g->wl->make_op(&w->rng, op);
+	g->wl->next(g->wstate, w, last, op);
+	w->seq++;
 	if (!op->value)
 		op->value = json_null();
 }

@@ -41,15 +41,19 @@ struct gen_worker {
 	uint64_t rng;        /* the process's stream */
 	int64_t interval_ns; /* rate limit: ns between this worker's ops; 0 = none */
 	int64_t next_ns;     /* earliest start of the next op (monotonic) */
+	uint64_t seq;        /* ops this process invoked so far */
 };
 
 struct generator *generator_new(const struct test *t, const struct workload *wl);
+/* The workload's generator state (for its final ops). */
+void *generator_workload_state(struct generator *g);
 void generator_free(struct generator *g);
 void generator_worker_init(struct generator *g, struct gen_worker *w, int worker);
 /* Switch the worker to a new process (start, or after an info). */
 void generator_set_process(struct gen_worker *w, int64_t process);
-/* Fill f, key and value of the next invocation (op is zeroed by caller). */
-void generator_next(struct gen_worker *w, struct op *op);
+/* Fill f, key and value of the next invocation (op is zeroed by caller).
+ * last: the completion of the process's previous op, NULL for its first. */
+void generator_next(struct gen_worker *w, const struct op *last, struct op *op);
 /* Rate limit: monotonic ns at which the next op may start (<= now: go). */
 int64_t generator_due(struct gen_worker *w, int64_t now);
 /* Highest key id handed out so far, or -1 (final reads cover 0..max). */

@@ -17,16 +17,18 @@
  * the faults are healed and what was set up is torn down before returning.
  */
 #include "runner.h"
-#include "checker.h"
+#include "check.h"
 #include "client.h"
-#include "config.h"
 #include "db.h"
 #include "generator.h"
 #include "history.h"
 #include "nemesis.h"
+#include "par.h"
 #include "report.h"
+#include "results.h"
 #include "ssh.h"
 #include "store.h"
+#include "test.h"
 #include "util.h"
 #include "workload.h"
 
@@ -37,15 +39,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-extern const struct client_ops etcd_client_ops;
-
-const struct client_ops *client_find(const char *db)
-{
-	if (db && !strcmp(db, "etcd"))
-		return &etcd_client_ops;
-	return NULL;
-}
 
 static atomic_bool stop_requested;
 
@@ -114,31 +107,31 @@ static void worker_note_process(struct workers *p, int64_t process)
 		;
 }
 
-/* One op: invoke -> client -> completion. Returns the completion type, or
- * -1 if the history could not be written. */
-static int worker_do_op(struct workers *p, void *client, int node, struct op *inv)
+/* One op: invoke -> client -> completion (left in *out, which the caller
+ * frees). Returns the completion type, or -1 if the history could not be
+ * written. */
+static int worker_do_op(struct workers *p, void *client, int node, struct op *inv, struct op *out_)
 {
 	inv->time = now_ns() - p->t0;
 	if (history_writer_append(p->hw, inv) < 0)
 		return -1;
-	struct op out;
-	op_copy(&out, inv);
-	out.error = NULL;
-	p->client->invoke(client, inv, &out);
-	out.time = now_ns() - p->t0;
-	out.process = inv->process;
-	free(out.node);
-	out.node = xstrdup(p->t->nodes[node].name);
-	if (out.type == OP_INVOKE) {
+	struct op *out = out_;
+	op_copy(out, inv);
+	free(out->error);
+	out->error = NULL;
+	p->client->invoke(client, inv, out);
+	out->time = now_ns() - p->t0;
+	out->process = inv->process;
+	free(out->node);
+	out->node = xstrdup(p->t->nodes[node].name);
+	if (out->type == OP_INVOKE) {
 		/* A client that forgot to complete: nobody knows what happened. */
-		out.type = OP_INFO;
-		free(out.error);
-		out.error = xstrdup("client returned no completion");
+		out->type = OP_INFO;
+		free(out->error);
+		out->error = xstrdup("client returned no completion");
 	}
-	int type = (int)out.type;
-	int64_t r = history_writer_append(p->hw, &out);
-	op_free(&out);
-	if (r < 0)
+	int type = (int)out->type;
+	if (history_writer_append(p->hw, out) < 0)
 		return -1;
 	worker_count(p, (enum op_type)type);
 	return type;
@@ -155,6 +148,8 @@ static void *worker_main(void *arg)
 	void *client = NULL;
 	int node = 0;
 	bool warned = false;
+	struct op last;  /* the current process's previous completion */
+	bool have_last = false;
 	while (!worker_should_stop(p)) {
 		if (!client) {
 			node = (int)(gw.process % t->n_nodes);
@@ -175,11 +170,16 @@ static void *worker_main(void *arg)
 			if (worker_should_stop(p))
 				break;
 		}
-		struct op inv;
+		struct op inv, out;
 		memset(&inv, 0, sizeof inv);
-		generator_next(&gw, &inv);
-		int type = worker_do_op(p, client, node, &inv);
+		memset(&out, 0, sizeof out);
+		generator_next(&gw, have_last ? &last : NULL, &inv);
+		int type = worker_do_op(p, client, node, &inv, &out);
 		op_free(&inv);
+		if (have_last)
+			op_free(&last);
+		last = out;
+		have_last = true;
 		if (type < 0) {
 			atomic_store(&p->failed, true);
 			atomic_store(&p->stop, true);
@@ -190,8 +190,12 @@ static void *worker_main(void *arg)
 			client = NULL;
 			generator_set_process(&gw, gw.process + t->concurrency);
 			worker_note_process(p, gw.process);
+			op_free(&last);
+			have_last = false;
 		}
 	}
+	if (have_last)
+		op_free(&last);
 	if (client)
 		p->client->close(client);
 	atomic_fetch_sub(&p->running, 1);
@@ -199,7 +203,7 @@ static void *worker_main(void *arg)
 }
 
 struct workers *workers_start(const struct test *t, const struct client_ops *client,
-			      const struct workload *wl, struct history_writer *hw,
+			      struct generator *gen, struct history_writer *hw,
 			      int64_t t0_ns, int64_t deadline_ns, struct runner_stats *st,
 			      char *err, size_t errlen)
 {
@@ -211,7 +215,7 @@ struct workers *workers_start(const struct test *t, const struct client_ops *cli
 	p->t = t;
 	p->client = client;
 	p->hw = hw;
-	p->gen = generator_new(t, wl);
+	p->gen = gen;
 	p->st = st;
 	p->t0 = t0_ns;
 	p->deadline = deadline_ns;
@@ -242,7 +246,6 @@ struct workers *workers_start(const struct test *t, const struct client_ops *cli
 
 void workers_stop(struct workers *w) { atomic_store(&w->stop, true); }
 bool workers_done(struct workers *w) { return atomic_load(&w->running) == 0; }
-int64_t workers_max_key(struct workers *w) { return generator_max_key(w->gen); }
 int64_t workers_next_process(struct workers *w) { return atomic_load(&w->next_process); }
 
 int workers_join(struct workers *p)
@@ -251,7 +254,6 @@ int workers_join(struct workers *p)
 		if (p->w[i].started)
 			pthread_join(p->w[i].thread, NULL);
 	int r = atomic_load(&p->failed) ? -1 : 0;
-	generator_free(p->gen);
 	free(p->w);
 	free(p);
 	return r;
@@ -271,13 +273,15 @@ int runner_run_local(const struct test *t, const struct client_ops *client,
 	free(path);
 	char err[256];
 	int64_t t0 = now_ns();
-	struct workers *w = workers_start(t, client, wl, hw, t0, t0 + (int64_t)(seconds * 1e9),
+	struct generator *gen = generator_new(t, wl);
+	struct workers *w = workers_start(t, client, gen, hw, t0, t0 + (int64_t)(seconds * 1e9),
 					  st, err, sizeof err);
 	int r = -1;
 	if (w)
 		r = workers_join(w);
 	else
 		log_error("%s", err);
+	generator_free(gen);
 	history_writer_close(hw);
 	return r;
 }
@@ -291,6 +295,7 @@ struct run {
 	const struct workload *wl;
 	const struct client_ops *client;
 	struct db_ctx dbc;
+	struct generator *gen;
 	char *dir;
 	char *hist_path;
 	struct history_writer *hw;
@@ -298,6 +303,7 @@ struct run {
 	struct runner_stats st;
 	int64_t t0;
 	bool db_set_up;    /* teardown owed */
+	bool client_set_up; /* client teardown owed */
 	bool healed;       /* the schedule stopped and healed every node */
 	bool interrupted;
 	char error[512];   /* first internal error, for results.json */
@@ -322,91 +328,95 @@ static void run_sync(struct run *r)
 		history_writer_sync(r->hw);
 }
 
-/* Final reads (workloads that need them): one read per key used, each by
- * a fresh process, after recovery. */
-static void run_final_reads(struct run *r, int64_t max_key, int64_t first_process)
+/* One final op (an invocation the workload asked for after recovery), by
+ * its own fresh process on node `node`. */
+static void run_final_op(struct run *r, struct op *inv, int node)
 {
-	log_info("final reads of %lld keys", (long long)(max_key + 1));
-	for (int64_t k = 0; k <= max_key && !runner_stop_requested(); k++) {
-		int node = (int)(k % r->t->n_nodes);
-		char err[256] = "";
-		void *c = r->client->open(r->t, node, err, sizeof err);
-		if (!c) {
-			run_error(r, "final read of key %lld: %s", (long long)k, err);
-			continue;
-		}
-		struct op inv;
-		memset(&inv, 0, sizeof inv);
-		inv.type = OP_INVOKE;
-		inv.process = first_process + k;
-		inv.f = xstrdup("read");
-		inv.key = xasprintf("%lld", (long long)k);
-		inv.value = json_null();
-		inv.time = now_ns() - r->t0;
-		if (history_writer_append(r->hw, &inv) >= 0) {
-			struct op out;
-			op_copy(&out, &inv);
-			r->client->invoke(c, &inv, &out);
-			out.time = now_ns() - r->t0;
-			free(out.node);
-			out.node = xstrdup(r->t->nodes[node].name);
-			if (out.type == OP_INVOKE)
-				out.type = OP_INFO;
-			history_writer_append(r->hw, &out);
-			op_free(&out);
-		}
-		op_free(&inv);
-		r->client->close(c);
+	char err[256] = "";
+	void *c = r->client->open(r->t, node, err, sizeof err);
+	if (!c) {
+		run_error(r, "final %s%s%s: %s", inv->f, inv->key ? " of key " : "",
+			  inv->key ? inv->key : "", err);
+		return;
 	}
+	inv->type = OP_INVOKE;
+	if (!inv->value)
+		inv->value = json_null();
+	inv->time = now_ns() - r->t0;
+	if (history_writer_append(r->hw, inv) >= 0) {
+		struct op out;
+		op_copy(&out, inv);
+		r->client->invoke(c, inv, &out);
+		out.time = now_ns() - r->t0;
+		free(out.node);
+		out.node = xstrdup(r->t->nodes[node].name);
+		if (out.type == OP_INVOKE)
+			out.type = OP_INFO;
+		history_writer_append(r->hw, &out);
+		op_free(&out);
+	}
+	r->client->close(c);
 }
 
-struct logs_job {
-	struct run *r;
-	int node;
-	pthread_t th;
-};
-
-static void *logs_thread(void *arg)
+/* The workload's final ops (a set's final read, a bank's balances): each
+ * by a fresh process, spread over the nodes. */
+static void run_final_ops(struct run *r, int64_t first_process)
 {
-	struct logs_job *j = arg;
-	struct run *r = j->r;
-	char *dir = xasprintf("%s/nodes/%s", r->dir, r->t->nodes[j->node].name);
-	char err[400] = "";
-	if (mkdir_p(dir, 0755) < 0)
-		log_warn("%s: cannot create %s: %s", r->t->nodes[j->node].name, dir, strerror(errno));
-	else if (r->db->logs && r->db->logs(&r->dbc, j->node, dir, err, sizeof err) < 0)
-		log_warn("logs: %s", err);
+	if (!r->wl->final)
+		return;
+	struct op *ops = NULL;
+	size_t n = r->wl->final(generator_workload_state(r->gen), r->t,
+				generator_max_key(r->gen), &ops);
+	log_info("final ops: %zu", n);
+	for (size_t i = 0; i < n; i++) {
+		if (!runner_stop_requested()) {
+			ops[i].process = first_process + (int64_t)i;
+			run_final_op(r, &ops[i], (int)(i % (size_t)r->t->n_nodes));
+		}
+		op_free(&ops[i]);
+	}
+	free(ops);
+}
+
+static int logs_node(void *ctx, int i, char *err, size_t errlen)
+{
+	struct run *r = ctx;
+	char *dir = xasprintf("%s/nodes/%s", r->dir, r->t->nodes[i].name);
+	int rc = 0;
+	if (mkdir_p(dir, 0755) < 0) {
+		snprintf(err, errlen, "%s: cannot create %s: %s", r->t->nodes[i].name, dir,
+			 strerror(errno));
+		rc = -1;
+	} else if (r->db->logs) {
+		rc = r->db->logs(&r->dbc, i, dir, err, errlen);
+	}
 	free(dir);
-	return NULL;
+	return rc;
 }
 
 /* Download every node's logs into nodes/<node>/ (in parallel). */
 static void run_logs(struct run *r)
 {
 	log_info("downloading logs");
-	int n = r->t->n_nodes;
-	struct logs_job *jobs = xcalloc((size_t)n, sizeof *jobs);
-	for (int i = 0; i < n; i++) {
-		jobs[i].r = r;
-		jobs[i].node = i;
-		if (pthread_create(&jobs[i].th, NULL, logs_thread, &jobs[i]) != 0)
-			logs_thread(&jobs[i]), jobs[i].node = -1;
-	}
-	for (int i = 0; i < n; i++)
-		if (jobs[i].node >= 0)
-			pthread_join(jobs[i].th, NULL);
-	free(jobs);
+	char err[2048];
+	if (par_each(r->t->n_nodes, NULL, logs_node, r, err, sizeof err))
+		log_warn("logs: %s", err);
 }
 
 static void run_teardown(struct run *r)
 {
+	char err[2048];
+	if (r->client_set_up && r->client->teardown) {
+		if (r->client->teardown(r->t, err, sizeof err) < 0)
+			log_warn("client teardown: %s", err);
+	}
+	r->client_set_up = false;
 	if (!r->db_set_up)
 		return;
 	if (r->t->leave_db_running) {
 		log_info("leaving %s running (--leave-db-running)", r->db->name);
 		return;
 	}
-	char err[400];
 	log_info("tearing down %s", r->db->name);
 	if (db_on_all(&r->dbc, r->db->teardown, err, sizeof err) < 0)
 		run_error(r, "db teardown: %s", err);
@@ -431,82 +441,40 @@ static void run_heal(struct run *r, bool thorough)
 		run_error(r, "nemesis: heal failed (run `faultline heal`)");
 }
 
-static int verdict_rank(json_t *v)
+/* The check options a test implies: what `faultline check RUN_DIR` reads
+ * back from test.json, so both judge alike. */
+static void run_check_ctx(const struct run *r, struct check_ctx *ctx, json_t *test)
 {
-	if (json_is_false(v))
-		return 0;
-	if (json_is_true(v))
-		return 2;
-	return 1; /* "unknown" and anything unexpected */
+	memset(ctx, 0, sizeof *ctx);
+	ctx->model = r->wl->model;
+	ctx->timeout = r->t->checker_timeout;
+	ctx->opts = r->t->checker_opts;
+	ctx->test = test;
 }
 
-static json_t *verdict_json(int rank)
+/* Judge the history with the test's checkers. Returns results.json. */
+static json_t *run_checkers(struct run *r, json_t *test)
 {
-	return rank == 0 ? json_false() : rank == 2 ? json_true() : json_string("unknown");
-}
-
-/* Run the workload's checkers on the history file. Returns results.json. */
-static json_t *run_checkers(struct run *r)
-{
-	json_t *checkers = json_object();
-	int worst = 2;
-	struct history h;
-	history_init(&h);
-	struct history_error he;
-	if (history_load(r->hist_path, HISTORY_JSONL, &h, &he) < 0) {
-		run_error(r, "history: %s", he.msg);
-		history_free(&h);
-		return json_pack("{s:s, s:s, s:o}", "valid", "unknown", "error", he.msg,
-				 "checkers", checkers);
+	struct check_ctx ctx;
+	run_check_ctx(r, &ctx, test);
+	char err[700];
+	log_info("checking %s", r->hist_path);
+	int64_t start = now_ns();
+	json_t *res = check_history(r->hist_path, HISTORY_JSONL, (const char *const *)r->t->checkers,
+				    (size_t)r->t->n_checkers, &ctx, err, sizeof err);
+	if (!res) {
+		run_error(r, "check: %s", err);
+		return json_pack("{s:s, s:s, s:o}", "valid", "unknown", "error", err, "checkers",
+				 json_object());
 	}
-	log_info("checking %zu ops", h.n);
-	int n = 0;
-	for (const char *const *name = r->wl->checkers; name && *name; name++, n++) {
-		const struct checker *c = checker_find(*name);
-		json_t *res;
-		if (!c) {
-			char msg[200];
-			snprintf(msg, sizeof msg, "checker '%s' is not available in this build", *name);
-			log_warn("%s: verdict unknown", msg);
-			res = json_pack("{s:s, s:s}", "valid", "unknown", "error", msg);
-		} else {
-			struct check_opts o = {
-				.model = r->wl->model,
-				.timeout = r->t->checker_timeout,
-			};
-			int64_t start = now_ns();
-			res = c->check(&h, &o);
-			if (!res || !json_is_object(res)) {
-				if (res)
-					json_decref(res);
-				res = json_pack("{s:s, s:s}", "valid", "unknown", "error",
-						"checker returned nothing");
-			}
-			log_info("checker %s: %s (%.1f s)", *name,
-				 json_is_true(json_object_get(res, "valid"))    ? "valid"
-				 : json_is_false(json_object_get(res, "valid")) ? "INVALID"
-										 : "unknown",
-				 (double)(now_ns() - start) / 1e9);
-		}
-		int rank = verdict_rank(json_object_get(res, "valid"));
-		if (rank < worst)
-			worst = rank;
-		json_object_set_new(checkers, *name, res);
-	}
-	if (n == 0)
-		worst = 1; /* nothing judged the history: never "valid" */
-	history_free(&h);
-	return json_pack("{s:o, s:o}", "valid", verdict_json(worst), "checkers", checkers);
-}
-
-static int exit_code_for(const struct test *t, json_t *valid)
-{
-	int rank = verdict_rank(valid);
-	if (rank == 2)
-		return EXIT_VALID;
-	if (rank == 0)
-		return EXIT_INVALID;
-	return (t->fail_on && !strcmp(t->fail_on, "unknown")) ? EXIT_INVALID : EXIT_UNKNOWN;
+	const char *name;
+	json_t *c;
+	json_object_foreach(json_object_get(res, "checkers"), name, c)
+		log_info("checker %s: %s", name, verdict_word(verdict_of_result(c)));
+	log_info("checked %lld ops in %.1f s",
+		 (long long)json_integer_value(json_object_get(res, "ops")),
+		 (double)(now_ns() - start) / 1e9);
+	return res;
 }
 
 static void run_report(struct run *r)
@@ -537,7 +505,7 @@ static int run_main_phase(struct run *r)
 	log_info("running %s for %.0f s: %d workers on %d nodes, seed %llu%s", t->workload,
 		 t->time_limit, t->concurrency, t->n_nodes, (unsigned long long)t->seed,
 		 t->n_nemesis ? ", with faults" : "");
-	struct workers *w = workers_start(t, r->client, r->wl, r->hw, r->t0, deadline, &r->st,
+	struct workers *w = workers_start(t, r->client, r->gen, r->hw, r->t0, deadline, &r->st,
 					  err, sizeof err);
 	if (!w) {
 		run_error(r, "workers: %s", err);
@@ -551,7 +519,7 @@ static int run_main_phase(struct run *r)
 			workers_stop(w);
 	}
 	progress_done(pg);
-	int64_t max_key = workers_max_key(w), next_process = workers_next_process(w);
+	int64_t next_process = workers_next_process(w);
 	int rc = workers_join(w);
 	run_sync(r);
 	log_info("workers done: %lld ok, %lld fail, %lld info",
@@ -565,12 +533,12 @@ static int run_main_phase(struct run *r)
 		return 0;
 	bool had_faults = r->ns != NULL;
 	run_heal(r, false);
-	if ((had_faults || r->wl->needs_final_reads) && t->recovery_time > 0) {
+	if ((had_faults || r->wl->final) && t->recovery_time > 0) {
 		log_info("recovery: %.0f s without faults", t->recovery_time);
 		sleep_until(now_ns() + (int64_t)(t->recovery_time * 1e9), NULL);
 	}
-	if (r->wl->needs_final_reads && !runner_stop_requested())
-		run_final_reads(r, max_key, next_process);
+	if (!runner_stop_requested())
+		run_final_ops(r, next_process);
 	run_sync(r);
 	return 0;
 }
@@ -586,6 +554,26 @@ static json_t *test_json(const struct run *r, int attempt)
 	return j;
 }
 
+/* db setup on every node, then the client's once-per-test setup. */
+static int run_setup(struct run *r)
+{
+	char err[2048];
+	log_info("setting up %s on %d nodes", r->db->name, r->t->n_nodes);
+	r->db_set_up = true; /* a partial setup is torn down too */
+	if (db_on_all(&r->dbc, r->db->setup, err, sizeof err) < 0) {
+		run_error(r, "db setup: %s", err);
+		return -1;
+	}
+	if (r->client->setup) {
+		r->client_set_up = true;
+		if (r->client->setup(r->t, err, sizeof err) < 0) {
+			run_error(r, "client setup: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int runner_run_once(struct test *t, struct ssh_node **ssh, int attempt, bool *interrupted)
 {
 	struct run r;
@@ -594,7 +582,7 @@ int runner_run_once(struct test *t, struct ssh_node **ssh, int attempt, bool *in
 	r.ssh = ssh;
 	r.db = db_find(t->db);
 	r.wl = workload_find(t->workload);
-	r.client = client_find(t->db);
+	r.client = db_client(r.db, t->workload);
 	r.dbc.test = t;
 	r.dbc.ssh = ssh;
 	*interrupted = false;
@@ -613,25 +601,16 @@ int runner_run_once(struct test *t, struct ssh_node **ssh, int attempt, bool *in
 	free(logp);
 	json_t *tj = test_json(&r, attempt);
 	store_write_json(r.dir, "test.json", tj);
-	json_decref(tj);
 	store_link_latest(t->store, r.dir);
 	log_info("run %d of %d: %s", attempt, t->test_count, r.dir);
 	r.hist_path = store_path(r.dir, "history.jsonl");
 	r.hw = history_writer_open(r.hist_path);
+	r.gen = generator_new(t, r.wl);
 	if (!r.hw) {
 		run_error(&r, "cannot create %s: %s", r.hist_path, strerror(errno));
 		goto finish;
 	}
-
-	if (runner_stop_requested())
-		goto finish;
-	log_info("setting up %s on %d nodes", r.db->name, t->n_nodes);
-	r.db_set_up = true; /* a partial setup is torn down too */
-	if (db_on_all(&r.dbc, r.db->setup, err, sizeof err) < 0) {
-		run_error(&r, "db setup: %s", err);
-		goto finish;
-	}
-	if (!runner_stop_requested())
+	if (!runner_stop_requested() && run_setup(&r) == 0 && !runner_stop_requested())
 		run_main_phase(&r);
 
 finish:
@@ -655,18 +634,22 @@ finish:
 		if (r.interrupted)
 			json_object_set_new(results, "interrupted", json_true());
 	} else {
-		results = run_checkers(&r);
+		results = run_checkers(&r, tj);
 	}
 	store_write_json(r.dir, "results.json", results);
-	int code = r.error[0] && !r.interrupted ? EXIT_INTERNAL
-						: exit_code_for(t, json_object_get(results, "valid"));
+	int code = r.error[0] && !r.interrupted
+			   ? EXIT_INTERNAL
+			   : verdict_exit_code(verdict_of_result(results),
+					       t->fail_on && !strcmp(t->fail_on, "unknown"));
 	json_decref(results);
+	json_decref(tj);
 	run_report(&r);
 	log_info("results: %s/results.json -> exit %d", r.dir, code);
 	printf("%s\n", r.dir);
 	fflush(stdout);
 	*interrupted = r.interrupted;
 	log_close();
+	generator_free(r.gen);
 	free(r.hist_path);
 	free(r.dir);
 	return code;

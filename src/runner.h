@@ -18,6 +18,7 @@
 struct test;
 struct client_ops;
 struct workload;
+struct generator;
 struct history_writer;
 struct ssh_node;
 struct nemesis_schedule;
@@ -28,10 +29,12 @@ struct runner_stats {
 
 /* --- the worker pool --- */
 struct workers;
-/* Start t->concurrency workers; they stop at deadline_ns (monotonic) or on
- * workers_stop / runner_request_stop. NULL + err if none could start. */
+/* Start t->concurrency workers drawing ops from gen (which outlives them:
+ * the workload's final ops come from its state after the workers are
+ * done); they stop at deadline_ns (monotonic) or on workers_stop /
+ * runner_request_stop. NULL + err if none could start. */
 struct workers *workers_start(const struct test *t, const struct client_ops *client,
-			      const struct workload *wl, struct history_writer *hw,
+			      struct generator *gen, struct history_writer *hw,
 			      int64_t t0_ns, int64_t deadline_ns, struct runner_stats *st,
 			      char *err, size_t errlen);
 void workers_stop(struct workers *w);
@@ -39,8 +42,6 @@ void workers_stop(struct workers *w);
 bool workers_done(struct workers *w);
 /* Join and free. Returns 0, or -1 if the history could not be written. */
 int workers_join(struct workers *w);
-/* Highest key the generator handed out (-1: none). Valid until join. */
-int64_t workers_max_key(struct workers *w);
 /* First process id no worker has used (for final reads). */
 int64_t workers_next_process(struct workers *w);
 

@@ -19,7 +19,8 @@
  */
 #include "ssh.h"
 
-#include "config.h"
+#include "par.h"
+
 #include "util.h"
 
 #include <errno.h>
@@ -375,64 +376,15 @@ int ssh_node_connect(struct ssh_node *n, char *err, size_t errlen)
 
 /* ---- running things on many nodes in threads ---- */
 
-struct par_job {
-	struct ssh_node *node;
-	const char *cmd;
-	int timeout_ms;
-	struct ssh_result *res;
-	char err[512];
-	int rc;
-};
-
-static void *par_connect(void *arg)
+static int par_connect(void *ctx, int i, char *err, size_t errlen)
 {
-	struct par_job *j = arg;
-	j->rc = ssh_node_connect(j->node, j->err, sizeof j->err);
-	return NULL;
-}
-
-static void *par_exec(void *arg)
-{
-	struct par_job *j = arg;
-	j->rc = ssh_exec(j->node, j->cmd, j->timeout_ms, j->res);
-	return NULL;
-}
-
-/* Run fn over jobs in one thread each; the calling thread takes job 0. */
-static void par_run(struct par_job *jobs, int n, void *(*fn)(void *))
-{
-	pthread_t *th = xcalloc((size_t)n, sizeof *th);
-	bool *started = xcalloc((size_t)n, sizeof *started);
-	for (int i = 1; i < n; i++)
-		started[i] = pthread_create(&th[i], NULL, fn, &jobs[i]) == 0;
-	if (n > 0)
-		fn(&jobs[0]);
-	for (int i = 1; i < n; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		else
-			fn(&jobs[i]);
-	}
-	free(th);
-	free(started);
+	struct ssh_node **nodes = ctx;
+	return ssh_node_connect(nodes[i], err, errlen);
 }
 
 int ssh_connect_all(struct ssh_node **nodes, int n, char *err, size_t errlen)
 {
-	struct par_job *jobs = xcalloc((size_t)(n > 0 ? n : 1), sizeof *jobs);
-	for (int i = 0; i < n; i++)
-		jobs[i].node = nodes[i];
-	par_run(jobs, n, par_connect);
-	int rc = 0;
-	for (int i = 0; i < n; i++) {
-		if (jobs[i].rc != 0 && rc == 0) {
-			rc = -1;
-			if (err && errlen)
-				snprintf(err, errlen, "%s", jobs[i].err);
-		}
-	}
-	free(jobs);
-	return rc;
+	return par_each(n, NULL, par_connect, nodes, err, errlen) ? -1 : 0;
 }
 
 /* ---- exec: one long-lived remote shell per node ----
@@ -846,23 +798,25 @@ int ssh_exec(struct ssh_node *n, const char *cmd, int timeout_ms, struct ssh_res
 	return out == EXEC_DONE ? 0 : -1;
 }
 
+struct exec_all {
+	struct ssh_node **nodes;
+	const char *cmd;
+	int timeout_ms;
+	struct ssh_result *rs;
+};
+
+static int par_exec(void *ctx, int i, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	struct exec_all *x = ctx;
+	return ssh_exec(x->nodes[i], x->cmd, x->timeout_ms, &x->rs[i]);
+}
+
 int ssh_exec_all(struct ssh_node **nodes, int n, const char *cmd, int timeout_ms,
 		 struct ssh_result *rs)
 {
-	struct par_job *jobs = xcalloc((size_t)(n > 0 ? n : 1), sizeof *jobs);
-	for (int i = 0; i < n; i++) {
-		jobs[i].node = nodes[i];
-		jobs[i].cmd = cmd;
-		jobs[i].timeout_ms = timeout_ms;
-		jobs[i].res = &rs[i];
-	}
-	par_run(jobs, n, par_exec);
-	int rc = 0;
-	for (int i = 0; i < n; i++)
-		if (jobs[i].rc != 0)
-			rc = -1;
-	free(jobs);
-	return rc;
+	struct exec_all x = {nodes, cmd, timeout_ms, rs};
+	return par_each(n, NULL, par_exec, &x, NULL, 0) ? -1 : 0;
 }
 
 void ssh_result_free(struct ssh_result *r)
@@ -1039,24 +993,10 @@ int ssh_download(struct ssh_node *n, const char *remote, const char *local, char
 	return rc;
 }
 
-/* ---- from a test ---- */
-
-void ssh_opts_from_test(struct ssh_opts *o, const struct test *t)
-{
-	memset(o, 0, sizeof *o);
-	o->user = t->username && *t->username ? t->username : "root";
-	o->private_key = t->private_key;
-	o->known_hosts = t->known_hosts;
-	o->accept_new = t->ssh_accept_new;
-	o->sudo_password = t->sudo_password;
-	o->port = 22;
-	o->connect_timeout_ms = t->ssh_timeout_ms > 0 ? t->ssh_timeout_ms : SSH_DEFAULT_CONNECT_MS;
-}
-
 /* Start every node's shell now (running `true`), so that a wrong sudo
  * password or a user who may not sudo is found while connecting, before
  * anything is applied to any node. */
-static int ssh_shells_ready(struct ssh_node **nodes, int n, char *err, size_t errlen)
+int ssh_shells_ready(struct ssh_node **nodes, int n, char *err, size_t errlen)
 {
 	struct ssh_result *rs = xcalloc((size_t)(n > 0 ? n : 1), sizeof *rs);
 	ssh_exec_all(nodes, n, "true", 0, rs);
@@ -1072,25 +1012,6 @@ static int ssh_shells_ready(struct ssh_node **nodes, int n, char *err, size_t er
 	}
 	free(rs);
 	return rc;
-}
-
-struct ssh_node **ssh_nodes_for_test(const struct test *t, char *err, size_t errlen)
-{
-	struct ssh_opts base;
-	ssh_opts_from_test(&base, t);
-	struct ssh_node **nodes = xcalloc((size_t)(t->n_nodes > 0 ? t->n_nodes : 1), sizeof *nodes);
-	for (int i = 0; i < t->n_nodes; i++) {
-		struct ssh_opts o = base;
-		if (t->nodes[i].ssh_port > 0)
-			o.port = t->nodes[i].ssh_port;
-		nodes[i] = ssh_node_new(t->nodes[i].name, t->nodes[i].host, &o);
-	}
-	if (ssh_connect_all(nodes, t->n_nodes, err, errlen) < 0 ||
-	    ssh_shells_ready(nodes, t->n_nodes, err, errlen) < 0) {
-		ssh_nodes_free(nodes, t->n_nodes);
-		return NULL;
-	}
-	return nodes;
 }
 
 void ssh_nodes_free(struct ssh_node **nodes, int n)

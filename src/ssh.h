@@ -70,11 +70,11 @@ int ssh_upload(struct ssh_node *n, const char *local, const char *remote,
 int ssh_download(struct ssh_node *n, const char *remote, const char *local,
 		 char *err, size_t errlen);
 
-/* Build the ssh_opts for a test (struct test from config.h). */
-struct test;
-void ssh_opts_from_test(struct ssh_opts *o, const struct test *t);
-/* Create and connect ssh nodes for all of a test's nodes. NULL + err on failure. */
-struct ssh_node **ssh_nodes_for_test(const struct test *t, char *err, size_t errlen);
+/* Start every node's remote shell now (running `true`), so a wrong sudo
+ * password or a user who may not sudo is found while connecting, before
+ * anything is applied to any node. */
+int ssh_shells_ready(struct ssh_node **nodes, int n, char *err, size_t errlen);
+/* Free n nodes and the array (NULL entries allowed). */
 void ssh_nodes_free(struct ssh_node **nodes, int n);
 
 #endif

@@ -389,3 +389,19 @@ uint32_t hash_fnv1a(const void *p, size_t n)
 		h = (h ^ s[i]) * 16777619u;
 	return h;
 }
+
+static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *registry_names(const void *const *table, size_t n, char **cache)
+{
+	pthread_mutex_lock(&names_lock);
+	if (!*cache) {
+		struct buf b;
+		buf_init(&b);
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", *(const char *const *)table[i]);
+		*cache = buf_steal(&b);
+	}
+	pthread_mutex_unlock(&names_lock);
+	return *cache;
+}

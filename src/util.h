@@ -83,6 +83,11 @@ bool parse_double(const char *s, double min, double max, double *out);
 /* Numeric address of a host name (IPv4/IPv6 as is); NULL if unresolvable. */
 char *host_to_ip(const char *host);
 
+/* The names of a registry: table holds n pointers to structs whose first
+ * member is `const char *name`. Returns "a, b, c", built once into *cache
+ * (each registry keeps its own static cache). */
+const char *registry_names(const void *const *table, size_t n, char **cache);
+
 /* 32-bit FNV-1a: small, stable names and table slots (not for security). */
 uint32_t hash_fnv1a(const void *p, size_t n);
 

@@ -16,20 +16,22 @@
 
 #define REGISTER_VALUES 5
 
-static void register_make_op(uint64_t *rng, struct op *op)
+static void register_next(void *gen, struct gen_worker *w, const struct op *last, struct op *op)
 {
-	switch (rng_below(rng, 3)) {
+	(void)gen;
+	(void)last;
+	switch (rng_below(&w->rng, 3)) {
 	case 0:
 		op->f = xstrdup("read");
 		op->value = json_null();
 		break;
 	case 1:
 		op->f = xstrdup("write");
-		op->value = json_integer((json_int_t)rng_below(rng, REGISTER_VALUES));
+		op->value = json_integer((json_int_t)rng_below(&w->rng, REGISTER_VALUES));
 		break;
 	default: {
-		json_int_t from = (json_int_t)rng_below(rng, REGISTER_VALUES);
-		json_int_t to = (json_int_t)rng_below(rng, REGISTER_VALUES);
+		json_int_t from = (json_int_t)rng_below(&w->rng, REGISTER_VALUES);
+		json_int_t to = (json_int_t)rng_below(&w->rng, REGISTER_VALUES);
 		op->f = xstrdup("cas");
 		op->value = json_pack("[II]", from, to);
 		break;
@@ -41,8 +43,9 @@ static const char *const register_checkers[] = {"linearizable", NULL};
 
 const struct workload workload_register = {
 	.name = "register",
-	.make_op = register_make_op,
+	.summary = "read / write / cas of small integers on independent keys (linearizable, cas-register)",
+	.keyed = true,
 	.model = "cas-register",
 	.checkers = register_checkers,
-	.needs_final_reads = 0,
+	.next = register_next,
 };

@@ -4,6 +4,7 @@
  * means one file plus one line here.
  */
 #include "workload.h"
+#include "util.h"
 
 #include <string.h>
 
@@ -13,15 +14,20 @@ static const struct workload *const workloads[] = {
 	&workload_register,
 };
 
+#define N_WORKLOADS (sizeof workloads / sizeof *workloads)
+
 const struct workload *workload_find(const char *name)
 {
 	if (!name)
 		return NULL;
-	for (size_t i = 0; i < sizeof workloads / sizeof *workloads; i++)
+	for (size_t i = 0; i < N_WORKLOADS; i++)
 		if (!strcmp(workloads[i]->name, name))
 			return workloads[i];
 	return NULL;
 }
 
-/* Comma-separated names, for error messages and --help. */
-const char *workload_names(void) { return "register"; }
+const char *workload_names(void)
+{
+	static char *cache;
+	return registry_names((const void *const *)workloads, N_WORKLOADS, &cache);
+}

@@ -1,21 +1,16 @@
 /*
- * db.c - the database registry and the parallel helper every caller uses to
- * act on all nodes at once.
- *
- * Databases are found by the name a test config gives ("etcd"). db_on_all
- * runs one per-node operation on every node in its own thread and waits for
- * all of them: besides being faster, this is required for setup, because a
- * consensus database only becomes healthy once a quorum of its members is
- * up, so one node's setup can only finish while the others' are running.
+ * db.c - the database registry (one line per database), the lookup of a
+ * database's client for a workload, and db_on_all, which runs a per-node
+ * operation on every node at once (required for setup: a consensus
+ * database only becomes healthy once a quorum of its members is up, so one
+ * node's setup can only finish while the others' are running).
  */
 #include "db.h"
 
-#include "config.h"
+#include "par.h"
+#include "test.h"
 #include "util.h"
 
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 extern const struct db etcd_db;
@@ -24,63 +19,54 @@ static const struct db *const db_registry[] = {
 	&etcd_db,
 };
 
+#define N_DBS (sizeof db_registry / sizeof *db_registry)
+
 const struct db *db_find(const char *name)
 {
 	if (!name)
 		return NULL;
-	for (size_t i = 0; i < sizeof db_registry / sizeof *db_registry; i++)
+	for (size_t i = 0; i < N_DBS; i++)
 		if (strcmp(db_registry[i]->name, name) == 0)
 			return db_registry[i];
 	return NULL;
 }
 
-struct db_job {
-	struct db_ctx *ctx;
+const char *db_names(void)
+{
+	static char *cache;
+	return registry_names((const void *const *)db_registry, N_DBS, &cache);
+}
+
+const struct client_ops *db_client(const struct db *db, const char *workload)
+{
+	for (const struct db_client *c = db && workload ? db->clients : NULL; c && c->workload; c++)
+		if (!strcmp(c->workload, workload))
+			return c->client;
+	return NULL;
+}
+
+void db_workloads(const struct db *db, struct buf *b)
+{
+	int n = 0;
+	for (const struct db_client *c = db->clients; c && c->workload; c++)
+		buf_printf(b, "%s%s", n++ ? ", " : "", c->workload);
+	if (!n)
+		buf_puts(b, "none");
+}
+
+struct db_on_all_job {
+	struct db_ctx *c;
 	db_node_fn fn;
-	int node;
-	int rc;
-	char err[512];
 };
 
-static void *db_job_run(void *arg)
+static int db_on_node(void *ctx, int i, char *err, size_t errlen)
 {
-	struct db_job *j = arg;
-	j->err[0] = 0;
-	j->rc = j->fn(j->ctx, j->node, j->err, sizeof j->err);
-	return NULL;
+	struct db_on_all_job *j = ctx;
+	return j->fn(j->c, i, err, errlen);
 }
 
 int db_on_all(struct db_ctx *c, db_node_fn fn, char *err, size_t errlen)
 {
-	int n = c->test->n_nodes;
-	if (n <= 0)
-		return 0;
-	struct db_job *jobs = xcalloc((size_t)n, sizeof *jobs);
-	pthread_t *th = xcalloc((size_t)n, sizeof *th);
-	bool *started = xcalloc((size_t)n, sizeof *started);
-	for (int i = 0; i < n; i++) {
-		jobs[i] = (struct db_job){.ctx = c, .fn = fn, .node = i};
-		started[i] = pthread_create(&th[i], NULL, db_job_run, &jobs[i]) == 0;
-	}
-	/* A thread that could not start still gets its node done, here. */
-	for (int i = 0; i < n; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		else
-			db_job_run(&jobs[i]);
-	}
-	int rc = 0;
-	for (int i = 0; i < n; i++) {
-		if (jobs[i].rc == 0)
-			continue;
-		if (rc == 0 && err && errlen)
-			snprintf(err, errlen, "%s", jobs[i].err[0] ? jobs[i].err : "failed");
-		if (rc != 0)
-			log_error("%s", jobs[i].err); /* later failures are logged, not lost */
-		rc = -1;
-	}
-	free(jobs);
-	free(th);
-	free(started);
-	return rc;
+	struct db_on_all_job j = {c, fn};
+	return par_each(c->test->n_nodes, NULL, db_on_node, &j, err, errlen) ? -1 : 0;
 }

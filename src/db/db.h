@@ -1,54 +1,87 @@
 /*
- * db.h - the db interface: a database's lifecycle on one node, over SSH.
+ * db.h - the db interface (v2): a database's lifecycle on one node over
+ * SSH, the options it takes, and the clients it owns.
  *
- * One implementation per file in src/db/ (etcd.c first). Every operation
- * acts on one node (index into ctx->test->nodes) through ctx->ssh[node];
- * callers run nodes in parallel. Errors are written to err naming the node
- * and the cause (e.g. "n2: etcd not installed (Debian package etcd-server)").
+ * One implementation per file in src/db/ (etcd.c), with its clients next
+ * to it (etcd_client.c). Every per-node operation acts on one node (an
+ * index into ctx->test->nodes) through ctx->ssh[node]; callers run nodes in
+ * parallel (db_on_all). Errors are written to err naming the node and the
+ * cause ("n2: etcd not installed (Debian package etcd-server)").
+ *
+ * A db owns its clients: a table of (workload, client) pairs. Config
+ * validation refuses a workload the db has no client for (exit 254),
+ * naming the workloads it serves.
+ *
+ * Adding a database: src/db/<name>.c (+ <name>_client.c), one line in the
+ * table of db.c.
  */
 #ifndef FAULTLINE_DB_H
 #define FAULTLINE_DB_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "util.h"
 
 struct test;
 struct ssh_node;
+struct client_ops;
 
 struct db_ctx {
 	const struct test *test;
 	struct ssh_node **ssh;   /* one per test node */
 };
 
+/* One workload this database can run, and the client that runs it. */
+struct db_client {
+	const char *workload;
+	const struct client_ops *client;
+};
+
+typedef int (*db_node_fn)(struct db_ctx *c, int node, char *err, size_t errlen);
+
 struct db {
 	const char *name;
+	const char *summary;   /* one line, for --help */
+	/* Validate db_opts (an object, never NULL) before any node is touched
+	 * and fill in its defaults. NULL: the db takes no options. 0, or -1
+	 * with err naming the key ("db_opts.read_mode: ..."). */
+	int (*check)(const struct test *t, json_t *opts, char *err, size_t errlen);
 	/* Install check, data dir, start with the whole cluster's membership,
-	 * wait until healthy. */
-	int (*setup)(struct db_ctx *c, int node, char *err, size_t errlen);
+	 * wait until healthy (so: call on all nodes at once). */
+	db_node_fn setup;
 	/* Stop and wipe data. Idempotent. */
-	int (*teardown)(struct db_ctx *c, int node, char *err, size_t errlen);
+	db_node_fn teardown;
 	/* Start again with existing data (after kill). */
-	int (*start)(struct db_ctx *c, int node, char *err, size_t errlen);
-	int (*kill)(struct db_ctx *c, int node, char *err, size_t errlen);   /* SIGKILL */
-	int (*pause)(struct db_ctx *c, int node, char *err, size_t errlen);  /* SIGSTOP */
-	int (*resume)(struct db_ctx *c, int node, char *err, size_t errlen); /* SIGCONT */
+	db_node_fn start;
+	db_node_fn kill;    /* SIGKILL */
+	db_node_fn pause;   /* SIGSTOP */
+	db_node_fn resume;  /* SIGCONT */
 	/* pid of the running database process on the node, or -1. */
 	long (*pid)(struct db_ctx *c, int node);
 	/* Download the node's logs into dir (created by caller). */
 	int (*logs)(struct db_ctx *c, int node, const char *dir, char *err, size_t errlen);
-	/* Index of the node that leads now, or -1 if unknown / none. Optional (NULL). */
-	int (*primary)(struct db_ctx *c, char *err, size_t errlen);
-	/* Client URL for a node, e.g. "http://10.213.1.2:2379". Caller frees. */
-	char *(*client_url)(const struct test *t, int node);
-	/* Health check of one node from the controller (e.g. etcd /health). */
+	/* Optional (NULL): which nodes lead now. Sets is_primary[i] for each
+	 * test node; returns how many do (0: none known), or -1 with err. */
+	int (*primaries)(struct db_ctx *c, bool *is_primary, char *err, size_t errlen);
+	/* Health check of one node from the controller (etcd: /health). */
 	int (*healthy)(const struct test *t, int node, char *err, size_t errlen);
+	/* The workloads it runs: terminated by {NULL, NULL}. */
+	const struct db_client *clients;
 };
 
 /* Registry: NULL if unknown. */
 const struct db *db_find(const char *name);
+/* The known database names, comma-separated (for errors and --help). */
+const char *db_names(void);
+/* The client that runs workload on db, or NULL if db cannot run it. */
+const struct client_ops *db_client(const struct db *db, const char *workload);
+/* The workloads db runs, comma-separated, into b. */
+void db_workloads(const struct db *db, struct buf *b);
 
-/* Run one of the per-node operations on every node in parallel.
- * Returns 0 if all succeeded; err gets the first failure. */
-typedef int (*db_node_fn)(struct db_ctx *c, int node, char *err, size_t errlen);
+/* Run one per-node operation on every node in parallel (par_each).
+ * Returns 0 if all succeeded; err gets every failure, "n1: why; n3: why". */
 int db_on_all(struct db_ctx *c, db_node_fn fn, char *err, size_t errlen);
 
 #endif

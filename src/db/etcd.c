@@ -21,9 +21,11 @@
  * partition); callers that need it poll `healthy`.
  */
 #include "db.h"
+#include "etcd.h"
 
-#include "config.h"
+#include "client.h"
 #include "ssh.h"
+#include "test.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -71,7 +73,7 @@ static char *etcd_listen_host(const char *host)
 	return ip ? ip : xstrdup(host);
 }
 
-static char *etcd_client_url(const struct test *t, int node)
+char *etcd_client_url(const struct test *t, int node)
 {
 	return etcd_url(t->nodes[node].host, ETCD_CLIENT_PORT);
 }
@@ -134,22 +136,28 @@ static void script_need_etcd(struct buf *b)
 		   ETCD_EXIT_MISSING);
 }
 
-/* The cluster token differs for every process that sets a cluster up, so
- * a member wiped and restarted by setup can never be taken for a member of
- * the previous incarnation still running on a node not yet reset (same
- * token and peer URLs would give the same cluster ID, and the old leader's
- * data would flow into the new cluster). Members started later from
- * existing data ignore the token. */
+/* The cluster token differs for every setup (every process, and within
+ * one every repetition: the seed advances per repetition), so a member
+ * wiped and restarted by setup can never be taken for a member of the
+ * previous incarnation still running on a node not yet reset (same token
+ * and peer URLs would give the same cluster ID, and the old leader's data
+ * would flow into the new cluster). A process-wide nonce alone is not
+ * enough: with --test-count N --leave-db-running, repetition 2 would
+ * reuse repetition 1's token. Members started later from existing data
+ * ignore the token. */
 static pthread_once_t nonce_once = PTHREAD_ONCE_INIT;
 static char nonce[48];
 static void etcd_nonce_init(void)
 {
 	snprintf(nonce, sizeof nonce, "%ld-%lld", (long)getpid(), (long long)now_ns());
 }
-static const char *etcd_nonce(void)
+
+char *etcd_cluster_token(const struct test *t)
 {
 	pthread_once(&nonce_once, etcd_nonce_init);
-	return nonce;
+	return xasprintf("faultline-%s-%s-%llu",
+			 t->cluster ? t->cluster : t->name ? t->name : "test", nonce,
+			 (unsigned long long)t->seed);
 }
 
 /* Start etcd in the background from the existing or a fresh data dir. */
@@ -168,8 +176,7 @@ static void script_launch(struct buf *b, const struct test *t, int node)
 		buf_printf(&cluster, "%s%s=%s", i ? "," : "", t->nodes[i].name, u);
 		free(u);
 	}
-	char *token = xasprintf("faultline-%s-%s",
-				t->cluster ? t->cluster : t->name ? t->name : "test", etcd_nonce());
+	char *token = etcd_cluster_token(t);
 
 	buf_puts(b, "cd \"$W\" || exit 1\n"
 		    "setsid nohup etcd --name ");
@@ -472,7 +479,7 @@ static void etcd_status_parse(const struct buf *body, struct etcd_status *st)
 /* Ask every node at once (curl multi), then trust a node that says it is
  * the leader itself; if a stale leader in a minority still believes so, the
  * one with the higher term wins. */
-static int etcd_primary(struct db_ctx *c, char *err, size_t errlen)
+static int etcd_primaries(struct db_ctx *c, bool *is_primary, char *err, size_t errlen)
 {
 	const struct test *t = c->test;
 	int n = t->n_nodes;
@@ -529,13 +536,48 @@ static int etcd_primary(struct db_ctx *c, char *err, size_t errlen)
 	free(h);
 	free(bodies);
 	free(urls);
+	for (int i = 0; i < n; i++)
+		is_primary[i] = i == best;
 	if (best < 0 && err && errlen)
 		snprintf(err, errlen, "etcd: no node reports being the leader");
-	return best;
+	return best < 0 ? 0 : 1;
 }
+
+/* ---- options ---- */
+
+static int etcd_check(const struct test *t, json_t *opts, char *err, size_t errlen)
+{
+	(void)t;
+	const char *k;
+	json_t *v;
+	json_object_foreach(opts, k, v) {
+		if (strcmp(k, "read_mode")) {
+			snprintf(err, errlen, "db_opts.%s: unknown option for etcd (known: read_mode)", k);
+			return -1;
+		}
+	}
+	json_t *rm = json_object_get(opts, "read_mode");
+	if (!rm) {
+		json_object_set_new(opts, "read_mode", json_string("linearizable"));
+		return 0;
+	}
+	const char *m = json_string_value(rm);
+	if (!m || (strcmp(m, "linearizable") && strcmp(m, "serializable"))) {
+		snprintf(err, errlen, "db_opts.read_mode: expected one of linearizable|serializable");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct db_client etcd_clients[] = {
+	{"register", &etcd_client_ops},
+	{NULL, NULL},
+};
 
 const struct db etcd_db = {
 	.name = "etcd",
+	.summary = "etcd 3.4 (Debian etcd-server), v3 JSON gateway",
+	.check = etcd_check,
 	.setup = etcd_setup,
 	.teardown = etcd_teardown,
 	.start = etcd_start,
@@ -544,7 +586,7 @@ const struct db etcd_db = {
 	.resume = etcd_resume,
 	.pid = etcd_pid,
 	.logs = etcd_logs,
-	.primary = etcd_primary,
-	.client_url = etcd_client_url,
+	.primaries = etcd_primaries,
 	.healthy = etcd_healthy,
+	.clients = etcd_clients,
 };

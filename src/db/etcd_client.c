@@ -26,9 +26,9 @@
  * connection the next attempt waits ETCD_CLIENT_RETRY_NS (inside that op).
  */
 #include "client.h"
-#include "config.h"
-#include "db.h"
+#include "etcd.h"
 #include "history.h"
+#include "test.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -121,12 +121,6 @@ static size_t etcd_client_write_cb(char *p, size_t sz, size_t n, void *ud)
 static void *etcd_client_open(const struct test *t, int node, char *err, size_t errlen)
 {
 	pthread_once(&etcd_client_once, etcd_client_global_init);
-	const struct db *db = db_find(t->db);
-	if (!db || !db->client_url) {
-		snprintf(err, errlen, "%s: database %s has no client URL", t->nodes[node].name,
-			 t->db);
-		return NULL;
-	}
 	struct etcd_client *c = xcalloc(1, sizeof *c);
 	c->curl = curl_easy_init();
 	if (!c->curl) {
@@ -134,12 +128,13 @@ static void *etcd_client_open(const struct test *t, int node, char *err, size_t 
 		snprintf(err, errlen, "%s: curl_easy_init failed", t->nodes[node].name);
 		return NULL;
 	}
-	char *base = db->client_url(t, node);
+	char *base = etcd_client_url(t, node);
 	c->url_range = xasprintf("%s/v3/kv/range", base);
 	c->url_put = xasprintf("%s/v3/kv/put", base);
 	c->url_txn = xasprintf("%s/v3/kv/txn", base);
 	free(base);
-	c->serializable = t->read_mode && !strcmp(t->read_mode, "serializable");
+	const char *rm = json_string_value(json_object_get(t->db_opts, "read_mode"));
+	c->serializable = rm && !strcmp(rm, "serializable");
 	buf_init(&c->resp);
 	c->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	c->headers = curl_slist_append(c->headers, "Expect:");

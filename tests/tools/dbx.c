@@ -15,6 +15,8 @@
 #include "cluster.h"
 #include "config.h"
 #include "db.h"
+#include "etcd.h"
+#include "nodes.h"
 #include "ssh.h"
 #include "util.h"
 
@@ -147,8 +149,8 @@ static int run(int argc, char **argv, struct test *t)
 
 	char err[1024] = "";
 	int rc = 1;
-	if (strcmp(op, "url") == 0 && node >= 0) {
-		char *u = db->client_url(t, node);
+	if (strcmp(op, "url") == 0 && node >= 0 && !strcmp(db->name, "etcd")) {
+		char *u = etcd_client_url(t, node);
 		puts(u);
 		free(u);
 		return 0;
@@ -171,7 +173,7 @@ static int run(int argc, char **argv, struct test *t)
 			fprintf(stderr, "%s\n", err);
 		return rc ? 1 : 0;
 	}
-	struct ssh_node **ssh = ssh_nodes_for_test(t, err, sizeof err);
+	struct ssh_node **ssh = nodes_connect(t, err, sizeof err);
 	if (!ssh) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
@@ -183,10 +185,13 @@ static int run(int argc, char **argv, struct test *t)
 	else if (strcmp(op, "teardown") == 0)
 		rc = db_on_all(&ctx, db->teardown, err, sizeof err);
 	else if (strcmp(op, "primary") == 0) {
-		int p = db->primary ? db->primary(&ctx, err, sizeof err) : -1;
-		if (p >= 0)
-			puts(t->nodes[p].name);
-		rc = p >= 0 ? 0 : -1;
+		bool *is = xcalloc((size_t)t->n_nodes, sizeof *is);
+		int np = db->primaries ? db->primaries(&ctx, is, err, sizeof err) : -1;
+		for (int k = 0; k < t->n_nodes && np > 0; k++)
+			if (is[k])
+				puts(t->nodes[k].name);
+		free(is);
+		rc = np > 0 ? 0 : -1;
 	} else if (node < 0) {
 		ssh_nodes_free(ssh, t->n_nodes);
 		return usage();

@@ -16,6 +16,7 @@
  * failed (error on stderr), 2 on bad usage.
  */
 #include "config.h"
+#include "nodes.h"
 #include "db.h"
 #include "generator.h"
 #include "nemesis.h"
@@ -116,7 +117,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char err[2048];
-	struct ssh_node **ssh = ssh_nodes_for_test(&t, err, sizeof err);
+	struct ssh_node **ssh = nodes_connect(&t, err, sizeof err);
 	if (!ssh) {
 		fprintf(stderr, "nemx: %s\n", err);
 		test_free(&t);

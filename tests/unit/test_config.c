@@ -160,7 +160,7 @@ static void test_flags_override_file(void **state)
 	assert_true(t.ssh_accept_new);
 	assert_true(t.leave_db_running);
 	assert_string_equal(t.fail_on, "unknown");
-	assert_string_equal(t.read_mode, "serializable");
+	assert_string_equal(json_string_value(json_object_get(t.db_opts, "read_mode")), "serializable");
 	assert_string_equal(t.nodes[0].name, "db1");
 	assert_int_equal(t.nodes[0].ssh_port, 2222);
 	assert_string_equal(t.nodes[0].workdir, "/srv/fl");

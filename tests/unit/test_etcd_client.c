@@ -253,16 +253,14 @@ static void test_answers(void **state)
 static void test_serializable_reads(void **state)
 {
 	(void)state;
-	free(t.read_mode);
-	t.read_mode = xstrdup("serializable");
+	json_object_set_new(t.db_opts, "read_mode", json_string("serializable"));
 	void *c = open_client();
 	expect(c, M_VALUE, "read", NULL, OP_OK);
 	pthread_mutex_lock(&body_lock);
 	assert_string_equal(last_body, "{\"key\":\"Nw==\",\"serializable\":true}");
 	pthread_mutex_unlock(&body_lock);
 	etcd_client_ops.close(c);
-	free(t.read_mode);
-	t.read_mode = xstrdup("linearizable");
+	json_object_set_new(t.db_opts, "read_mode", json_string("linearizable"));
 }
 
 /* Last: kills the fake server. A kept-alive handle may have sent the

@@ -37,7 +37,7 @@ static char *stream(struct generator *g, int worker, int64_t process, int n)
 	buf_init(&b);
 	for (int i = 0; i < n; i++) {
 		struct op op = {0};
-		generator_next(&w, &op);
+		generator_next(&w, NULL, &op);
 		char *v = json_dumps(op.value, JSON_ENCODE_ANY | JSON_COMPACT);
 		buf_printf(&b, "%s %s;", op.f, v);
 		free(v);
@@ -91,7 +91,7 @@ static void test_register_mix(void **state)
 	int reads = 0, writes = 0, cas = 0;
 	for (int i = 0; i < 3000; i++) {
 		struct op op = {0};
-		generator_next(&w, &op);
+		generator_next(&w, NULL, &op);
 		assert_int_equal(op.type, OP_INVOKE);
 		if (!strcmp(op.f, "read")) {
 			reads++;
@@ -137,7 +137,7 @@ static void test_key_bounds(void **state)
 	for (int i = 0; i < 6000; i++) {
 		int wi = (int)rng_below(&rng, 12);
 		struct op op = {0};
-		generator_next(&w[wi], &op);
+		generator_next(&w[wi], NULL, &op);
 		long k;
 		assert_true(parse_long(op.key, 0, MAXK - 1, &k));
 		count[k]++;

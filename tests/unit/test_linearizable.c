@@ -22,9 +22,10 @@
 #include "checker.h"
 #include "history.h"
 #include "linearizable.h"
+#include "results.h"
 #include "util.h"
 
-static json_t *check_edn_opts(const char *edn, struct check_opts *o)
+static json_t *check_edn_opts(const char *edn, struct check_ctx *o)
 {
 	char path[] = "/tmp/test_lin_XXXXXX";
 	int fd = mkstemp(path);
@@ -39,20 +40,20 @@ static json_t *check_edn_opts(const char *edn, struct check_opts *o)
 		fail_msg("parse: %s", err.msg);
 	const struct checker *c = checker_find("linearizable");
 	assert_non_null(c);
-	json_t *r = c->check(&h, o);
+	json_t *r = checker_run(c, &h, o);
 	history_free(&h);
 	return r;
 }
 
 static json_t *check_edn(const char *model, const char *edn)
 {
-	struct check_opts o = {.model = model, .threads = 2};
+	struct check_ctx o = {.model = model, .threads = 2};
 	return check_edn_opts(edn, &o);
 }
 
 static int verdict(json_t *r)
 {
-	int code = checker_exit_code(json_object_get(r, "valid"));
+	int code = verdict_exit_code(verdict_of(json_object_get(r, "valid")), false);
 	return code;
 }
 
@@ -221,7 +222,7 @@ static void test_nil_read_modes(void **state)
 	(void)state;
 	const char *h = INV(0, write, "1") OK(0, write, "1") INV(1, read, "nil") OK(1, read, "nil");
 	expect("cas-register", h, EXIT_INVALID); /* Porcupine: nil = empty register */
-	struct check_opts o = {.model = "cas-register", .nil_read_unknown = true};
+	struct check_ctx o = {.model = "cas-register", .nil_read_unknown = true};
 	json_t *r = check_edn_opts(h, &o);
 	assert_int_equal(verdict(r), EXIT_VALID);
 	json_decref(r);
@@ -273,7 +274,7 @@ static void test_timeout_gives_unknown(void **state)
 			       "{:process %d :type :ok :f :read :value %d}\n", 100 + i, 100 + i, i);
 	buf_puts(&b, "{:process 99 :type :invoke :f :read :value nil}\n"
 		     "{:process 99 :type :ok :f :read :value 1000}]");
-	struct check_opts o = {.model = "cas-register", .timeout = 0.3, .threads = 1};
+	struct check_ctx o = {.model = "cas-register", .timeout = 0.3, .threads = 1};
 	int64_t t0 = now_ns();
 	json_t *r = check_edn_opts(b.data, &o);
 	double secs = (double)(now_ns() - t0) / 1e9;
@@ -281,7 +282,7 @@ static void test_timeout_gives_unknown(void **state)
 	json_t *v = json_object_get(r, "valid");
 	assert_true(json_is_string(v));
 	assert_string_equal(json_string_value(v), "unknown");
-	assert_int_equal(checker_exit_code(v), EXIT_UNKNOWN);
+	assert_int_equal(verdict_exit_code(verdict_of(v), false), EXIT_UNKNOWN);
 	assert_int_equal(json_array_size(json_object_get(r, "unfinished_keys")), 1);
 	assert_true(secs < 5.0); /* prompt, not a hang */
 	json_decref(r);
@@ -291,17 +292,22 @@ static void test_merge_and_exit_codes(void **state)
 {
 	(void)state;
 	json_t *t = json_true(), *f = json_false(), *u = json_string("unknown");
-	json_t *m = checker_merge_valid(t, u);
+	json_t *m = verdict_json(verdict_worst(verdict_of(t), verdict_of(u)));
 	assert_true(json_is_string(m));
 	json_decref(m);
-	m = checker_merge_valid(u, f);
+	m = verdict_json(verdict_worst(verdict_of(u), verdict_of(f)));
 	assert_true(json_is_false(m));
-	m = checker_merge_valid(t, t);
+	m = verdict_json(verdict_worst(verdict_of(t), verdict_of(t)));
 	assert_true(json_is_true(m));
-	assert_int_equal(checker_exit_code(t), 0);
-	assert_int_equal(checker_exit_code(f), 1);
-	assert_int_equal(checker_exit_code(u), 2);
-	assert_int_equal(checker_exit_code(NULL), 2);
+	assert_int_equal(verdict_exit_code(verdict_of(t), false), 0);
+	assert_int_equal(verdict_exit_code(verdict_of(f), false), 1);
+	assert_int_equal(verdict_exit_code(verdict_of(u), false), 2);
+	assert_int_equal(verdict_exit_code(verdict_of(NULL), false), 2);
+	assert_int_equal(verdict_exit_code(verdict_of(u), true), 1);
+	assert_int_equal(exit_code_worst(0, 2), 2);
+	assert_int_equal(exit_code_worst(2, 1), 1);
+	assert_int_equal(exit_code_worst(1, 254), 254);
+	assert_int_equal(exit_code_worst(255, 254), 255);
 	json_decref(u);
 	assert_null(checker_find("no-such-checker"));
 }
@@ -314,8 +320,8 @@ static void test_unknown_op_is_error(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "frobnicate"));
 	json_decref(r);
 	char err[256];
-	struct check_opts o = {.model = "no-such-model"};
-	assert_null(lin_begin(&o, err, sizeof err));
+	struct check_ctx o = {.model = "no-such-model"};
+	assert_null(checker_linearizable.begin(&o, err, sizeof err));
 	assert_non_null(strstr(err, "no-such-model"));
 }
 

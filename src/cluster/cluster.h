@@ -22,8 +22,6 @@
 
 #define CLUSTER_STATE_ROOT "/run/faultline/clusters"
 
-/* cmd entry point: faultline cluster up|status|down ... */
-int cmd_cluster(int argc, char **argv);
 
 /* Load a cluster's state (new reference) or NULL if it is not up. */
 json_t *cluster_load(const char *name);
@@ -53,18 +51,13 @@ int cluster_pick_subnet(const char *name, uint32_t *net, int *prefix);
 char *cluster_subnet_str(uint32_t net, int prefix);
 /* Anything of this cluster left on the machine (state, bridge, namespaces)? */
 bool cluster_exists(const char *name);
-/* Build it all, then set the database up over SSH. On failure everything
- * created is removed again. */
+/* Build the namespaces, bridge and sshds (not the database: local.c).
+ * On failure everything created is removed again. */
 int cluster_up(const struct cluster_spec *sp, char *err, size_t errlen);
 /* Remove everything of the cluster; idempotent, works without state. */
 int cluster_down(const char *name, char *err, size_t errlen);
-/* Print node status; returns 0 all healthy, 1 some unhealthy, -1 not up. */
-int cluster_status(const char *name, bool as_json, FILE *out);
-
-struct test;
-/* Fill a test's nodes, SSH key and known_hosts from local cluster `name`
- * (faultline run --cluster, and the "one cluster is up" default).
- * Returns 0, or -1 with err naming the cause. */
-int cluster_test_fill(const char *name, struct test *t, char *err, size_t errlen);
+/* cluster.json with, per node, "sshd_alive" (the recorded sshd still runs)
+ * and "state_dir"; NULL if the cluster is not up. New reference. */
+json_t *cluster_status_json(const char *name);
 
 #endif

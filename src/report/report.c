@@ -6,7 +6,7 @@
  * turns nemesis ops into fault intervals, and computes the counts and latency
  * quantiles in C. The page itself is static HTML (header, tables, links, all
  * escaped with html_escape) plus one JSON blob the inline script draws from
- * (report/report.js, embedded by report_assets.c). Ops are embedded as
+ * (src/report/report.js, embedded by report_assets.c). Ops are embedded as
  * columns of numbers with strings interned into tables, so a 100,000-op
  * history stays a few megabytes and parses in milliseconds. Nothing on the
  * page is ever fetched: a CSP meta tag forbids every remote load.

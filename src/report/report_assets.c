@@ -1,5 +1,5 @@
 /*
- * report_assets.c - embeds report/report.css and report/report.js into the
+ * report_assets.c - embeds src/report/report.css and src/report/report.js into the
  * binary with the assembler's .incbin (paths relative to the repository
  * root, where make runs the compiler; the Makefile makes this object depend
  * on both files). Each blob gets a trailing NUL so C can treat it as a
@@ -18,5 +18,5 @@
 		".size " #sym ", . - " #sym "\n"                      \
 		".previous\n")
 
-REPORT_ASSET(report_css, "report/report.css");
-REPORT_ASSET(report_js, "report/report.js");
+REPORT_ASSET(report_css, "src/report/report.css");
+REPORT_ASSET(report_js, "src/report/report.js");

@@ -10,15 +10,13 @@
  * fl-NAME-nI, a bridge and veths named by a hash of NAME), so `down` also
  * works when the state file is gone. Processes are ended by pid: the ones
  * we recorded, and any process living in one of our namespaces (which can
- * only be ours). The database is set up through the SSH layer, the same
- * code path a remote cluster takes. cmd_cluster.c is the CLI on top.
+ * only be ours). This file knows nothing of tests or databases: once the
+ * nodes answer SSH, local.c sets the database up over SSH, the same code
+ * path a remote cluster takes. cmd_cluster.c is the CLI on top.
  */
 #include "cluster.h"
 
-#include "config.h"
-#include "db.h"
 #include "netns.h"
-#include "ssh.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -275,34 +273,6 @@ int cluster_list_all(char ***names)
 	return list_dirs(names, false);
 }
 
-int cluster_test_fill(const char *name, struct test *t, char *err, size_t errlen)
-{
-	json_t *c = cluster_load(name);
-	if (!c) {
-		snprintf(err, errlen, "local cluster %s is not up (faultline cluster up --name %s)",
-			 name, name);
-		return -1;
-	}
-	json_t *nodes = json_object_get(c, "nodes");
-	size_t n = json_array_size(nodes);
-	t->nodes = xcalloc(n, sizeof *t->nodes);
-	t->n_nodes = (int)n;
-	for (size_t i = 0; i < n; i++) {
-		json_t *nd = json_array_get(nodes, i);
-		t->nodes[i].name = xstrdup(json_string_value(json_object_get(nd, "name")) ?: "?");
-		t->nodes[i].host = xstrdup(json_string_value(json_object_get(nd, "host")) ?: "?");
-		t->nodes[i].ssh_port = 22;
-		t->nodes[i].workdir = xstrdup(json_string_value(json_object_get(nd, "workdir")) ?: "/tmp");
-	}
-	if (!t->private_key)
-		t->private_key = xstrdup(json_string_value(json_object_get(c, "private_key")));
-	if (!t->known_hosts)
-		t->known_hosts = xstrdup(json_string_value(json_object_get(c, "known_hosts")));
-	if (!t->cluster)
-		t->cluster = xstrdup(name);
-	json_decref(c);
-	return 0;
-}
 
 /* ---- keys ------------------------------------------------------------- */
 
@@ -550,25 +520,6 @@ static int nodes_wait_sshd(const struct cluster_spec *sp, json_t *nodes, char *e
 	return 0;
 }
 
-static int db_setup_all(const struct cluster_spec *sp, char *err, size_t errlen)
-{
-	const struct db *db = db_find(sp->db);
-	struct test t;
-	test_init_defaults(&t);
-	int rc = -1;
-	struct ssh_node **ssh = NULL;
-	if (cluster_test_fill(sp->name, &t, err, errlen) < 0)
-		goto out;
-	ssh = ssh_nodes_for_test(&t, err, errlen);
-	if (!ssh)
-		goto out;
-	struct db_ctx ctx = {.test = &t, .ssh = ssh};
-	rc = db_on_all(&ctx, db->setup, err, errlen);
-	ssh_nodes_free(ssh, t.n_nodes);
-out:
-	test_free(&t);
-	return rc;
-}
 
 int cluster_up(const struct cluster_spec *sp, char *err, size_t errlen)
 {
@@ -612,8 +563,6 @@ int cluster_up(const struct cluster_spec *sp, char *err, size_t errlen)
 		goto out;
 	json_object_set_new(j, "state", json_string("up"));
 	if (state_write(sp->name, j, err, errlen) < 0)
-		goto out;
-	if (strcmp(sp->db, "none") && db_setup_all(sp, err, errlen) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -718,123 +667,22 @@ bool cluster_exists(const char *name)
 
 /* ---- status ----------------------------------------------------------- */
 
-struct node_status {
-	const struct test *t;
-	const struct db *db;
-	struct ssh_node *ssh;
-	struct ssh_node **all;
-	int i;
-	pid_t sshd_pid;
-	bool sshd_alive, ssh_ok, healthy;
-	long db_pid;
-	char why[300];
-};
-
-static void *status_node(void *p)
-{
-	struct node_status *s = p;
-	s->sshd_alive = pid_alive(s->sshd_pid) && proc_is(s->sshd_pid, SSHD_BIN);
-	struct ssh_result r = {0};
-	char e[300] = "";
-	s->db_pid = -1;
-	if (ssh_node_connect(s->ssh, e, sizeof e) == 0 && ssh_exec(s->ssh, "true", 5000, &r) == 0 &&
-	    r.status == 0)
-		s->ssh_ok = true;
-	else
-		snprintf(s->why, sizeof s->why, "%s", e[0] ? e : "ssh: `true` failed");
-	ssh_result_free(&r);
-	if (!s->db)
-		return NULL;
-	struct db_ctx ctx = {.test = s->t, .ssh = s->all};
-	if (s->ssh_ok && s->db->pid)
-		s->db_pid = s->db->pid(&ctx, s->i);
-	e[0] = 0;
-	s->healthy = s->db->healthy(s->t, s->i, e, sizeof e) == 0;
-	if (!s->healthy && s->ssh_ok && s->db_pid <= 0)
-		snprintf(s->why, sizeof s->why, "%s is not running (a run tears it down unless "
-			 "--leave-db-running; the next run sets it up)", s->db->name);
-	else if (!s->healthy && !s->why[0])
-		snprintf(s->why, sizeof s->why, "%s", e);
-	return NULL;
-}
-
-int cluster_status(const char *name, bool as_json, FILE *out)
+json_t *cluster_status_json(const char *name)
 {
 	json_t *c = cluster_load(name);
 	if (!c)
-		return -1;
-	const char *dbname = json_string_value(json_object_get(c, "db")) ?: "none";
-	const struct db *db = db_find(dbname);
-	struct test t;
-	test_init_defaults(&t);
-	char err[300];
-	cluster_test_fill(name, &t, err, sizeof err);
-	struct ssh_opts o;
-	ssh_opts_from_test(&o, &t);
-	o.connect_timeout_ms = 3000;
-	int n = t.n_nodes;
-	struct ssh_node **ssh = xcalloc(n, sizeof *ssh);
-	struct node_status *st = xcalloc(n, sizeof *st);
-	pthread_t *th = xcalloc(n, sizeof *th);
-	json_t *nodes = json_object_get(c, "nodes");
-	for (int i = 0; i < n; i++)
-		ssh[i] = ssh_node_new(t.nodes[i].name, t.nodes[i].host, &o);
-	for (int i = 0; i < n; i++) {
-		st[i] = (struct node_status){.t = &t, .db = db, .ssh = ssh[i], .all = ssh, .i = i};
-		st[i].sshd_pid = (pid_t)json_integer_value(
-			json_object_get(json_array_get(nodes, i), "sshd_pid"));
-		pthread_create(&th[i], NULL, status_node, &st[i]);
+		return NULL;
+	size_t i;
+	json_t *nd;
+	json_array_foreach(json_object_get(c, "nodes"), i, nd) {
+		pid_t pid = (pid_t)json_integer_value(json_object_get(nd, "sshd_pid"));
+		json_object_set_new(nd, "sshd_alive",
+				    json_boolean(pid_alive(pid) && proc_is(pid, SSHD_BIN)));
 	}
-	bool all_ok = true;
-	for (int i = 0; i < n; i++) {
-		pthread_join(th[i], NULL);
-		all_ok &= st[i].ssh_ok && st[i].sshd_alive && (!db || st[i].healthy);
-	}
-	if (as_json) {
-		json_t *arr = json_array();
-		for (int i = 0; i < n; i++)
-			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:b, s:i, s:b, s:I, s:s?, s:s}", "name",
-					       t.nodes[i].name, "host", t.nodes[i].host, "ssh",
-					       st[i].ssh_ok, "sshd_pid", st[i].sshd_pid,
-					       "sshd_alive", st[i].sshd_alive, "db_pid",
-					       (json_int_t)st[i].db_pid, "error",
-					       st[i].why[0] ? st[i].why : NULL, "health",
-					       !db ? "n/a" : st[i].healthy ? "healthy" : "unhealthy"));
-		char *dir = state_dir(name);
-		json_t *o2 = json_pack("{s:s, s:O, s:s, s:s, s:b, s:o}", "name", name, "subnet",
-				       json_object_get(c, "subnet"), "db", dbname, "state_dir",
-				       dir, "healthy", all_ok, "nodes", arr);
-		free(dir);
-		char *s = json_dumps(o2, JSON_INDENT(2));
-		fprintf(out, "%s\n", s);
-		free(s);
-		json_decref(o2);
-	} else {
-		char *dir = state_dir(name);
-		fprintf(out, "cluster %s: subnet %s, db %s, state %s\n", name,
-			json_string_value(json_object_get(c, "subnet")), dbname, dir);
-		free(dir);
-		fprintf(out, "%-5s %-16s %-4s %-10s %-8s %s\n", "NODE", "HOST", "SSH", "SSHD_PID",
-			"DB_PID", "HEALTH");
-		for (int i = 0; i < n; i++) {
-			char sp[24], dp[24];
-			snprintf(sp, sizeof sp, "%d%s", (int)st[i].sshd_pid,
-				 st[i].sshd_alive ? "" : " (gone)");
-			snprintf(dp, sizeof dp, "%ld", st[i].db_pid);
-			fprintf(out, "%-5s %-16s %-4s %-10s %-8s %s%s%s\n", t.nodes[i].name,
-				t.nodes[i].host, st[i].ssh_ok ? "ok" : "FAIL", sp,
-				st[i].db_pid > 0 ? dp : "-",
-				!db ? "n/a" : st[i].healthy ? "healthy" : "UNHEALTHY",
-				st[i].why[0] ? "  " : "", st[i].why);
-		}
-	}
-	for (int i = 0; i < n; i++)
-		ssh_node_free(ssh[i]);
-	free(ssh), free(st), free(th);
-	test_free(&t);
-	json_decref(c);
-	return all_ok ? 0 : 1;
+	char *dir = state_dir(name);
+	json_object_set_new(c, "state_dir", json_string(dir));
+	free(dir);
+	return c;
 }
 
 /* First 10.213.X.0/24 (X from 7) free of other clusters and host networks. */
