@@ -19,12 +19,16 @@
 enum op_type { OP_INVOKE, OP_OK, OP_FAIL, OP_INFO };
 
 #define PROCESS_NEMESIS (-1)
+/* An imported op that names no process (Elle's example histories): all such
+ * ops form one anonymous process for pairing, and no checker may infer
+ * session order from it. Written as "process": null. */
+#define PROCESS_NONE (-2)
 
 struct op {
 	int64_t index;   /* position in the history, 0..n-1 */
 	int64_t time;    /* ns since test start (CLOCK_MONOTONIC); -1 if unknown */
 	enum op_type type;
-	int64_t process; /* >= 0 for clients, PROCESS_NEMESIS for faults */
+	int64_t process; /* >= 0 for clients, PROCESS_NEMESIS for faults, PROCESS_NONE */
 	char *f;         /* "read", "write", "cas", "start-partition", ... */
 	char *key;       /* NULL when the workload is not keyed (string form of the key) */
 	json_t *value;   /* owned reference; JSON null when absent */

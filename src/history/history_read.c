@@ -87,15 +87,21 @@ static int op_from_object(json_t *obj, int64_t default_index, struct op *op, con
 		op->process = json_integer_value(p);
 	} else if (json_is_string(p) && !strcmp(json_string_value(p), "nemesis")) {
 		op->process = PROCESS_NEMESIS;
+	} else if (!p || json_is_null(p)) {
+		op->process = PROCESS_NONE;
 	} else {
 		*why = "op needs \"process\": a non-negative integer or \"nemesis\"";
 		return -1;
 	}
 	json_t *f = json_object_get(obj, "f");
+	json_t *val = json_object_get(obj, "value");
 	if (json_is_string(f))
 		op->f = xstrdup(json_string_value(f));
 	else if (f && !json_is_null(f))
 		op->f = value_to_text(f);
+	else if (json_is_array(val) && json_array_size(val) &&
+		 json_is_array(json_array_get(val, 0)))
+		op->f = xstrdup("txn"); /* Elle's histories leave :f out of transactions */
 	else {
 		*why = "op needs \"f\"";
 		return -1;

@@ -205,6 +205,8 @@ static void fmt_op_tail(struct buf *b, const struct op *op)
 	fmt_field(b, "process");
 	if (op->process == PROCESS_NEMESIS)
 		buf_append(b, "\"nemesis\"", 9);
+	else if (op->process == PROCESS_NONE)
+		buf_append(b, "null", 4);
 	else
 		fmt_int(b, op->process);
 	fmt_field(b, "f");

@@ -60,6 +60,8 @@ json_t *op_to_json(const struct op *op)
 	json_object_set_new(o, "type", json_string(op_type_name(op->type)));
 	if (op->process == PROCESS_NEMESIS)
 		json_object_set_new(o, "process", json_string("nemesis"));
+	else if (op->process == PROCESS_NONE)
+		json_object_set_new(o, "process", json_null());
 	else
 		json_object_set_new(o, "process", json_integer(op->process));
 	json_object_set_new(o, "f", json_string(op->f ? op->f : ""));
