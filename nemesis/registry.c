@@ -29,7 +29,11 @@ const struct nemesis *nemesis_find(const char *name)
 	return NULL;
 }
 
-const char *nemesis_names(void) { return "partition, packet, kill, pause, slow, clock"; }
+const char *nemesis_names(void)
+{
+	static char *cache;
+	return registry_names((const void *const *)kinds, N_KINDS, &cache);
+}
 
 int nemesis_check_test(const struct test *t, char *err, size_t errlen)
 {

@@ -165,6 +165,7 @@ void test_free(struct test *t)
 	free(t->db);
 	free(t->workload);
 	free(t->cluster);
+	free(t->bind_device);
 	free(t->username);
 	free(t->private_key);
 	free(t->known_hosts);
@@ -810,6 +811,8 @@ int config_nodes_from_cluster(struct test *t, const char *name, struct config_er
 		t->known_hosts = xstrdup(json_string_value(json_object_get(c, "known_hosts")) ?: "");
 	if (!t->cluster)
 		t->cluster = xstrdup(name);
+	free(t->bind_device);
+	t->bind_device = xstrdup(json_string_value(json_object_get(c, "bridge")) ?: "");
 	json_decref(c);
 	return 0;
 }
@@ -1051,6 +1054,21 @@ void config_print_flags(FILE *out)
 			 opts[i].kind == K_BOOL ? "" : " V");
 		fprintf(out, "  %-26s %s\n", lhs, opts[i].help);
 	}
+	fputs("\nconfig keys without a flag: db_opts, workload_opts, checker_opts, nemesis_opts\n"
+	      "(objects, each checked by its database, workload, checker or fault kind)\n", out);
+	fprintf(out, "\ndatabases (--db): %s\n", db_names());
+	const struct db *db;
+	for (size_t i = 0; (db = db_at(i)); i++) {
+		struct buf b;
+		buf_init(&b);
+		db_workloads(db, &b);
+		fprintf(out, "  %-10s %s; workloads: %s\n", db->name, db->summary ? db->summary : "",
+			b.data);
+		buf_free(&b);
+	}
+	fprintf(out, "workloads (--workload): %s\n", workload_names());
+	fprintf(out, "checkers (--checker): %s\n", checker_names());
+	fprintf(out, "faults (--nemesis): %s\n", nemesis_names());
 }
 
 int config_from_argv(struct test *t, int argc, char **argv, const char *cmd, const char *usage)

@@ -30,6 +30,10 @@ struct test {
 	struct node *nodes;
 	int n_nodes;
 	char *cluster;         /* local cluster name, or NULL for remote nodes */
+	/* A local cluster's bridge: every connection the controller opens to a
+	 * node is bound to it (net.h), so node traffic can never leave the
+	 * machine. NULL for remote nodes. */
+	char *bind_device;
 
 	/* SSH */
 	char *username;        /* default "root" */

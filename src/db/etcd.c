@@ -258,13 +258,23 @@ static int etcd_run(struct db_ctx *c, int node, const char *what, const char *sc
 
 /* ---- HTTP from the controller ---- */
 
+void etcd_curl_bind(void *curl, const struct test *t)
+{
+	if (t->bind_device && *t->bind_device) {
+		char *dev = xasprintf("if!%s", t->bind_device);
+		curl_easy_setopt((CURL *)curl, CURLOPT_INTERFACE, dev);
+		free(dev);
+	}
+}
+
 static size_t curl_collect(char *p, size_t size, size_t nmemb, void *userdata)
 {
 	buf_append(userdata, p, size * nmemb);
 	return size * nmemb;
 }
 
-static CURL *etcd_http(const char *url, const char *post_body, struct buf *body)
+static CURL *etcd_http(const struct test *t, const char *url, const char *post_body,
+		       struct buf *body)
 {
 	pthread_once(&curl_once, etcd_curl_init);
 	CURL *h = curl_easy_init();
@@ -275,6 +285,7 @@ static CURL *etcd_http(const char *url, const char *post_body, struct buf *body)
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)ETCD_HTTP_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)ETCD_HTTP_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_PROXY, ""); /* never via an http_proxy */
+	etcd_curl_bind(h, t);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_collect);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
 	if (post_body) {
@@ -291,7 +302,7 @@ static int etcd_healthy(const struct test *t, int node, char *err, size_t errlen
 	struct buf body;
 	buf_init(&body);
 	int rc = -1;
-	CURL *h = etcd_http(url, NULL, &body);
+	CURL *h = etcd_http(t, url, NULL, &body);
 	CURLcode cc = h ? curl_easy_perform(h) : CURLE_FAILED_INIT;
 	if (cc != CURLE_OK) {
 		etcd_err(t, node, err, errlen, "etcd unreachable at %s: %s", base,
@@ -493,7 +504,7 @@ static int etcd_primaries(struct db_ctx *c, bool *is_primary, char *err, size_t 
 		char *base = etcd_client_url(t, i);
 		urls[i] = xasprintf("%s/v3/maintenance/status", base);
 		free(base);
-		h[i] = etcd_http(urls[i], "{}", &bodies[i]);
+		h[i] = etcd_http(t, urls[i], "{}", &bodies[i]);
 		if (h[i])
 			curl_multi_add_handle(m, h[i]);
 	}
