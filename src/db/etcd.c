@@ -24,6 +24,7 @@
 #include "etcd.h"
 
 #include "client.h"
+#include "opts.h"
 #include "ssh.h"
 #include "test.h"
 #include "util.h"
@@ -559,24 +560,12 @@ static int etcd_primaries(struct db_ctx *c, bool *is_primary, char *err, size_t 
 static int etcd_check(const struct test *t, json_t *opts, char *err, size_t errlen)
 {
 	(void)t;
-	const char *k;
-	json_t *v;
-	json_object_foreach(opts, k, v) {
-		if (strcmp(k, "read_mode")) {
-			snprintf(err, errlen, "db_opts.%s: unknown option for etcd (known: read_mode)", k);
-			return -1;
-		}
-	}
-	json_t *rm = json_object_get(opts, "read_mode");
-	if (!rm) {
-		json_object_set_new(opts, "read_mode", json_string("linearizable"));
-		return 0;
-	}
-	const char *m = json_string_value(rm);
-	if (!m || (strcmp(m, "linearizable") && strcmp(m, "serializable"))) {
-		snprintf(err, errlen, "db_opts.read_mode: expected one of linearizable|serializable");
+	static const char *const keys[] = {"read_mode", NULL};
+	const char *rm;
+	if (opts_keys(opts, keys, "db_opts", err, errlen) < 0 ||
+	    opts_enum(opts, "read_mode", "linearizable", "linearizable|serializable", "db_opts", &rm,
+		      err, errlen) < 0)
 		return -1;
-	}
 	return 0;
 }
 
