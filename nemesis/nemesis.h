@@ -12,9 +12,13 @@
  * FAULTLINE-*, qdisc handle fa17:, pid files and markers in the node's
  * workdir), so heal finds it there.
  *
- * schedule.c drives them during a run: it alternates start/stop every
- * interval, writes each as a nemesis op to the history, records applied
- * faults in a state file in the run directory, and heals at the end.
+ * schedule.c drives them during a run: every interval it starts or stops
+ * faults (schedule alternate, mix or together), writes each as a nemesis op
+ * to the history, records applied faults in a state file in the run
+ * directory, and heals at the end.
+ *
+ * Adding a fault kind: one file in nemesis/ defining a struct nemesis, one
+ * line in the table of registry.c (which also sets the heal order).
  */
 #ifndef FAULTLINE_NEMESIS_H
 #define FAULTLINE_NEMESIS_H

@@ -11,10 +11,14 @@
  * process p + concurrency with a fresh one, as in Jepsen.
  *
  * Phases of a repetition, each of which is logged and ends with the history
- * fsynced: run dir + test.json -> db setup -> workers (+ nemesis schedule)
- * for time_limit -> heal -> recovery -> final reads -> logs -> db teardown
- * -> checkers -> results.json -> report. Whatever fails or is interrupted,
- * the faults are healed and what was set up is torn down before returning.
+ * fsynced: run dir + test.json -> db setup -> client setup -> workers (+
+ * nemesis schedule) for time_limit -> heal -> recovery -> the workload's
+ * final ops -> logs -> client and db teardown -> check_history (the same
+ * judging path as `faultline check`) -> results.json -> report. The
+ * client comes from the db's table for the workload; ops come from the
+ * workload's generator, which outlives the workers so its final ops can
+ * use what it handed out. Whatever fails or is interrupted, the faults are
+ * healed and what was set up is torn down before returning.
  */
 #include "runner.h"
 #include "check.h"
