@@ -37,6 +37,7 @@
 #include "workload.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -492,6 +493,20 @@ static void run_report(struct run *r)
 		log_warn("store index: %s", err);
 }
 
+/* A local cluster whose bridge vanished (removed under the run, by hand or
+ * a tool that ignored the run lock): every connection is bound to it, so
+ * nothing can leave the machine, but the run is over. True (and the run's
+ * error set) once it is gone. */
+static bool run_cluster_gone(struct run *r)
+{
+	const char *dev = r->t->bind_device;
+	if (!dev || !*dev || if_nametoindex(dev) != 0)
+		return false;
+	run_error(r, "cluster %s: its bridge %s is gone (the cluster was removed under the run); "
+		  "stopped", r->t->cluster ? r->t->cluster : "?", dev);
+	return true;
+}
+
 /* The main phase: workers (+ nemesis) for time_limit, with progress. */
 static int run_main_phase(struct run *r)
 {
@@ -516,10 +531,11 @@ static int run_main_phase(struct run *r)
 		return -1;
 	}
 	struct progress *pg = progress_new(stderr, t->time_limit, &r->st, r->ns);
+	bool gone = false;
 	while (!workers_done(w)) {
 		progress_tick(pg, now_ns() - r->t0);
 		sleep_until(now_ns() + 100000000LL, NULL);
-		if (runner_stop_requested())
+		if (runner_stop_requested() || (!gone && (gone = run_cluster_gone(r))))
 			workers_stop(w);
 	}
 	progress_done(pg);
@@ -533,8 +549,8 @@ static int run_main_phase(struct run *r)
 		run_error(r, "history: writing %s failed; test stopped", r->hist_path);
 		return -1;
 	}
-	if (runner_stop_requested())
-		return 0;
+	if (runner_stop_requested() || gone)
+		return gone ? -1 : 0;
 	bool had_faults = r->ns != NULL;
 	run_heal(r, false);
 	if ((had_faults || r->wl->final) && t->recovery_time > 0) {
