@@ -310,6 +310,7 @@ struct run {
 	bool db_set_up;    /* teardown owed */
 	bool client_set_up; /* client teardown owed */
 	bool healed;       /* the schedule stopped and healed every node */
+	bool gone;         /* the local cluster vanished: nothing left to reach */
 	bool interrupted;
 	char error[512];   /* first internal error, for results.json */
 };
@@ -502,6 +503,7 @@ static bool run_cluster_gone(struct run *r)
 	const char *dev = r->t->bind_device;
 	if (!dev || !*dev || if_nametoindex(dev) != 0)
 		return false;
+	r->gone = true;
 	run_error(r, "cluster %s: its bridge %s is gone (the cluster was removed under the run); "
 		  "stopped", r->t->cluster ? r->t->cluster : "?", dev);
 	return true;
@@ -637,7 +639,13 @@ finish:
 	r.interrupted = runner_stop_requested();
 	if (r.interrupted)
 		log_warn("interrupted: stopping workers, healing, tearing down");
-	run_heal(&r, r.interrupted || r.error[0]);
+	if (r.gone) {
+		/* Every connection was bound to the vanished bridge (and fails
+		 * at once now): there are no logs to fetch, nothing to tear down. */
+		log_warn("the cluster is gone: no logs or teardown");
+		r.db_set_up = r.client_set_up = false;
+	}
+	run_heal(&r, (r.interrupted || r.error[0]) && !r.gone);
 	if (r.hw) {
 		history_writer_close(r.hw);
 		r.hw = NULL;

@@ -31,6 +31,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <net/if.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -293,12 +294,29 @@ static int etcd_run(struct db_ctx *c, int node, const char *what, const char *sc
 
 /* ---- HTTP from the controller ---- */
 
+/* libcurl's progress callback: abort a transfer whose bridge vanished
+ * (it could only wait for its timeout). Checked at most every 100 ms per
+ * thread: if_nametoindex costs a socket. */
+static int etcd_bridge_gone(void *dev, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	(void)a, (void)b, (void)c, (void)d;
+	static __thread int64_t next_check;
+	int64_t now = now_ns();
+	if (now < next_check)
+		return 0;
+	next_check = now + 100000000LL;
+	return if_nametoindex(dev) == 0;
+}
+
 void etcd_curl_bind(void *curl, const struct test *t)
 {
 	if (t->bind_device && *t->bind_device) {
 		char *dev = xasprintf("if!%s", t->bind_device);
 		curl_easy_setopt((CURL *)curl, CURLOPT_INTERFACE, dev);
 		free(dev);
+		curl_easy_setopt((CURL *)curl, CURLOPT_XFERINFOFUNCTION, etcd_bridge_gone);
+		curl_easy_setopt((CURL *)curl, CURLOPT_XFERINFODATA, t->bind_device);
+		curl_easy_setopt((CURL *)curl, CURLOPT_NOPROGRESS, 0L);
 	}
 }
 
