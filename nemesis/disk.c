@@ -693,9 +693,9 @@ void nem_disk_leftovers(struct buf *b)
 		    "  D=$(cat \"$W/faultline-diskd.mnt\" 2>/dev/null) || D=\n"
 		    "  p=$(cat \"$W/faultline-diskd.pid\" 2>/dev/null) || p=\n"
 		    "  if [ -n \"$p\" ] && fl_alive \"$p\" && s=$(\"$B\" --ctl \"$W/faultline-diskd.sock\" status 2>/dev/null); then\n"
-		    "    s=${s#ok}; s=${s# }; [ -n \"$s\" ] && echo \"faultline-diskd on $D: $s\"\n"
+		    "    s=${s#ok}; s=${s# }; [ -n \"$s\" ] && echo \"faultline-diskd on ${D##*/}: $s\"\n"
 		    "  elif [ -n \"$D\" ] && \"$B\" --is-mounted \"$D\"; then\n"
-		    "    echo \"dead faultline-diskd mount on $D\"\n"
+		    "    echo \"dead faultline-diskd mount on ${D##*/}\"\n"
 		    "  fi\n"
 		    "fi\n");
 }

@@ -1301,11 +1301,15 @@ static void cmd_status(struct out *o)
 	size_t pending = n_journal;
 	pthread_mutex_unlock(&ns_lock);
 	unsigned long long dirty = atomic_load(&ctr.dirty_bytes);
-	size_t l = (size_t)snprintf(o->s, sizeof o->s, "ok %s", active);
-	if (!atomic_load(&write_through) && l < sizeof o->s)
-		l += (size_t)snprintf(o->s + l, sizeof o->s - l, "%scaching writes (%llu bytes "
-				      "unsynced, %zu renames pending)", active[0] ? ", " : "",
-				      dirty, pending);
+	char what[1024];
+	size_t l = (size_t)snprintf(what, sizeof what, "%s", active);
+	if (!atomic_load(&write_through) && l < sizeof what)
+		l += (size_t)snprintf(what + l, sizeof what - l, "%scaching writes", l ? ", " : "");
+	if (dirty && l < sizeof what)
+		l += (size_t)snprintf(what + l, sizeof what - l, ", %llu bytes unsynced", dirty);
+	if (pending && l < sizeof what)
+		snprintf(what + l, sizeof what - l, ", %zu renames pending", pending);
+	reply(o, "ok%s%s", what[0] ? " " : "", what);
 }
 
 static void cmd_run(char *line, struct out *o)
