@@ -50,7 +50,8 @@ layer() {
 report() {
 	echo "BENCH disk_$1_plain: $2 ops/s ($4)"
 	echo "BENCH disk_$1_diskd: $3 ops/s (same, data dir through faultline-diskd)"
-	awk -v a="$2" -v b="$3" -v n="$1" 'BEGIN { if (a > 0) printf "BENCH disk_%s_overhead: %.0f %% (goal: under 50 %%)\n", n, (a - b) * 100 / a }'
+	awk -v a="$2" -v b="$3" -v n="$1" -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { if (a > 0)
+		printf "BENCH disk_%s_overhead: %.0f %% (goal: under 50 %% on an idle machine; load average here %s)\n", n, (a - b) * 100 / a, l }'
 }
 
 # ---- redis, appendfsync always ----

@@ -747,6 +747,23 @@ static int op_link(const char *from, const char *to)
 	return linkat(rootfd, rel(from), rootfd, rel(to), 0) < 0 ? -errno : 0;
 }
 
+static bool dir_empty(const char *path)
+{
+	int fd = openat(rootfd, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	struct dirent *de;
+	bool empty = true;
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
 static int op_rename(const char *from, const char *to, unsigned int flags)
 {
 	if (hidden(from) || hidden(to))
@@ -768,6 +785,18 @@ static int op_rename(const char *from, const char *to, unsigned int flags)
 		/* Two names of one inode: rename does nothing. */
 		rc = renameat2(rootfd, rel(from), rootfd, rel(to), flags) < 0 ? -errno : 0;
 		goto out;
+	}
+	/* A directory is replaced only by a directory, and only when empty:
+	 * checked here, since it goes to the trash before the rename. */
+	if (target && !flags && S_ISDIR(stt.st_mode)) {
+		if (!S_ISDIR(sf.st_mode)) {
+			rc = -EISDIR;
+			goto out;
+		}
+		if (!dir_empty(to)) {
+			rc = -ENOTEMPTY;
+			goto out;
+		}
 	}
 	if ((rc = dir_id(to, &e.pdev, &e.pino)) < 0 ||
 	    (e.exchange && (rc = dir_id(from, &e.fdev, &e.fino)) < 0))
