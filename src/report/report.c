@@ -166,6 +166,9 @@ struct run {
 	bool nem_open;
 	struct nem_event nem_cur;
 	struct strtab fs, keys, values, nodes, errors;
+	struct strtab raw_errors; /* as the history has them */
+	int32_t *error_of_raw;    /* raw error id -> errors id (node names for addresses) */
+	size_t nmapped, capmapped;
 	struct host *hosts;
 	size_t nhosts;
 	int64_t end;          /* latest time seen, ns */
@@ -229,14 +232,51 @@ static char *value_text(json_t *v)
 	return t;
 }
 
+/* Decimal text of v into out (at least 21 bytes); printf is the slowest
+ * part of a million-op report otherwise. */
+static void int_text(long long v, char *out)
+{
+	char tmp[24];
+	int n = 0;
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*out++ = '-';
+	while (n)
+		*out++ = tmp[--n];
+	*out = 0;
+}
+
 static int32_t intern_value(struct run *r, json_t *v)
 {
 	if (!v || json_is_null(v))
 		return -1;
-	char small[32];
+	char small[64];
 	if (json_is_integer(v)) { /* no allocation on the common path */
-		snprintf(small, sizeof small, "%lld", (long long)json_integer_value(v));
+		int_text((long long)json_integer_value(v), small);
 		return (int32_t)strtab_id(&r->values, small);
+	}
+	if (json_is_array(v) && json_array_size(v) <= 4) { /* a cas's [old, new] */
+		char *p = small;
+		size_t i;
+		json_t *x;
+		*p++ = '[';
+		json_array_foreach(v, i, x) {
+			if (!json_is_integer(x) || json_integer_value(x) < -999999999999LL ||
+			    json_integer_value(x) > 999999999999LL)
+				break;
+			if (i)
+				*p++ = ',';
+			int_text((long long)json_integer_value(x), p);
+			p += strlen(p);
+		}
+		if (i == json_array_size(v)) {
+			*p++ = ']';
+			*p = 0;
+			return (int32_t)strtab_id(&r->values, small);
+		}
 	}
 	char *t = value_text(v);
 	int32_t id = (int32_t)strtab_id(&r->values, t);
@@ -286,13 +326,22 @@ static char *names_for_hosts(const struct run *r, const char *s)
 	return buf_steal(&b);
 }
 
+/* Each distinct error text is rewritten with node names once. */
 static int32_t intern_error(struct run *r, const char *e)
 {
 	if (!e)
 		return -1;
+	size_t raw = (size_t)strtab_id(&r->raw_errors, e);
+	if (raw < r->nmapped)
+		return r->error_of_raw[raw];
+	if (r->nmapped == r->capmapped) {
+		r->capmapped = r->capmapped ? r->capmapped * 2 : 64;
+		r->error_of_raw = xrealloc(r->error_of_raw, r->capmapped * sizeof *r->error_of_raw);
+	}
 	char *named = r->nhosts ? names_for_hosts(r, e) : NULL;
 	int32_t id = (int32_t)strtab_id(&r->errors, named ? named : e);
 	free(named);
+	r->error_of_raw[r->nmapped++] = id;
 	return id;
 }
 
@@ -459,6 +508,8 @@ static void run_free(struct run *r)
 	strtab_free(&r->values);
 	strtab_free(&r->nodes);
 	strtab_free(&r->errors);
+	strtab_free(&r->raw_errors);
+	free(r->error_of_raw);
 }
 
 /* ---- fault intervals from nemesis events ---- */
@@ -941,10 +992,12 @@ static void html_header(struct buf *b, json_t *test, json_t *results, const stru
 		}
 	}
 	buf_puts(b, " &middot; ");
+	/* junit.xml is written with the report (after it), so it is linked even
+	 * before it exists. */
 	static const char *own[] = {"history.jsonl", "results.json", "junit.xml", "test.json",
 				    "faultline.log"};
 	for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
-		if (run_has(run_dir, own[i])) {
+		if (run_has(run_dir, own[i]) || !strcmp(own[i], "junit.xml")) {
 			html_link(b, own[i], NULL);
 			buf_puts(b, " ");
 		}
@@ -1137,7 +1190,7 @@ static void html_files(struct buf *b, const char *run_dir, const struct logs *l)
 				    "junit.xml", "nemesis.json", "faultline.log"};
 	buf_puts(b, "<li>run: ");
 	for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
-		if (run_has(run_dir, own[i])) {
+		if (run_has(run_dir, own[i]) || !strcmp(own[i], "junit.xml")) {
 			html_link(b, own[i], NULL);
 			buf_puts(b, " ");
 		}

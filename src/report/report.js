@@ -123,14 +123,32 @@
 	 * never overlap in time); otherwise, or if they would overlap, a lane
 	 * per process. */
 	var laneOf = new Int32Array(N), lanes, laneOps;
+	/* The distinct processes, once (a Map lookup per op is the slowest
+	 * part of loading a million ops otherwise). */
+	var procIds = [], procSlot = new Int32Array(N);
+	(function () {
+		var seen = new Map(), last = NaN, lastSlot = -1;
+		for (var j = 0; j < N; j++) {
+			var p = proc[j];
+			if (p !== last) {
+				lastSlot = seen.get(p);
+				if (lastSlot === undefined) { lastSlot = procIds.length; seen.set(p, lastSlot); procIds.push(p); }
+				last = p;
+			}
+			procSlot[j] = lastSlot;
+		}
+	})();
 	function assignLanes(keyOf) {
-		var seen = new Map(), keys = [];
-		for (var j = 0; j < N; j++) { var kk = keyOf(proc[j]); if (!seen.has(kk)) { seen.set(kk, 1); keys.push(kk); } }
+		var keys = [], seen = new Map();
+		procIds.forEach(function (p) { var kk = keyOf(p); if (!seen.has(kk)) { seen.set(kk, 1); keys.push(kk); } });
 		keys.sort(function (a, b) { return a - b; });
 		var at = new Map();
 		keys.forEach(function (kk, j) { at.set(kk, j); });
-		var ops = keys.map(function () { return []; });
-		for (j = 0; j < N; j++) { laneOf[j] = at.get(keyOf(proc[j])); ops[laneOf[j]].push(j); }
+		var laneOfSlot = new Int32Array(procIds.length), count = new Int32Array(keys.length);
+		procIds.forEach(function (p, s) { laneOfSlot[s] = at.get(keyOf(p)); });
+		for (var j = 0; j < N; j++) { laneOf[j] = laneOfSlot[procSlot[j]]; count[laneOf[j]]++; }
+		var ops = keys.map(function (kk, m) { return new Int32Array(count[m]); }), fill = new Int32Array(keys.length);
+		for (j = 0; j < N; j++) ops[laneOf[j]][fill[laneOf[j]]++] = j;
 		return { keys: keys, ops: ops };
 	}
 	function overlapping(ops) {
@@ -283,6 +301,7 @@
 		var img = cv.ctx.createImageData(W, H), d = img.data;
 		function put(x, y, c, a) {
 			if (x < 0 || y < 0 || x >= W || y >= H) return;
+			if (a >= 1) { var o = (y * W + x) * 4; d[o] = c[0]; d[o + 1] = c[1]; d[o + 2] = c[2]; d[o + 3] = 255; return; }
 			var i = (y * W + x) * 4;
 			if (a >= 1 || d[i + 3] === 0) {
 				d[i] = c[0]; d[i + 1] = c[1]; d[i + 2] = c[2]; d[i + 3] = a * 255;
@@ -770,6 +789,10 @@
 		drawEventOrder(host, drawOps, bad, opsIn, prefix);
 		mark('lin-rows', nrows);
 		mark('lin-states', nstates);
+		/* the ops that set the state and completed before the bad op began */
+		mark('lin-cause', rows.filter(function (r) {
+			return r.k >= 0 && sets(r) && bad >= 0 && ty[r.k] !== TY_PENDING && t1[r.k] < t0[bad];
+		}).map(function (r) { return idx[r.k]; }).join(','));
 		drawOps.forEach(function (j) { highlight[j] = j === bad ? '#7a0010' : '#e09f3e'; });
 		timelineButton(host, drawOps);
 		return drawOps.length;
@@ -1129,7 +1152,7 @@
 		host.textContent = '';
 		Object.keys(highlight).forEach(function (h) { delete highlight[h]; });
 		hoverTarget = null;
-		['lin-rows', 'lin-states', 'cycle-txns', 'cycle-edges', 'json-fallback'].forEach(function (a) { body.removeAttribute('data-' + a); });
+		['lin-rows', 'lin-states', 'lin-cause', 'cycle-txns', 'cycle-edges', 'json-fallback'].forEach(function (a) { body.removeAttribute('data-' + a); });
 		var words = el('p', null, 'cex-words');
 		var kind = kindOf(x.f);
 		words.appendChild(el('b', '#' + (fi + 1) + ' ' + x.checker + (x.model ? ' (' + x.model + ')' : '') + ', ' + kind +
@@ -1229,6 +1252,8 @@
 	}
 
 	var marks = {};
+	/* Where op j is drawn on a chart (canvas, x, y), for #probe= below. */
+	var probes = {};
 
 	/* ---- faults: a row per fault kind ---- */
 	function drawFaults() {
@@ -1311,7 +1336,8 @@
 		logAxis(cv, e0, e1, top, bottom);
 		yTitle(cv, 'latency (log scale)', top, bottom);
 		var lo = lowerBound(t0, v0), hi = lowerBound(t0, v1 + 1), n = hi - lo;
-		var sz = n > 20000 ? 2 : n > 2000 ? 3 : 4, drawn = 0, px = pixels(cv), alpha = n > 20000 ? 0.6 : 0.85;
+		/* dense plots are drawn opaque: blending a million marks costs seconds */
+		var sz = n > 20000 ? 2 : n > 2000 ? 3 : 4, drawn = 0, px = pixels(cv), alpha = n > 200000 ? 1 : n > 20000 ? 0.6 : 0.85;
 		var xs = cv.pw / (v1 - v0);
 		[TY_OK, TY_EXPECTED, TY_INFO, TY_FAIL].forEach(function (t) {
 			for (j = lo; j < hi; j++) {
@@ -1321,6 +1347,7 @@
 			}
 		});
 		px.flush();
+		probes.latency = function (m) { return [cv.c, L + (t0[m] - v0) * xs, yOf(dur[m])]; };
 		failTicks(cv, v0, v1, top, bottom, 'latency');
 		marks.latency = drawn;
 		var counts = [0, 0, 0, 0, 0], byF = S.f.map(function () { return 0; });
@@ -1527,12 +1554,14 @@
 		}
 		/* Every lane is one row of cells stretched to the lane's height:
 		 * build an image one pixel high per lane and let drawImage scale it. */
-		var img = ctx.createImageData(W, nl), d = img.data, byTy = [0, 0, 0, 0, 0];
+		var img = ctx.createImageData(W, nl), d = img.data, byTy = [0, 0, 0, 0, 0], laneRed = new Int32Array(nl), laneExp = new Int32Array(nl);
 		for (var ci = 0, i4 = 0; ci < cells.length; ci++, i4 += 4) {
 			var c = cells[ci];
 			if (!c) continue;
 			var t = OF[c - 1], rgbc = COLRGB[t];
 			byTy[t]++;
+			if (t === TY_FAIL) laneRed[(ci / W) | 0]++;
+			else if (t === TY_EXPECTED) laneExp[(ci / W) | 0]++;
 			d[i4] = rgbc[0]; d[i4 + 1] = rgbc[1]; d[i4 + 2] = rgbc[2]; d[i4 + 3] = 255;
 		}
 		if (!cv.off || cv.off.width !== W || cv.off.height !== nl) {
@@ -1585,10 +1614,16 @@
 		ctx.lineWidth = 1;
 		ctx.restore();
 		failTicks(cv, v0, v1, cv.top, cv.axisY, 'timeline');
+		probes.timeline = function (m) {
+			return [cv.c, L + ((Math.max(t0[m], v0) + Math.min(t1[m], v1)) / 2 - v0) * scale, cv.top + laneOf[m] * laneH + laneH / 2];
+		};
 		marks.timeline = drawn;
 		mark('timeline-bars', drawn);
 		mark('timeline-labels', labels);
 		mark('timeline-cells', byTy.join(','));
+		/* per lane: its process (or worker), cells painted as errors, as expected fails */
+		mark('timeline-lanes', procs.map(function (p, n) { return p + ':' + laneRed[n] + ':' + laneExp[n]; }).join(' '));
+		mark('timeline-by-worker', byWorker ? D.concurrency : 0);
 		mark('view', Math.round(v0) + ',' + Math.round(v1));
 		var rd = document.getElementById('tl-range');
 		if (rd) rd.textContent = 'showing ' + fmtT(v0) + ' \u2192 ' + fmtT(v1) + ', ' + drawn + ' ops' + (filtering ? ' (filtered)' : '');
@@ -1769,13 +1804,20 @@
 		document.getElementById('results').textContent = t.length > 200000 ? t.slice(0, 200000) + '\n\u2026' : t;
 	}
 
+	/* Milliseconds per phase, as data-ms-phases (read by bench/report.sh). */
+	var phases = [];
+	function timed(name, fn) {
+		var t = performance.now();
+		fn();
+		phases.push(name + '=' + Math.round(performance.now() - t));
+	}
 	function renderAll() {
 		marks = {};
-		drawFaults();
-		drawLatency();
-		drawQuantiles();
-		drawRate();
-		drawTimeline();
+		timed('faults', drawFaults);
+		timed('latency', drawLatency);
+		timed('quantiles', drawQuantiles);
+		timed('rate', drawRate);
+		timed('timeline', drawTimeline);
 		mark('ops', N);
 		mark('fault-intervals', marks.faults || 0);
 		mark('latency-points', marks.latency || 0);
@@ -1784,14 +1826,16 @@
 		mark('overflow', document.documentElement.scrollWidth > window.innerWidth + 1 ? 1 : 0);
 	}
 
+	var tDecoded = performance.now();
 	if (byWorker)
 		document.getElementById('tl-sub').textContent = 'a lane per worker: process p, then p + ' + D.concurrency +
 			' once an op of p ended info; wheel to zoom, drag to pan, double-click to reset, hover for the op, click to pin it';
+	phases.push('decode=' + Math.round(tDecoded - tParsed));
 	var tools = timelineTools();
-	drawResults();
-	collectFailTimes();
-	drawFailures();
+	timed('results', drawResults);
+	timed('failures', function () { collectFailTimes(); drawFailures(); });
 	renderAll();
+	mark('ms-phases', phases.join(' '));
 	/* #bench-zoom: time 20 timeline repaints from fully zoomed out to a
 	 * 1/1000 slice (bench/report.sh reads data-ms-repaint). */
 	if (location.hash === '#bench-zoom') {
@@ -1821,6 +1865,7 @@
 		if ('key' in q || 'process' in q || 'node' in q) F.read();
 		if ('failure' in q && +q.failure >= 1) selectFailure(+q.failure - 1, false);
 		if ('view' in q) { var v = q.view.split(','); setView(+v[0], +v[1], true); }
+		if ('sort' in q && FAILS.length) { failSort = q.sort; sortFails(); drawFailTable(); mark('failure-order', failOrder.map(function (fi) { return fi + 1; }).join(',')); }
 		if ('op' in q) {
 			document.getElementById('f-op').value = q.op;
 			var j = findOpAny(+q.op);
@@ -1828,6 +1873,17 @@
 			if (j >= 0) {
 				selectOp(j, true);
 				document.getElementById('tl-tools').scrollIntoView();
+			}
+		}
+		/* #probe=CHART:INDEX moves the mouse over op INDEX on a chart (latency
+		 * or timeline), so a test can read the tooltip (data-probe-tip). */
+		if ('probe' in q) {
+			var pr = q.probe.split(':'), pj = findOpAny(+pr[1]), f = probes[pr[0]];
+			if (pj >= 0 && f) {
+				if (raf) { cancelAnimationFrame(raf); raf = 0; paintTimeline(); }
+				var at = f(pj), rect = at[0].getBoundingClientRect();
+				at[0].dispatchEvent(new MouseEvent('mousemove', { clientX: rect.left + at[1], clientY: rect.top + at[2], bubbles: true }));
+				mark('probe-tip', tip.hidden ? '' : tip.textContent.replace(/\n/g, ' | '));
 			}
 		}
 	})();
