@@ -120,7 +120,7 @@ static void junit_case(struct buf *b, struct tally *t, const char *suite,
 	if (v == VERDICT_INVALID) {
 		t->failures++;
 		char *m = checker_summary(name, c);
-		buf_puts(b, "      <failure type=\"invalid\"");
+		buf_printf(b, "      <failure type=\"%s\"", verdict_word(v));
 		xml_attr(b, "message", m);
 		buf_puts(b, ">");
 		junit_body_json(b, c);
@@ -132,7 +132,7 @@ static void junit_case(struct buf *b, struct tally *t, const char *suite,
 				    why ? ": " : "", why ? why : "");
 		if (fail_on_unknown) {
 			t->failures++;
-			buf_puts(b, "      <failure type=\"unknown\"");
+			buf_printf(b, "      <failure type=\"%s\"", verdict_word(v));
 			xml_attr(b, "message", m);
 			buf_puts(b, ">");
 			junit_body_json(b, c);

@@ -1004,7 +1004,7 @@ static void html_header(struct buf *b, json_t *test, json_t *results, const stru
 	}
 	buf_puts(b, "<a href=\"#files\">node logs</a></div></div>");
 	buf_printf(b, "<div class=\"verdict %s\" id=\"verdict\">%s</div></header>\n",
-		   results ? verdict_word(v) : "unknown", vw);
+		   verdict_word(v), vw);
 	buf_puts(b, "<section class=\"checkers\">");
 	const char *k;
 	json_t *c;
