@@ -517,6 +517,18 @@
 	 * model cannot be replayed here). */
 	function linearization(x) {
 		var fl = x.f, model = MODELS[x.model], rows = [], s = model ? model.init : null, ok = !!model;
+		/* A checker may give the states itself (the model's own words after
+		 * each prefix op): then no replay is needed, for any model. */
+		var given = Array.isArray(fl.prefix_states) && fl.prefix && fl.prefix_states.length === fl.prefix.length;
+		if (given) {
+			(fl.prefix || []).forEach(function (index, pos) {
+				var st = fl.prefix_states[pos];
+				rows.push({ pos: pos, index: index, k: findOpAny(index), state: st === null || st === undefined ? null : String(st), before: null });
+			});
+			var last = rows.length ? rows[rows.length - 1].state : null;
+			rows.forEach(function (r, j) { r.before = j ? rows[j - 1].state : null; });
+			return { rows: rows, replayed: true, given: true, final: last, agrees: true };
+		}
 		(fl.prefix || []).forEach(function (index, pos) {
 			var j = findOpAny(index);
 			if (j < 0) { ok = false; rows.push({ pos: pos, index: index, k: -1, state: null }); return; }
@@ -546,7 +558,8 @@
 				var lin = x.lin || (x.lin = linearization(x));
 				var v = vtext(fl.op.value);
 				if (lin.replayed) {
-					var held = v === MODELS[x.model].init || lin.rows.some(function (r) { return r.state === v; });
+					var init = MODELS[x.model] ? MODELS[x.model].init : 'null';
+					var held = v === init || lin.rows.some(function (r) { return r.state === v; });
 					return held ? ['stale read', 'stale reads'] : ['read of a value never written', 'reads of values never written'];
 				}
 				return ['read that cannot be linearized', 'reads that cannot be linearized'];
@@ -790,7 +803,9 @@
 		}
 		tbl.appendChild(tb);
 		var note = el('p', null, 'note');
-		note.textContent = lin.replayed
+		note.textContent = lin.given
+			? 'The checker\u2019s longest linearizable prefix, in linearization order, with the ' + (x.model || 'model') + ' state after each op as the checker gives it. Bold: ops that set the state. Hover a row for the op.'
+			: lin.replayed
 			? 'The checker\u2019s longest linearizable prefix, in linearization order, replayed on the ' + x.model + ' model (state after each op' +
 			  (lin.agrees ? '' : '; the replay ends in ' + lin.final + ', not in the checker\u2019s states') + '). Bold: ops that set the state. Hover a row for the op.'
 			: 'The checker\u2019s longest linearizable prefix, in linearization order' + (x.model ? ' (the ' + x.model + ' model cannot be replayed here: no states)' : '') + '. Hover a row for the op.';
