@@ -75,6 +75,7 @@ struct adapter {
 	bool dead;           /* broken: kill at close, answer nothing more */
 	char dead_why[300];
 	int64_t next_id;
+	int64_t init_deadline;
 	size_t max_line;
 	double op_timeout;
 	char label[96];      /* "adapter n2 p7 (pid 1234)" for the log */
@@ -657,16 +658,24 @@ static bool adapter_unsolicited(struct adapter *a, char *why, size_t whylen)
 	return false;
 }
 
-/* Send msg and parse the reply line into *reply (an object with a string
- * "type", and "id" equal to the request's when present). 0, or -1 + why. */
-static int adapter_roundtrip(struct adapter *a, json_t *msg, int64_t deadline, json_t **reply,
-			     char *why, size_t whylen)
+/* Send msg as the next request (it gets its "id"). 0, or -1 + why. */
+static int adapter_request(struct adapter *a, json_t *msg, int64_t deadline, char *why,
+			   size_t whylen)
 {
-	*reply = NULL;
-	int64_t id = a->next_id++;
-	json_object_set_new(msg, "id", json_integer(id));
+	json_object_set_new(msg, "id", json_integer(a->next_id++));
 	if (adapter_unsolicited(a, why, whylen) || adapter_send(a, msg, deadline, why, whylen) < 0)
 		return -1;
+	return 0;
+}
+
+/* The reply to the last request, parsed into *reply (an object with a
+ * string "type", and "id" equal to the request's when present). 0, or -1
+ * + why. */
+static int adapter_reply(struct adapter *a, int64_t deadline, json_t **reply, char *why,
+			 size_t whylen)
+{
+	*reply = NULL;
+	int64_t id = a->next_id - 1;
 	char *line;
 	size_t len;
 	if (adapter_read_line(a, deadline, &line, &len, why, whylen) < 0)
@@ -696,6 +705,15 @@ static int adapter_roundtrip(struct adapter *a, json_t *msg, int64_t deadline, j
 	}
 	*reply = r;
 	return 0;
+}
+
+static int adapter_roundtrip(struct adapter *a, json_t *msg, int64_t deadline, json_t **reply,
+			     char *why, size_t whylen)
+{
+	*reply = NULL;
+	if (adapter_request(a, msg, deadline, why, whylen) < 0)
+		return -1;
+	return adapter_reply(a, deadline, reply, why, whylen);
 }
 
 /* ---------------- lifecycle ---------------- */
@@ -760,9 +778,10 @@ static json_t *adapter_init_msg(const struct test *t, int node)
 	return m;
 }
 
-/* Start an adapter for (node, process) and wait for its init_ok. */
-static struct adapter *adapter_start(const struct test *t, int node, bool hooks, char *err,
-				     size_t errlen)
+/* Start an adapter for node and send it init (adapter_greet waits for
+ * the answer, so that many can start at once). NULL + err. */
+static struct adapter *adapter_launch(const struct test *t, int node, bool hooks, char *err,
+				      size_t errlen)
 {
 	struct adapter *a = xcalloc(1, sizeof *a);
 	a->in = a->out = a->errfd = a->pid = -1;
@@ -780,12 +799,28 @@ static struct adapter *adapter_start(const struct test *t, int node, bool hooks,
 	snprintf(a->label, sizeof a->label, "adapter %s%s (pid %ld)", t->nodes[node].name,
 		 hooks ? " hooks" : "", (long)a->pid);
 	double init_s = client_num(t, "init_timeout", ADAPTER_INIT_TIMEOUT_DEFAULT);
+	a->init_deadline = now_ns() + (int64_t)(init_s * 1e9);
 	json_t *init = adapter_init_msg(t, node);
+	int rc = adapter_request(a, init, a->init_deadline, a->dead_why, sizeof a->dead_why);
+	json_decref(init);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", t->nodes[node].name, a->dead_why);
+		a->dead = true;
+		adapter_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Wait for the init_ok of a launched adapter. 0, or -1 with err (and a
+ * freed). */
+static int adapter_greet(struct adapter *a, const struct test *t, int node, char *err,
+			 size_t errlen)
+{
+	double init_s = client_num(t, "init_timeout", ADAPTER_INIT_TIMEOUT_DEFAULT);
 	json_t *reply = NULL;
 	char why[300];
-	int rc = adapter_roundtrip(a, init, now_ns() + (int64_t)(init_s * 1e9), &reply, why,
-				   sizeof why);
-	json_decref(init);
+	int rc = adapter_reply(a, a->init_deadline, &reply, why, sizeof why);
 	const char *type = rc == 0 ? json_string_value(json_object_get(reply, "type")) : NULL;
 	json_t *proto = rc == 0 ? json_object_get(reply, "protocol") : NULL;
 	if (rc == 0 && strcmp(type, "init_ok")) {
@@ -808,8 +843,177 @@ static struct adapter *adapter_start(const struct test *t, int node, bool hooks,
 		snprintf(err, errlen, "%s: %s", t->nodes[node].name, why);
 		a->dead = true;
 		adapter_free(a);
-		return NULL;
+		return -1;
 	}
+	return 0;
+}
+
+/* Start an adapter for node and wait for its init_ok. NULL + err. */
+static struct adapter *adapter_start(const struct test *t, int node, bool hooks, char *err,
+				     size_t errlen)
+{
+	struct adapter *a = adapter_launch(t, node, hooks, err, errlen);
+	if (a && adapter_greet(a, t, node, err, errlen) < 0)
+		return NULL;
+	return a;
+}
+
+/* ---------------- spares ----------------
+ *
+ * Starting an adapter costs its interpreter's start-up: tens of ms for
+ * Python, far more on a loaded machine. Paid inside the run it would stall
+ * each fresh process - after a timeout, that is, exactly while a fault is
+ * on. So between the client's setup and teardown every node keeps a few
+ * adapters started and greeted ahead: open() takes one (each still serves
+ * one process only, and is checked for having died meanwhile), and a
+ * thread starts its replacement. Without setup (the benchmark's local
+ * runs) open() starts its adapter itself. */
+struct spares {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const struct test *t;
+	int n_nodes;
+	int target;            /* ready adapters kept per node */
+	struct adapter ***q;   /* per node: ready adapters, a stack */
+	int *len, cap;
+	bool active, stop;
+	pthread_t thread;
+};
+
+static struct spares sp = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* How many workers a node serves (process p runs on node p mod n). */
+static int workers_per_node(const struct test *t)
+{
+	int n = t->n_nodes > 0 ? t->n_nodes : 1;
+	return (t->concurrency + n - 1) / n;
+}
+
+static void *spares_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&sp.mu);
+	bool warned = false;
+	while (!sp.stop) {
+		int node = -1;
+		for (int i = 0; i < sp.n_nodes; i++)
+			if (sp.len[i] < sp.target && (node < 0 || sp.len[i] < sp.len[node]))
+				node = i;
+		if (node < 0) {
+			pthread_cond_wait(&sp.cv, &sp.mu);
+			continue;
+		}
+		pthread_mutex_unlock(&sp.mu);
+		char err[400];
+		struct adapter *a = adapter_start(sp.t, node, false, err, sizeof err);
+		pthread_mutex_lock(&sp.mu);
+		if (!a) {
+			if (!warned)
+				log_warn("adapter: cannot start a spare: %s", err);
+			warned = true;
+			/* Not in a loop: a broken adapter is retried once a second. */
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			if (!sp.stop)
+				pthread_cond_timedwait(&sp.cv, &sp.mu, &until);
+			continue;
+		}
+		if (sp.stop) {
+			pthread_mutex_unlock(&sp.mu);
+			adapter_free(a);
+			pthread_mutex_lock(&sp.mu);
+			continue;
+		}
+		sp.q[node][sp.len[node]++] = a;
+	}
+	pthread_mutex_unlock(&sp.mu);
+	return NULL;
+}
+
+static void spares_stop(void)
+{
+	pthread_mutex_lock(&sp.mu);
+	bool was = sp.active;
+	sp.stop = true;
+	pthread_cond_broadcast(&sp.cv);
+	pthread_mutex_unlock(&sp.mu);
+	if (!was)
+		return;
+	pthread_join(sp.thread, NULL);
+	for (int i = 0; i < sp.n_nodes; i++) {
+		for (int k = 0; k < sp.len[i]; k++)
+			adapter_free(sp.q[i][k]);
+		free(sp.q[i]);
+	}
+	free(sp.q);
+	free(sp.len);
+	sp.q = NULL;
+	sp.len = NULL;
+	sp.active = false;
+}
+
+/* Fill every node's spares at once (all started, then all greeted), so
+ * the workers start with theirs, then keep them topped up. */
+static void spares_start(const struct test *t)
+{
+	spares_stop();
+	int per = workers_per_node(t);
+	sp.t = t;
+	sp.n_nodes = t->n_nodes;
+	sp.cap = per < 8 ? per : 8;
+	sp.target = (per + 1) / 2 < 4 ? (per + 1) / 2 : 4;
+	if (sp.target < 1)
+		sp.target = 1;
+	if (sp.cap < sp.target)
+		sp.cap = sp.target;
+	sp.q = xcalloc((size_t)sp.n_nodes, sizeof *sp.q);
+	sp.len = xcalloc((size_t)sp.n_nodes, sizeof *sp.len);
+	for (int i = 0; i < sp.n_nodes; i++) {
+		sp.q[i] = xcalloc((size_t)sp.cap, sizeof **sp.q);
+		for (int k = 0; k < sp.cap; k++) {
+			char err[400];
+			struct adapter *a = adapter_launch(t, i, false, err, sizeof err);
+			if (a)
+				sp.q[i][sp.len[i]++] = a;
+		}
+	}
+	for (int i = 0; i < sp.n_nodes; i++) {
+		int kept = 0;
+		for (int k = 0; k < sp.len[i]; k++) {
+			char err[400];
+			if (adapter_greet(sp.q[i][k], t, i, err, sizeof err) == 0)
+				sp.q[i][kept++] = sp.q[i][k];
+		}
+		sp.len[i] = kept;
+	}
+	sp.stop = false;
+	sp.active = pthread_create(&sp.thread, NULL, spares_main, NULL) == 0;
+	if (!sp.active)
+		spares_stop();
+}
+
+/* A ready adapter for node, or NULL. */
+static struct adapter *spares_take(const struct test *t, int node)
+{
+	struct adapter *a = NULL;
+	pthread_mutex_lock(&sp.mu);
+	while (sp.active && sp.t == t && node < sp.n_nodes && sp.len[node] > 0 && !a) {
+		a = sp.q[node][--sp.len[node]];
+		char why[300];
+		/* One that died or spoke while it waited is no use. */
+		if (adapter_unsolicited(a, why, sizeof why)) {
+			log_debug("%s: spare dropped: %s", a->label, why);
+			a->dead = true;
+			pthread_mutex_unlock(&sp.mu);
+			adapter_free(a);
+			pthread_mutex_lock(&sp.mu);
+			a = NULL;
+		}
+	}
+	if (sp.active)
+		pthread_cond_signal(&sp.cv);
+	pthread_mutex_unlock(&sp.mu);
 	return a;
 }
 
@@ -820,7 +1024,8 @@ static struct adapter *adapter_start(const struct test *t, int node, bool hooks,
  * it. */
 static void *adapter_open(const struct test *t, int node, char *err, size_t errlen)
 {
-	return adapter_start(t, node, false, err, errlen);
+	struct adapter *a = spares_take(t, node);
+	return a ? a : adapter_start(t, node, false, err, errlen);
 }
 
 static void set_error(struct op *out, const char *why)
@@ -872,8 +1077,10 @@ static void adapter_invoke(void *client, const struct op *inv, struct op *out)
 		json_decref(reply);
 		return;
 	}
+	/* A fail or info completion says nothing new about the value: it keeps
+	 * the invocation's, as the checkers expect. */
 	json_t *v = json_object_get(reply, "value");
-	if (v) {
+	if (v && out->type == OP_OK) {
 		json_decref(out->value);
 		out->value = json_incref(v);
 	}
@@ -931,11 +1138,15 @@ static int adapter_hook(const struct test *t, const char *hook, char *err, size_
 
 static int adapter_setup(const struct test *t, char *err, size_t errlen)
 {
-	return adapter_hook(t, "setup", err, errlen);
+	if (adapter_hook(t, "setup", err, errlen) < 0)
+		return -1;
+	spares_start(t);
+	return 0;
 }
 
 static int adapter_teardown(const struct test *t, char *err, size_t errlen)
 {
+	spares_stop();
 	return adapter_hook(t, "teardown", err, errlen);
 }
 

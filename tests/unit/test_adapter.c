@@ -385,6 +385,45 @@ static void test_hooks(void **state)
 	test_free(&t);
 }
 
+static long count_lines(const char *path)
+{
+	char *text = file_read_all(path, NULL);
+	long n = 0;
+	for (char *p = text; p && *p; p++)
+		n += *p == '\n';
+	free(text);
+	return n;
+}
+
+/* Between setup and teardown, adapters wait ready for the workers: open()
+ * takes one started before it was called, and teardown leaves none. */
+static void test_spares(void **state)
+{
+	(void)state;
+	struct test t;
+	fixture(&t, 2);
+	t.concurrency = 6; /* 2 per node */
+	char *pids = xasprintf("%s/pids", dir);
+	char err[300] = "";
+	assert_int_equal(adapter_client_ops.setup(&t, err, sizeof err), 0);
+	long started = count_lines(pids);
+	assert_true(started >= 1 + 6); /* the setup hook's and the spares */
+	void *c[6];
+	for (int i = 0; i < 6; i++) {
+		c[i] = adapter_client_ops.open(&t, i % 3, err, sizeof err);
+		assert_non_null(c[i]);
+	}
+	struct op o = invoke(c[4], "write", json_integer(4));
+	assert_int_equal(o.type, OP_OK);
+	op_free(&o);
+	for (int i = 0; i < 6; i++)
+		adapter_client_ops.close(c[i]);
+	assert_int_equal(adapter_client_ops.teardown(&t, err, sizeof err), 0);
+	assert_adapters_gone();
+	free(pids);
+	test_free(&t);
+}
+
 static void test_check(void **state)
 {
 	(void)state;
@@ -553,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_init_failures),
 		cmocka_unit_test(test_hooks),
+		cmocka_unit_test(test_spares),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_runner_history),
 	};
