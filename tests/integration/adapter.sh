@@ -111,9 +111,9 @@ if command -v etcd >/dev/null; then
 	else fail "etcd serializable reads: invalid through both" "native exit $r1, adapter exit $r2: $(tail -2 "$OUT/etcd-ser-adapter.err")"; fi
 	ok "the adapter run's history is sound" history_sound "$d2"
 	ok "test.json records the adapter" test "$(jq -r '.client.exec[1]' "$d2/test.json")" = examples/adapters/etcd_register.py
-	run etcd-lin-native "${ETCD[@]}" --time-limit 6
+	run etcd-lin-native "${ETCD[@]}" --time-limit 5
 	r1=$rc
-	run etcd-lin-adapter "${ETCD[@]}" --time-limit 6 "${ADAPT[@]}"
+	run etcd-lin-adapter "${ETCD[@]}" --time-limit 5 "${ADAPT[@]}"
 	r2=$rc
 	if [ $r1 -eq 0 ] && [ $r2 -eq 0 ]; then pass "etcd linearizable reads, seed 1: valid through both clients"
 	else fail "etcd linearizable reads: valid through both" "native exit $r1, adapter exit $r2: $(tail -2 "$OUT/etcd-lin-adapter.err")"; fi
@@ -123,7 +123,8 @@ fi
 
 # ---- a database defined by commands: examples/custom-db.json (Redis) ----
 if command -v redis-server >/dev/null && command -v redis-cli >/dev/null && $PY -c 'import redis' 2>/dev/null; then
-	run custom examples/custom-db.json --time-limit 10 --nemesis kill --nemesis-interval 3 --seed 2
+	run custom examples/custom-db.json --time-limit 8 --nemesis kill --nemesis-interval 2.5 \
+		--op-timeout 2 --seed 2
 	if [ $rc -eq 0 ]; then pass "custom Redis with kills, Python adapter: valid"
 	else fail "custom Redis with kills: valid" "exit $rc: $(tail -3 "$OUT/custom.err")"; fi
 	ok "a kill took a node down and restarted it (pidfile defaults)" \
