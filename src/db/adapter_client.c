@@ -941,6 +941,10 @@ static void spares_stop(void)
 	if (!was)
 		return;
 	pthread_join(sp.thread, NULL);
+	/* EOF to all first: their grace periods to exit run at once. */
+	for (int i = 0; i < sp.n_nodes; i++)
+		for (int k = 0; k < sp.len[i]; k++)
+			close_fd(&sp.q[i][k]->in);
 	for (int i = 0; i < sp.n_nodes; i++) {
 		for (int k = 0; k < sp.len[i]; k++)
 			adapter_free(sp.q[i][k]);
