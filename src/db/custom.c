@@ -352,28 +352,36 @@ static int custom_start(struct db_ctx *c, int node, char *err, size_t errlen)
 	return rc;
 }
 
-/* A process fault: the command if given, else sig to the pidfile's pid
- * (NULL sig: SIGKILL and wait). */
-static int custom_signal(struct db_ctx *c, int node, const char *key, const char *sig,
-			 char *err, size_t errlen)
+void custom_script(struct buf *b, const struct test *t, int node, const char *op)
+{
+	script_begin(b, t, node);
+	if (!strcmp(op, "pid")) {
+		buf_puts(b, "fl_pid || echo -1\n");
+		return;
+	}
+	char what[40];
+	snprintf(what, sizeof what, "db_opts.%s", op);
+	if (opt(t, op)) {
+		script_user(b, t, node, what, opt(t, op));
+		return;
+	}
+	const char *sig = !strcmp(op, "pause") ? "STOP" : !strcmp(op, "resume") ? "CONT" : NULL;
+	buf_printf(b, "[ -n \"$PF\" ] || { echo 'no %s command (db_opts.%s) and no pidfile' >&2;"
+		      " exit 1; }\n", op, op);
+	if (sig)
+		buf_printf(b, "p=$(fl_pid) || { echo \"%s is not running (no live process in"
+			      " $PF)\" >&2; exit 1; }\nkill -%s $p\n", t->db, sig);
+	else
+		buf_puts(b, "fl_stop || exit 1\n");
+}
+
+static int custom_signal(struct db_ctx *c, int node, const char *key, char *err, size_t errlen)
 {
 	const struct test *t = c->test;
 	struct buf b;
 	buf_init(&b);
-	script_begin(&b, t, node);
+	custom_script(&b, t, node, key);
 	char what[40];
-	snprintf(what, sizeof what, "db_opts.%s", key);
-	if (opt(t, key)) {
-		script_user(&b, t, node, what, opt(t, key));
-	} else {
-		buf_printf(&b, "[ -n \"$PF\" ] || { echo 'no %s command (db_opts.%s) and no pidfile' >&2;"
-			       " exit 1; }\n", key, key);
-		if (sig)
-			buf_printf(&b, "p=$(fl_pid) || { echo \"%s is not running (no live process in"
-				       " $PF)\" >&2; exit 1; }\nkill -%s $p\n", t->db, sig);
-		else
-			buf_puts(&b, "fl_stop || exit 1\n");
-	}
 	snprintf(what, sizeof what, "%s %s", key, t->db);
 	int rc = custom_run(c, node, what, b.data, NULL, NULL, err, errlen);
 	buf_free(&b);
@@ -382,25 +390,24 @@ static int custom_signal(struct db_ctx *c, int node, const char *key, const char
 
 static int custom_kill(struct db_ctx *c, int node, char *err, size_t errlen)
 {
-	return custom_signal(c, node, "kill", NULL, err, errlen);
+	return custom_signal(c, node, "kill", err, errlen);
 }
 
 static int custom_pause(struct db_ctx *c, int node, char *err, size_t errlen)
 {
-	return custom_signal(c, node, "pause", "STOP", err, errlen);
+	return custom_signal(c, node, "pause", err, errlen);
 }
 
 static int custom_resume(struct db_ctx *c, int node, char *err, size_t errlen)
 {
-	return custom_signal(c, node, "resume", "CONT", err, errlen);
+	return custom_signal(c, node, "resume", err, errlen);
 }
 
 static long custom_pid(struct db_ctx *c, int node)
 {
 	struct buf b;
 	buf_init(&b);
-	script_begin(&b, c->test, node);
-	buf_puts(&b, "fl_pid || echo -1\n");
+	custom_script(&b, c->test, node, "pid");
 	char *out = NULL, err[400];
 	long pid = -1;
 	if (custom_run(c, node, "read the pid", b.data, &out, NULL, err, sizeof err) == 0) {

@@ -18,4 +18,10 @@ struct test;
  * (paths: pidfile, logs). Any other text, braces included, is copied. */
 void custom_expand(struct buf *out, const char *tmpl, const struct test *t, int node, bool quote);
 
+/* The whole script db operation op sends to node: "pid" (prints the
+ * pidfile's pid while it is still the process first seen under it, else
+ * -1), "kill", "pause", "resume" (db_opts' command if given, else the
+ * signal to that pid; kill waits until the process is gone). */
+void custom_script(struct buf *b, const struct test *t, int node, const char *op);
+
 #endif
