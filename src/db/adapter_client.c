@@ -22,6 +22,10 @@
  * gets a fresh one. The adapter's stderr goes to the run's log (debug
  * level: faultline.log), one sanitised line per line.
  *
+ * Between the client's setup and teardown a few adapters per node are
+ * started and greeted ahead of need (spares), so an interpreter's start-up
+ * is not paid inside the run.
+ *
  * The child gets only fds 0-2 (nothing else faultline has open, the
  * history file least of all), its own process group (a Ctrl-C reaches
  * faultline, which then closes the adapters itself), default signal
@@ -632,6 +636,8 @@ static int adapter_send(struct adapter *a, json_t *msg, int64_t deadline, char *
  * once that happens replies can no longer be matched to requests. */
 static bool adapter_unsolicited(struct adapter *a, char *why, size_t whylen)
 {
+	if (a->rd.len == a->rd_off)
+		a->rd.len = a->rd_off = 0;
 	if (!a->exited && a->rd.len == a->rd_off) {
 		if (a->rd.cap - a->rd.len < 4097) {
 			a->rd.cap = a->rd.len + 4097;
@@ -874,8 +880,8 @@ struct spares {
 	const struct test *t;
 	int n_nodes;
 	int target;            /* ready adapters kept per node */
-	struct adapter ***q;   /* per node: ready adapters, a stack */
-	int *len, cap;
+	struct adapter ***q;   /* per node: ready adapters, a stack of target */
+	int *len;
 	bool active, stop;
 	pthread_t thread;
 };
@@ -889,45 +895,83 @@ static int workers_per_node(const struct test *t)
 	return (t->concurrency + n - 1) / n;
 }
 
+/* Start count[i] adapters for each node i at once, wait for all their
+ * init_oks, and keep those that answered. Called without the lock.
+ * Returns how many failed, err the first reason. */
+static int spares_fill(const int *count, char *err, size_t errlen)
+{
+	int n = 0;
+	for (int i = 0; i < sp.n_nodes; i++)
+		n += count[i];
+	struct adapter **batch = xcalloc((size_t)n + 1, sizeof *batch);
+	int *node = xcalloc((size_t)n + 1, sizeof *node);
+	int k = 0, failed = 0;
+	char e[400];
+	for (int i = 0; i < sp.n_nodes; i++)
+		for (int j = 0; j < count[i]; j++) {
+			node[k] = i;
+			batch[k] = adapter_launch(sp.t, i, false, e, sizeof e);
+			if (!batch[k] && !failed++)
+				snprintf(err, errlen, "%s", e);
+			k++;
+		}
+	for (k = 0; k < n; k++)
+		if (batch[k] && adapter_greet(batch[k], sp.t, node[k], e, sizeof e) < 0) {
+			batch[k] = NULL;
+			if (!failed++)
+				snprintf(err, errlen, "%s", e);
+		}
+	pthread_mutex_lock(&sp.mu);
+	for (k = 0; k < n; k++) {
+		if (!batch[k])
+			continue;
+		if (sp.stop || sp.len[node[k]] >= sp.target) {
+			pthread_mutex_unlock(&sp.mu);
+			adapter_free(batch[k]);
+			pthread_mutex_lock(&sp.mu);
+		} else {
+			sp.q[node[k]][sp.len[node[k]]++] = batch[k];
+		}
+	}
+	pthread_mutex_unlock(&sp.mu);
+	free(batch);
+	free(node);
+	return failed;
+}
+
+/* Refill: whatever the nodes lack, started at once. */
 static void *spares_main(void *arg)
 {
 	(void)arg;
-	pthread_mutex_lock(&sp.mu);
+	int *want = xcalloc((size_t)sp.n_nodes, sizeof *want);
 	bool warned = false;
+	pthread_mutex_lock(&sp.mu);
 	while (!sp.stop) {
-		int node = -1;
+		int total = 0;
 		for (int i = 0; i < sp.n_nodes; i++)
-			if (sp.len[i] < sp.target && (node < 0 || sp.len[i] < sp.len[node]))
-				node = i;
-		if (node < 0) {
+			total += want[i] = sp.target - sp.len[i];
+		if (total == 0) {
 			pthread_cond_wait(&sp.cv, &sp.mu);
 			continue;
 		}
 		pthread_mutex_unlock(&sp.mu);
 		char err[400];
-		struct adapter *a = adapter_start(sp.t, node, false, err, sizeof err);
+		int failed = spares_fill(want, err, sizeof err);
 		pthread_mutex_lock(&sp.mu);
-		if (!a) {
+		if (failed) {
 			if (!warned)
 				log_warn("adapter: cannot start a spare: %s", err);
 			warned = true;
-			/* Not in a loop: a broken adapter is retried once a second. */
+			/* A broken adapter is retried once a second, not in a loop. */
 			struct timespec until;
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += 1;
 			if (!sp.stop)
 				pthread_cond_timedwait(&sp.cv, &sp.mu, &until);
-			continue;
 		}
-		if (sp.stop) {
-			pthread_mutex_unlock(&sp.mu);
-			adapter_free(a);
-			pthread_mutex_lock(&sp.mu);
-			continue;
-		}
-		sp.q[node][sp.len[node]++] = a;
 	}
 	pthread_mutex_unlock(&sp.mu);
+	free(want);
 	return NULL;
 }
 
@@ -938,9 +982,10 @@ static void spares_stop(void)
 	sp.stop = true;
 	pthread_cond_broadcast(&sp.cv);
 	pthread_mutex_unlock(&sp.mu);
-	if (!was)
+	if (was)
+		pthread_join(sp.thread, NULL);
+	if (!sp.q)
 		return;
-	pthread_join(sp.thread, NULL);
 	/* EOF to all first: their grace periods to exit run at once. */
 	for (int i = 0; i < sp.n_nodes; i++)
 		for (int k = 0; k < sp.len[i]; k++)
@@ -957,41 +1002,29 @@ static void spares_stop(void)
 	sp.active = false;
 }
 
-/* Fill every node's spares at once (all started, then all greeted), so
- * the workers start with theirs, then keep them topped up. */
+/* Fill every node's spares (all started at once), so the workers start
+ * with theirs, then keep them topped up. */
 static void spares_start(const struct test *t)
 {
 	spares_stop();
 	int per = workers_per_node(t);
 	sp.t = t;
 	sp.n_nodes = t->n_nodes;
-	sp.cap = per < 8 ? per : 8;
-	sp.target = (per + 1) / 2 < 4 ? (per + 1) / 2 : 4;
-	if (sp.target < 1)
-		sp.target = 1;
-	if (sp.cap < sp.target)
-		sp.cap = sp.target;
+	/* All of a node's workers may lose their process at once (their ops
+	 * time out together when the node is cut off). */
+	sp.target = per < 1 ? 1 : per > 8 ? 8 : per;
 	sp.q = xcalloc((size_t)sp.n_nodes, sizeof *sp.q);
 	sp.len = xcalloc((size_t)sp.n_nodes, sizeof *sp.len);
+	int *want = xcalloc((size_t)sp.n_nodes, sizeof *want);
 	for (int i = 0; i < sp.n_nodes; i++) {
-		sp.q[i] = xcalloc((size_t)sp.cap, sizeof **sp.q);
-		for (int k = 0; k < sp.cap; k++) {
-			char err[400];
-			struct adapter *a = adapter_launch(t, i, false, err, sizeof err);
-			if (a)
-				sp.q[i][sp.len[i]++] = a;
-		}
-	}
-	for (int i = 0; i < sp.n_nodes; i++) {
-		int kept = 0;
-		for (int k = 0; k < sp.len[i]; k++) {
-			char err[400];
-			if (adapter_greet(sp.q[i][k], t, i, err, sizeof err) == 0)
-				sp.q[i][kept++] = sp.q[i][k];
-		}
-		sp.len[i] = kept;
+		sp.q[i] = xcalloc((size_t)sp.target, sizeof **sp.q);
+		want[i] = sp.target;
 	}
 	sp.stop = false;
+	char err[400];
+	if (spares_fill(want, err, sizeof err))
+		log_debug("adapter: spares: %s", err);
+	free(want);
 	sp.active = pthread_create(&sp.thread, NULL, spares_main, NULL) == 0;
 	if (!sp.active)
 		spares_stop();

@@ -574,8 +574,10 @@ static void test_runner_history(void **state)
 int main(void)
 {
 	const char *build = getenv("BUILD");
-	snprintf(tool, sizeof tool, "%s/%s/tests/tools/adapterx", getcwd(NULL, 0) ?: ".",
+	char *cwd = getcwd(NULL, 0);
+	snprintf(tool, sizeof tool, "%s/%s/tests/tools/adapterx", cwd ? cwd : ".",
 		 build && *build ? build : "build");
+	free(cwd);
 	if (access(tool, X_OK) < 0) {
 		printf("not ok 1 - adapterx test adapter built (%s missing: make unit)\n", tool);
 		return 1;
