@@ -317,11 +317,15 @@ static int custom_teardown(struct db_ctx *c, int node, char *err, size_t errlen)
 	buf_init(&b);
 	script_begin(&b, t, node);
 	buf_puts(&b, "trc=0\n");
-	if (opt(t, "teardown")) {
-		/* The default stop runs even when the teardown command fails:
-		 * nothing of the test may keep running. */
+	/* Without a teardown command the kill command stops it; the default
+	 * stop runs after either, even when it failed: nothing of the test may
+	 * keep running. */
+	const char *key = opt(t, "teardown") ? "teardown" : opt(t, "kill") ? "kill" : NULL;
+	if (key) {
+		char what[40];
+		snprintf(what, sizeof what, "db_opts.%s", key);
 		buf_puts(&b, "(\n");
-		script_user(&b, t, node, "db_opts.teardown", opt(t, "teardown"));
+		script_user(&b, t, node, what, opt(t, key));
 		buf_puts(&b, ") || trc=$?\n");
 	}
 	buf_puts(&b, "fl_stop || exit 1\nrm -f \"$W/custom.pidstamp\"\n[ -z \"$PF\" ] || rm -f \"$PF\"\n"

@@ -6,7 +6,9 @@
 #  - config mistakes: one line, exit 254, before any node is touched;
 #  - etcd's register test through examples/adapters/etcd_register.py gives
 #    the built-in client's verdicts on the same seed: serializable reads
-#    under partitions invalid, linearizable reads valid;
+#    under partitions invalid (on the first of seeds 1-3 where both clients
+#    meet a stale read: meeting one in 10 s is chance), linearizable reads
+#    valid;
 #  - examples/custom-db.json: Redis set up, killed (default: the pidfile's
 #    pid), restarted, logs fetched and torn down by its commands, judged
 #    valid through the Python adapter; the POSIX sh adapter too;
@@ -101,19 +103,28 @@ if command -v etcd >/dev/null; then
 	# goes stale while the others write on.
 	echo '{"nemesis_opts": {"partition": {"grudges": ["one"]}}}' >"$OUT/one.json"
 	ETCD=("$OUT/one.json" --db etcd --workload register --nemesis partition --nemesis-interval 3
-	      --op-timeout 1 --concurrency 3n --seed 1)
+	      --op-timeout 1 --concurrency 3n)
 	ADAPT=(--client-exec "$PY examples/adapters/etcd_register.py")
-	run etcd-ser-native "${ETCD[@]}" --time-limit 10 --read-mode serializable
-	r1=$rc
-	run etcd-ser-adapter "${ETCD[@]}" --time-limit 10 --read-mode serializable "${ADAPT[@]}"
-	r2=$rc d2=$dir
-	if [ $r1 -eq 1 ] && [ $r2 -eq 1 ]; then pass "etcd serializable reads, seed 1: invalid through both clients"
-	else fail "etcd serializable reads: invalid through both" "native exit $r1, adapter exit $r2: $(tail -2 "$OUT/etcd-ser-adapter.err")"; fi
+	# Whether a stale read happens within 10 s is chance, for either client
+	# (the adapter's ops are fewer on a busy machine): up to three seeds,
+	# until one shows both invalid.
+	for seed in 1 2 3; do
+		run etcd-ser-native-$seed "${ETCD[@]}" --time-limit 10 --read-mode serializable --seed $seed
+		r1=$rc
+		run etcd-ser-adapter-$seed "${ETCD[@]}" --time-limit 10 --read-mode serializable --seed $seed \
+			"${ADAPT[@]}"
+		r2=$rc d2=$dir
+		echo "# serializable, seed $seed: native exit $r1, adapter exit $r2"
+		[ $r1 -eq 1 ] && [ $r2 -eq 1 ] && break
+		[ $r1 -le 1 ] && [ $r2 -le 1 ] || break
+	done
+	if [ $r1 -eq 1 ] && [ $r2 -eq 1 ]; then pass "etcd serializable reads, seed $seed: invalid through both clients"
+	else fail "etcd serializable reads: invalid through both" "native exit $r1, adapter exit $r2: $(tail -2 "$OUT/etcd-ser-adapter-$seed.err")"; fi
 	ok "the adapter run's history is sound" history_sound "$d2"
 	ok "test.json records the adapter" test "$(jq -r '.client.exec[1]' "$d2/test.json")" = examples/adapters/etcd_register.py
-	run etcd-lin-native "${ETCD[@]}" --time-limit 5
+	run etcd-lin-native "${ETCD[@]}" --time-limit 5 --seed 1
 	r1=$rc
-	run etcd-lin-adapter "${ETCD[@]}" --time-limit 5 "${ADAPT[@]}"
+	run etcd-lin-adapter "${ETCD[@]}" --time-limit 5 --seed 1 "${ADAPT[@]}"
 	r2=$rc
 	if [ $r1 -eq 0 ] && [ $r2 -eq 0 ]; then pass "etcd linearizable reads, seed 1: valid through both clients"
 	else fail "etcd linearizable reads: valid through both" "native exit $r1, adapter exit $r2: $(tail -2 "$OUT/etcd-lin-adapter.err")"; fi
