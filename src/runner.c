@@ -21,6 +21,7 @@
  * healed and what was set up is torn down before returning.
  */
 #include "runner.h"
+#include "adapter.h"
 #include "check.h"
 #include "client.h"
 #include "db.h"
@@ -632,7 +633,7 @@ int runner_run_once(struct test *t, struct ssh_node **ssh, int attempt, bool *in
 	r.ssh = ssh;
 	r.db = db_find(t->db);
 	r.wl = workload_find(t->workload);
-	r.client = db_client(r.db, t->workload);
+	r.client = test_client(t);
 	r.dbc.test = t;
 	r.dbc.ssh = ssh;
 	*interrupted = false;
