@@ -493,6 +493,8 @@ static int primary_node(void *ctx, int node, char *err, size_t errlen)
 	return 0;
 }
 
+static bool custom_has_primaries(const struct test *t) { return opt(t, "primary") != NULL; }
+
 /* db_opts.primary run on every node: exit 0 means it leads. */
 static int custom_primaries(struct db_ctx *c, bool *is_primary, char *err, size_t errlen)
 {
@@ -709,6 +711,7 @@ const struct db custom_db = {
 	.pid = custom_pid,
 	.logs = custom_logs,
 	.primaries = custom_primaries,
+	.has_primaries = custom_has_primaries,
 	.healthy = custom_healthy,
 	.clients = custom_clients,
 };
@@ -727,6 +730,7 @@ const struct db none_db = {
 	.pid = custom_pid,
 	.logs = custom_logs,
 	.primaries = custom_primaries,
+	.has_primaries = custom_has_primaries,
 	.healthy = custom_healthy,
 	.clients = custom_clients,
 };

@@ -47,6 +47,11 @@ const struct client_ops *db_client(const struct db *db, const char *workload)
 	return NULL;
 }
 
+bool db_has_primaries(const struct db *db, const struct test *t)
+{
+	return db && db->primaries && (!db->has_primaries || db->has_primaries(t));
+}
+
 void db_workloads(const struct db *db, struct buf *b)
 {
 	int n = 0;
