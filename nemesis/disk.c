@@ -200,7 +200,7 @@ static json_t *disk_plan(struct nemesis_ctx *c)
 		nem_targets_plan(c, o, "one", spec);
 	} else {
 		static const char *const words[] = {"one", "minority", "majority", "all", "primaries"};
-		int nw = c->db && c->db->primaries ? 5 : 4;
+		int nw = db_has_primaries(c->db, c->test) ? 5 : 4;
 		json_object_set_new(spec, "targets", json_string(words[nem_rand_int(c, nw)]));
 	}
 	return spec;
