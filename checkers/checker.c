@@ -15,6 +15,7 @@ extern const struct checker checker_set_full, checker_bank, checker_counter, che
 static const struct checker *const checkers[] = {
 	&checker_linearizable,
 	&checker_set_full,
+	&checker_bank,
 };
 
 #define N_CHECKERS (sizeof checkers / sizeof *checkers)
