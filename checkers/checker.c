@@ -16,6 +16,7 @@ static const struct checker *const checkers[] = {
 	&checker_linearizable,
 	&checker_set_full,
 	&checker_bank,
+	&checker_counter,
 };
 
 #define N_CHECKERS (sizeof checkers / sizeof *checkers)
