@@ -17,6 +17,7 @@ static const struct checker *const checkers[] = {
 	&checker_set_full,
 	&checker_bank,
 	&checker_counter,
+	&checker_lock,
 };
 
 #define N_CHECKERS (sizeof checkers / sizeof *checkers)
