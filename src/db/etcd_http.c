@@ -291,8 +291,9 @@ enum etcd_outcome etcd_call(struct etcd_conn *c, const char *path, const char *b
 	if (deadline) {
 		int64_t left = (deadline - now) / 1000000;
 		if (left < 1) {
-			etcd_set_error(out, "timeout");
-			return ETCD_TIMEOUT; /* not sent: the caller's time is up */
+			/* Not sent: certainly not applied. */
+			etcd_set_error(out, "out of time before sending");
+			return ETCD_REJECTED;
 		}
 		if (left < ms)
 			ms = (long)left;
