@@ -574,6 +574,8 @@ static const struct db_client etcd_clients[] = {
 	{"set", &etcd_set_ops},
 	{"counter", &etcd_counter_ops},
 	{"bank", &etcd_bank_ops},
+	{"append", &etcd_append_ops},
+	{"rw-register", &etcd_rw_register_ops},
 	{NULL, NULL},
 };
 
