@@ -22,8 +22,11 @@
  *
  * Honesty (etcd_client.c's rules): an acquire whose lease could not be
  * granted certainly took no lock: fail; a lock request that timed out may
- * still be granted later: info; a lock granted whose key is already gone
- * (the lease expired on the way) or whose token could not be read: info.
+ * still be granted later: info; a lock granted whose token could not be
+ * read: info. A lock granted whose key is already gone (etcd 3.4 grants a
+ * waiter whose lease expired while it waited) is what the service said:
+ * ok, with a null token and an error saying so; the write under it is
+ * refused by this client (no token), the release goes ahead.
  * An unlock rejected before it was applied: fail (the workload retries).
  */
 #include "client.h"
@@ -230,23 +233,27 @@ static void etcd_lock_acquire(struct etcd_lock *c, struct op *out)
 	json_t *kv = json_array_get(json_object_get(reply, "kvs"), 0);
 	int64_t token = etcd_int(json_object_get(kv, "create_revision"));
 	json_decref(reply);
-	if (!kv || token <= 0) {
-		etcd_set_error(out, "the lock key is gone: the lease expired before the lock "
-			       "could be used");
-		out->type = OP_INFO;
-		return;
-	}
 	json_decref(out->value);
-	out->value = json_integer((json_int_t)token);
 	free(out->error);
 	out->error = NULL;
 	out->type = OP_OK;
+	if (!kv || token <= 0) {
+		/* etcd 3.4 answers a lock request whose lease expired while it
+		 * waited (its key deleted, the next waiter holding the lock) with
+		 * success. The service granted it: ok, for the checker to judge,
+		 * but with no token, so this process writes nothing under it. */
+		out->value = json_null();
+		etcd_set_error(out, "granted, but the lock key is already gone (its lease "
+			       "expired): no token");
+		return;
+	}
+	out->value = json_integer((json_int_t)token);
 }
 
 static void etcd_lock_write(struct etcd_lock *c, const struct op *inv, struct op *out)
 {
 	if (!json_is_integer(inv->value)) {
-		etcd_set_error(out, "write needs the token held");
+		etcd_set_error(out, "no fencing token (the lock key was gone when granted): not writing");
 		out->type = OP_FAIL;
 		return;
 	}
