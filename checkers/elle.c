@@ -303,6 +303,11 @@ static int case_cmp(const void *a, const void *b)
 	return x->kind < y->kind ? -1 : x->kind > y->kind;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static json_t *strings_json(const char *const *v, size_t n)
 {
 	json_t *a = json_array();
@@ -344,6 +349,8 @@ static json_t *result(struct elle *e, const struct tgraph *g, const struct tcycl
 	json_object_set_new(r, "consistency_models", strings_json(e->o.models, e->o.n_models));
 	if (e->o.n_anoms)
 		json_object_set_new(r, "anomalies", strings_json(e->o.anoms, e->o.n_anoms));
+	qsort(bad_or_unknown, nr, sizeof *bad_or_unknown, name_cmp);
+	qsort(other, no, sizeof *other, name_cmp);
 	json_t *types = strings_json(bad_or_unknown, nr);
 	json_object_set_new(r, "anomaly_types", types);
 	json_object_set_new(r, "other_anomaly_types", strings_json(other, no));

@@ -204,7 +204,6 @@ struct tstore {
 	uint32_t n_txns, cap_txns;
 	struct tmop *mops;
 	size_t n_mops, cap_mops;
-	json_t **inv;       /* per txn: its invocation's value while open */
 	struct tlist *lists;
 	uint32_t n_lists, cap_lists;
 	struct pairing *open;
