@@ -473,6 +473,24 @@ static void txn_flags(struct tstore *st, uint32_t id)
 		free(kp);
 }
 
+static int dup_error(struct tstore *st, const struct tmop *m, int64_t index, uint32_t prev,
+		     char *err, size_t errlen)
+{
+	char *k = json_dumps(tstore_atom_json(st, st->keys[m->key].atom),
+			     JSON_COMPACT | JSON_ENCODE_ANY);
+	json_t *vj = tstore_atom_json(st, m->v);
+	char *v = json_dumps(vj, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(vj);
+	snprintf(err, errlen,
+		 "op index %" PRId64 ": value %s %s key %s again (also by the op of index "
+		 "%" PRId64 "): elle needs every value written to a key at most once",
+		 index, v ? v : "?", m->f == MOP_APPEND ? "appended to" : "written to", k ? k : "?",
+		 st->txns[st->mops[prev].txn].index);
+	free(k);
+	free(v);
+	return -1;
+}
+
 /* Every appended/written value is indexed; values must be unique per key. */
 static int txn_index_writes(struct tstore *st, uint32_t id, char *err, size_t errlen)
 {
@@ -483,21 +501,8 @@ static int txn_index_writes(struct tstore *st, uint32_t id, char *err, size_t er
 		if (m->f == MOP_READ)
 			continue;
 		uint32_t prev = tmap_put(&st->wmap, m->v, m->key, mi);
-		if (prev == TXN_NONE)
-			continue;
-		char *k = json_dumps(tstore_atom_json(st, st->keys[m->key].atom),
-				     JSON_COMPACT | JSON_ENCODE_ANY);
-		json_t *vj = tstore_atom_json(st, m->v);
-		char *v = json_dumps(vj, JSON_COMPACT | JSON_ENCODE_ANY);
-		json_decref(vj);
-		snprintf(err, errlen,
-			 "op index %" PRId64 ": value %s %s key %s again (also by the op of index "
-			 "%" PRId64 "): elle needs every value written to a key at most once",
-			 t->index, v ? v : "?", m->f == MOP_APPEND ? "appended to" : "written to",
-			 k ? k : "?", st->txns[st->mops[prev].txn].index);
-		free(k);
-		free(v);
-		return -1;
+		if (prev != TXN_NONE)
+			return dup_error(st, m, t->index, prev, err, errlen);
 	}
 	return 0;
 }
@@ -600,12 +605,19 @@ int tstore_add(struct tstore *st, const struct op *op, char *err, size_t errlen)
 		struct topen *o = xmalloc(sizeof *o + n * sizeof *o->m);
 		o->id = id;
 		o->n = (uint32_t)n;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			/* A value a completed txn already wrote: refused now, not
+			 * when this one completes (it may never). */
+			uint32_t prev;
 			if (mop_fill(st, id, op->index, json_array_get(op->value, i), i, &o->m[i], true,
-				     err, errlen) < 0) {
+				     err, errlen) < 0 ||
+			    (o->m[i].f != MOP_READ &&
+			     (prev = tmap_get(&st->wmap, o->m[i].v, o->m[i].key)) != TXN_NONE &&
+			     dup_error(st, &o->m[i], op->index, prev, err, errlen) < 0)) {
 				free(o);
 				return -1;
 			}
+		}
 		struct topen *prev = pairing_open(st->open, op->process, o);
 		/* A second invoke of an open process (a lenient history): the
 		 * first one never completed. */

@@ -2,18 +2,19 @@
  * test_elle_cycles.c - the cycle search (txn_cycles.c) against brute force.
  * Thousands of small random dependency graphs (ww/wr/rw edges, some
  * carrying two kinds, plus process-order chains or real-time ranges) are
- * searched; every
- * simple cycle of each graph is enumerated with every choice of edge kind,
- * classified here independently, and the anomaly kinds each strongly
+ * searched; every simple cycle of each graph is enumerated with every
+ * choice of edge kind, classified here independently, and the anomaly
+ * kinds each strongly
  * connected component must report are derived with Elle's rule (in order
  * of severity, skipping kinds implied by one already reported). The search
  * must report exactly those - no timeout, no guess - and every cycle it
  * shows must be a real simple cycle of its kind.
  *
- * One documented exception: G-nonadjacent and G2-item (and their process
- * variants) are compared only in components where ww+wr (+process) edges
- * alone have no cycle; otherwise a G1c(-process) is present, which already
- * rules out every model those would.
+ * One documented exception: G-nonadjacent and G2-item (and their
+ * process/real-time variants) are compared only in components where ww+wr
+ * (+ the extra order) edges alone have no cycle; otherwise a G0/G1c (or
+ * its variant) is present, which already rules out every model those
+ * would.
  */
 #include <setjmp.h>
 #include <stdarg.h>
