@@ -49,7 +49,8 @@
  *              "graph", "cycles"}}}
  * valid is false when a forbidden anomaly was found, "unknown" when only
  * empty-transaction-graph was (nothing depends on anything: nothing was
- * judged), else true. Every failure has "kind" and a one-line "message";
+ * judged) or when --timeout (ctx->timeout) stopped the cycle search first
+ * ("unknown_reason" says so), else true. Every failure has "kind" and a one-line "message";
  * the evidence depends on the kind:
  *   cycles (G0, G1c, G-single, G-nonadjacent, G2-item, each also
  *   -process and -realtime):
@@ -287,6 +288,8 @@ static void *elle_begin(const struct check_ctx *ctx, char *err, size_t errlen)
 	e->st.wfr_keys = e->o.wfr;
 	e->st.sequential_keys = e->o.seq;
 	e->st.linearizable_keys = e->o.lin;
+	if (ctx && ctx->timeout > 0)
+		e->st.deadline = now_ns() + (int64_t)(ctx->timeout * 1e9);
 	e->cpu_begin = thread_cpu();
 	return e;
 }
@@ -357,8 +360,13 @@ static json_t *result(struct elle *e, const struct tgraph *g, const struct tcycl
 	json_t *not_, *also_not;
 	txn_boundary(found, nf, &not_, &also_not);
 	json_t *r = json_object();
-	json_object_set_new(r, "valid", bad ? json_false() : nr ? json_string("unknown")
-								: json_true());
+	json_object_set_new(r, "valid", bad ? json_false()
+					: nr || st->timed_out ? json_string("unknown")
+							      : json_true());
+	if (st->timed_out)
+		json_object_set_new(r, "unknown_reason",
+				    json_string("timeout: the cycle search stopped before every "
+						"component was decided (the anomalies listed are real)"));
 	json_object_set_new(r, "model", json_string(st->model ? st->model->name : "list-append"));
 	json_object_set_new(r, "consistency_models", strings_json(e->o.models, e->o.n_models));
 	if (e->o.n_anoms)

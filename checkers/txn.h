@@ -223,6 +223,10 @@ struct tstore {
 	uint64_t n_ok, n_info, n_fail, n_skipped;
 	/* options the models read */
 	bool wfr_keys, sequential_keys, linearizable_keys;
+	/* --timeout: a now_ns() deadline for the cycle search (0 none), and
+	 * whether it passed (the search stopped: nothing more is proven) */
+	int64_t deadline;
+	bool timed_out;
 };
 
 struct txn_model {
@@ -311,6 +315,7 @@ bool tgraph_next(const struct tgraph *g, const struct tview *v, uint32_t u, uint
  * condensation, then a pruned depth-first search. */
 struct treach {
 	const struct tgraph *g;
+	struct tstore *st;        /* its deadline; may be NULL */
 	const struct tview *v;
 	const uint32_t *comp;     /* view vertex -> component (from tgraph_scc) */
 	uint32_t *x1, *x2, *lvl;  /* per component */
@@ -329,6 +334,7 @@ void treach_free(struct treach *r);
  * path) and fills path[0..len] (vertices, s first) and types[0..len).
  * Gives up after budget vertex visits (returns 0). */
 struct tbfs {
+	struct tstore *st;        /* its deadline; may be NULL */
 	uint32_t *parent;
 	uint8_t *ptype;
 	uint32_t *stamp, cur;
@@ -340,6 +346,9 @@ void tbfs_free(struct tbfs *b);
 uint32_t tbfs_path(struct tbfs *b, const struct tgraph *g, const struct tview *v, uint32_t s,
 		   uint32_t t, const uint32_t *keep, uint32_t keep_id, uint64_t budget,
 		   uint32_t *path, uint8_t *types, uint32_t max_len);
+
+/* Has st's deadline passed? (sets st->timed_out; cheap to call often) */
+bool tstore_expired(struct tstore *st);
 
 /* ---- cycle search (txn_cycles.c) ---- */
 struct tcycle_stats {

@@ -53,10 +53,15 @@ struct la_state {
 	size_t ks_cap;
 };
 
-/* A key's state inside one transaction (internal consistency). */
+/* A key's state inside one transaction (internal consistency): what a
+ * read of it must show. state 1: the whole list, base[0..nb) followed by
+ * e[0..n) (its last read, then its appends since); state 2: only that it
+ * ends in e[0..n) (appends, no read before them). */
 struct kst {
 	uint32_t key;
 	int state;          /* 0 unknown, 1 the whole list, 2 only its suffix */
+	const atom_t *base;
+	uint32_t nb;
 	atom_t *e;
 	uint32_t n, cap;
 	uint32_t first_read; /* global mop index, TXN_NONE */
@@ -144,35 +149,33 @@ static uint64_t list_hash(const atom_t *a, uint32_t n)
 	return h;
 }
 
-static struct kst *kst_find(struct la_state *s, size_t *nks, uint32_t key)
+static struct kst *kst_find(struct la_state *s, size_t *nks, uint32_t key, struct tmap *idx)
 {
-	for (size_t i = 0; i < *nks; i++)
-		if (s->ks[i].key == key)
-			return &s->ks[i];
+	uint32_t slot = TXN_NONE;
+	if (idx)
+		slot = tmap_get(idx, key, 0);
+	else
+		for (size_t i = 0; i < *nks && slot == TXN_NONE; i++)
+			if (s->ks[i].key == key)
+				slot = (uint32_t)i;
+	if (slot != TXN_NONE)
+		return &s->ks[slot];
 	if (*nks == s->ks_cap) {
 		size_t old = s->ks_cap;
 		s->ks_cap = s->ks_cap ? s->ks_cap * 2 : 8;
 		s->ks = xrealloc(s->ks, s->ks_cap * sizeof *s->ks);
 		memset(s->ks + old, 0, (s->ks_cap - old) * sizeof *s->ks);
 	}
+	if (idx)
+		tmap_put(idx, key, 0, (uint32_t)*nks);
 	struct kst *k = &s->ks[(*nks)++];
 	k->key = key;
 	k->state = 0;
-	k->n = 0;
+	k->base = NULL;
+	k->nb = k->n = 0;
 	k->first_read = TXN_NONE;
 	k->appended = false;
 	return k;
-}
-
-static void kst_set(struct kst *k, const atom_t *a, uint32_t n)
-{
-	if (n > k->cap) {
-		k->cap = n * 2;
-		k->e = xrealloc(k->e, k->cap * sizeof *k->e);
-	}
-	if (n)
-		memcpy(k->e, a, n * sizeof *a);
-	k->n = n;
 }
 
 static void kst_push(struct kst *k, atom_t v)
@@ -192,6 +195,46 @@ static bool contains(const atom_t *a, uint32_t n, atom_t v)
 	return false;
 }
 
+/* Does read r[0..rn) disagree with what k says it must show? */
+static bool kst_bad(const struct kst *k, const atom_t *r, uint32_t rn)
+{
+	if (k->state == 1)
+		return rn != k->nb + k->n || (k->nb && memcmp(r, k->base, k->nb * sizeof *r)) ||
+		       (k->n && memcmp(r + k->nb, k->e, k->n * sizeof *r));
+	return rn < k->n || (k->n && memcmp(r + rn - k->n, k->e, k->n * sizeof *r));
+}
+
+/* What k says, as a stored list (for the case). */
+static uint32_t kst_expected(struct tstore *st, const struct kst *k)
+{
+	atom_t *a = xmalloc(((size_t)k->nb + k->n + 1) * sizeof *a);
+	uint32_t n = 0;
+	if (k->state == 1)
+		for (uint32_t i = 0; i < k->nb; i++)
+			a[n++] = k->base[i];
+	for (uint32_t i = 0; i < k->n; i++)
+		a[n++] = k->e[i];
+	uint32_t l = tstore_list_add(st, a, n);
+	free(a);
+	return l;
+}
+
+/* An earlier read of this txn that already showed what mop i appends. */
+static uint32_t future_read(const struct tstore *st, const struct ttxn *t, uint32_t i,
+			    struct tmap *seen)
+{
+	const struct tmop *m = &st->mops[t->mop_off + i];
+	if (seen)
+		return tmap_get(seen, m->v, m->key);
+	for (uint32_t j = 0; j < i; j++) {
+		const struct tmop *r = &st->mops[t->mop_off + j];
+		if (r->f == MOP_READ && r->key == m->key && r->len && !(r->flags & MOPF_NIL) &&
+		    contains(la_elems(st, r), r->len, m->v))
+			return t->mop_off + j;
+	}
+	return TXN_NONE;
+}
+
 /* One committed txn: internal consistency, future reads, lost-update
  * candidates. */
 static void la_txn_done(struct tstore *st, uint32_t txn, json_t *value)
@@ -202,36 +245,34 @@ static void la_txn_done(struct tstore *st, uint32_t txn, json_t *value)
 		return;
 	struct la_state *s = la(st);
 	size_t nks = 0;
-	bool internal = false, future = false;
+	bool internal = false, future = false, big = t->n_mops > 32;
+	/* big txns: indexes instead of scans */
+	struct tmap kidx = {0}, seen = {0};
 	for (uint32_t i = 0; i < t->n_mops; i++) {
 		uint32_t mi = t->mop_off + i;
 		const struct tmop *m = &st->mops[mi];
-		struct kst *k = kst_find(s, &nks, m->key);
+		struct kst *k = kst_find(s, &nks, m->key, big ? &kidx : NULL);
 		if (m->f == MOP_APPEND) {
 			if (!k->appended && k->first_read != TXN_NONE) {
 				const struct tmop *r = &st->mops[k->first_read];
+				uint32_t rn = r->flags & MOPF_NIL ? 0 : r->len;
 				if (s->n_cand == s->cap_cand) {
 					s->cap_cand = s->cap_cand ? s->cap_cand * 2 : 1024;
 					s->cand = xrealloc(s->cand, s->cap_cand * sizeof *s->cand);
 				}
 				s->cand[s->n_cand++] = (struct la_cand){
-					m->key, r->len, list_hash(la_elems(st, r), r->len), txn,
-					k->first_read};
+					m->key, rn, list_hash(la_elems(st, r), rn), txn, k->first_read};
 			}
 			k->appended = true;
-			/* Did an earlier read of this txn already show this element? */
-			for (uint32_t j = 0; j < i && !future; j++) {
-				const struct tmop *r = &st->mops[t->mop_off + j];
-				if (r->f == MOP_READ && r->key == m->key && r->len &&
-				    contains(la_elems(st, r), r->len, m->v)) {
-					future = true;
-					tstore_case(st, &(struct tcase){.kind = K_FUTURE_READ,
-									.txn = {txn, TXN_NONE},
-									.key = m->key,
-									.mop = t->mop_off + j,
-									.list = TXN_NONE,
-									.v = m->v});
-				}
+			uint32_t fr;
+			if (!future && (fr = future_read(st, t, i, big ? &seen : NULL)) != TXN_NONE) {
+				future = true;
+				tstore_case(st, &(struct tcase){.kind = K_FUTURE_READ,
+								.txn = {txn, TXN_NONE},
+								.key = m->key,
+								.mop = fr,
+								.list = TXN_NONE,
+								.v = m->v});
 			}
 			if (k->state == 0) {
 				k->state = 2;
@@ -242,26 +283,28 @@ static void la_txn_done(struct tstore *st, uint32_t txn, json_t *value)
 		}
 		const atom_t *r = la_elems(st, m);
 		uint32_t rn = m->flags & MOPF_NIL ? 0 : m->len;
+		if (big)
+			for (uint32_t x = 0; x < rn; x++)
+				if (tmap_get(&seen, r[x], m->key) == TXN_NONE)
+					tmap_put(&seen, r[x], m->key, mi);
 		if (k->first_read == TXN_NONE && !k->appended)
 			k->first_read = mi;
-		if (!internal && k->state) {
-			bool bad = k->state == 1
-					   ? rn != k->n || (rn && memcmp(r, k->e, rn * sizeof *r))
-					   : rn < k->n ||
-						     (k->n && memcmp(r + rn - k->n, k->e, k->n * sizeof *r));
-			if (bad) {
-				internal = true;
-				tstore_case(st, &(struct tcase){.kind = K_INTERNAL,
-								.flag = k->state == 2,
-								.txn = {txn, TXN_NONE},
-								.key = m->key,
-								.mop = mi,
-								.list = tstore_list_add(st, k->e, k->n)});
-			}
+		if (!internal && k->state && kst_bad(k, r, rn)) {
+			internal = true;
+			tstore_case(st, &(struct tcase){.kind = K_INTERNAL,
+							.flag = k->state == 2,
+							.txn = {txn, TXN_NONE},
+							.key = m->key,
+							.mop = mi,
+							.list = kst_expected(st, k)});
 		}
 		k->state = 1;
-		kst_set(k, r, rn);
+		k->base = r;
+		k->nb = rn;
+		k->n = 0;
 	}
+	tmap_free(&kidx);
+	tmap_free(&seen);
 }
 
 static json_t *la_read_json(struct tstore *st, const struct tmop *m)

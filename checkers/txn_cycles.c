@@ -117,6 +117,8 @@ static bool needs(const struct search *s, uint32_t scc, enum tkind k)
 
 static bool any_needs(const struct search *s, enum tkind k)
 {
+	if (tstore_expired(s->st))
+		return false;
 	for (size_t i = 0; i < s->n_members; i++)
 		if (needs(s, s->full[s->members[i]], k))
 			return true;
@@ -267,7 +269,7 @@ static void cycles_in_components(struct search *s, const struct tview *v, enum t
 	uint32_t *comp = alloc_comp(s, false), *sizes = NULL;
 	uint32_t nc = tgraph_scc(s->g, v, roots, nr, comp, &sizes);
 	uint8_t *tried = xcalloc(nc ? nc : 1, 1);
-	for (size_t i = 0; i < nr; i++) {
+	for (size_t i = 0; i < nr && !tstore_expired(s->st); i++) {
 		uint32_t u = roots[i], c = comp[u], scc = s->full[u];
 		if (sizes[c] < 2 || tried[c] >= 1 + EXTRA_TRIES / 2)
 			continue;
@@ -289,7 +291,8 @@ static void cycles_in_components(struct search *s, const struct tview *v, enum t
 /* Iterate the data edges (u -> w with mask) between live txns of the same
  * nontrivial full component that needs kind k. */
 #define FOR_EDGES(s, k, u, w, m)                                                              \
-	for (size_t _i = 0; _i < (s)->n_members; _i++)                                         \
+	for (size_t _i = 0;                                                                    \
+	     _i < (s)->n_members && ((_i & 1023) || !tstore_expired((s)->st)); _i++)          \
 		for (uint32_t u = (s)->members[_i], _e = (s)->g->off[u],                        \
 			      _on = needs((s), (s)->full[u], (k));                              \
 		     _on && _e < (s)->g->off[u + 1]; _e++)                                      \
@@ -349,6 +352,7 @@ static void search_gsingle(struct search *s, int vv, uint8_t X)
 	uint32_t nc = tgraph_scc(s->g, &v, roots, nr, comp, NULL);
 	struct treach r;
 	treach_init(&r, s->g, &v, comp, nc, roots, nr);
+	r.st = s->st;
 	FOR_EDGES(s, k, a, b, m)
 	{
 		if (!(m & EDGE_RW))
@@ -523,6 +527,7 @@ void tcycles_search(struct tstore *st, const struct tgraph *g, struct tcycle_sta
 		s.best = xcalloc(s.nfull, sizeof *s.best);
 		tbfs_init(&s.bfs, s.n);
 		tbfs_init(&s.lbfs, 2 * s.n);
+		s.bfs.st = s.lbfs.st = st;
 		s.path = xmalloc(((size_t)2 * s.n + 2) * sizeof *s.path);
 		s.ptypes = xmalloc((size_t)2 * s.n + 2);
 		s.steps = xmalloc(((size_t)2 * s.n + 2) * sizeof *s.steps);

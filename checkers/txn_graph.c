@@ -407,7 +407,8 @@ bool treach_query(struct treach *r, uint32_t from, uint32_t to)
 	r->stamp[from] = r->cur_stamp;
 	while (sp) {
 		uint32_t u = r->stack[--sp];
-		r->visits++;
+		if ((++r->visits & 4095) == 0 && tstore_expired(r->st))
+			return false;
 		uint64_t cur = 0;
 		uint32_t w;
 		uint8_t type;
@@ -473,7 +474,7 @@ uint32_t tbfs_path(struct tbfs *b, const struct tgraph *g, const struct tview *v
 	uint64_t seen = 0;
 	while (qh < qt) {
 		uint32_t u = b->queue[qh++];
-		if (++seen > budget)
+		if (++seen > budget || ((seen & 4095) == 0 && tstore_expired(b->st)))
 			return 0;
 		uint64_t cur = 0;
 		uint32_t w;

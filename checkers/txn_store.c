@@ -292,6 +292,15 @@ void tstore_case(struct tstore *st, const struct tcase *c)
 	}
 }
 
+bool tstore_expired(struct tstore *st)
+{
+	if (!st || !st->deadline)
+		return false;
+	if (!st->timed_out && now_ns() > st->deadline)
+		st->timed_out = true;
+	return st->timed_out;
+}
+
 /* -------------------------------------------------------- transactions */
 
 static uint32_t txn_new(struct tstore *st, const struct op *op)

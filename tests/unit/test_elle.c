@@ -141,6 +141,8 @@ static char *sequential(const char *const *specs)
 
 /* Load EDN text and run the checker with checker_opts.elle = opts (JSON
  * text or NULL). On refused input returns {"valid":"unknown","error":..}. */
+static double ctx_timeout; /* for the next check_text */
+
 static json_t *check_text(const char *edn, const char *opts)
 {
 	char path[] = "/tmp/test_elle_XXXXXX";
@@ -162,7 +164,8 @@ static json_t *check_text(const char *edn, const char *opts)
 			fail_msg("bad opts %s: %s", opts, je.text);
 		json_object_set_new(o, "elle", e);
 	}
-	struct check_ctx ctx = {.opts = o};
+	struct check_ctx ctx = {.opts = o, .timeout = ctx_timeout};
+	ctx_timeout = 0;
 	const struct checker *c = checker_find("elle");
 	assert_non_null(c);
 	json_t *r = checker_run(c, &h, &ctx);
@@ -771,6 +774,56 @@ static void test_no_process(void **state)
 	json_decref(r);
 }
 
+/* Big transactions take the indexed paths of the per-txn checks. */
+static void test_big_txns(void **state)
+{
+	(void)state;
+	struct buf b, v, v2;
+	buf_init(&b);
+	buf_init(&v);
+	buf_init(&v2);
+	/* 60 appends to 60 keys, then a read of key 59 missing its append */
+	for (int i = 0; i < 60; i++)
+		buf_printf(&v, "[:append %d %d] ", i, i);
+	buf_printf(&v2, "%s[:r 59 []]", v.data);
+	buf_printf(&b, "[{:process 0 :type :invoke :f :txn :value [%s[:r 59 nil]]}\n"
+		       "{:process 0 :type :ok :f :txn :value [%s]}\n", v.data, v2.data);
+	/* a read of key 1000 showing 7, then 40 other keys, then appending 7 */
+	buf_puts(&b, "{:process 1 :type :invoke :f :txn :value [[:r 1000 nil]");
+	for (int i = 0; i < 40; i++)
+		buf_printf(&b, " [:r %d nil]", 2000 + i);
+	buf_puts(&b, " [:append 1000 7]]}\n{:process 1 :type :ok :f :txn :value [[:r 1000 [7]]");
+	for (int i = 0; i < 40; i++)
+		buf_printf(&b, " [:r %d []]", 2000 + i);
+	buf_puts(&b, " [:append 1000 7]]}]\n");
+	json_t *r = check_text(b.data, "{\"consistency_models\":[], \"anomalies\":[\"internal\","
+					   "\"future-read\"]}");
+	json_t *f = failure(r, "internal");
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(f, "expected"), 0)), 59);
+	f = failure(r, "future-read");
+	assert_int_equal(json_integer_value(json_object_get(f, "element")), 7);
+	json_decref(r);
+	buf_free(&b);
+	buf_free(&v);
+	buf_free(&v2);
+}
+
+/* --timeout stops the cycle search: unknown, never valid, never a guess. */
+static void test_timeout(void **state)
+{
+	(void)state;
+	ctx_timeout = 1e-9;
+	json_t *r = run(C("ax1ay1", "ax2ry", "rx12"), NULL);
+	expect_valid(r, "unknown");
+	expect_contains(json_string_value(json_object_get(r, "unknown_reason")), "timeout");
+	json_decref(r);
+	/* an anomaly found before the deadline still counts: G1a needs no search */
+	ctx_timeout = 1e-9;
+	r = run(C("fail:ax1", "rx1", "ax2ry", "ry"), NULL);
+	expect_valid(r, "false");
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -799,6 +852,8 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_typed_keys),
 		cmocka_unit_test(test_no_process),
+		cmocka_unit_test(test_big_txns),
+		cmocka_unit_test(test_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
