@@ -330,11 +330,14 @@ bool treach_query(struct treach *r, uint32_t from, uint32_t to);
 void treach_free(struct treach *r);
 
 /* Shortest path from s to t in view v, through vertices u with
- * keep[u] == keep_id (keep NULL: any). Returns the number of edges (0: no
+ * keep[u] == keep_id (keep NULL: any), of at most max_len edges (s == t:
+ * a shortest cycle through s). Returns the number of edges (0: no such
  * path) and fills path[0..len] (vertices, s first) and types[0..len).
- * Gives up after budget vertex visits (returns 0). */
+ * Gives up after budget vertex visits (returns 0); visits says how many
+ * it made. */
 struct tbfs {
 	struct tstore *st;        /* its deadline; may be NULL */
+	uint64_t visits;
 	uint32_t *parent;
 	uint8_t *ptype;
 	uint32_t *stamp, cur;

@@ -468,13 +468,20 @@ uint32_t tbfs_path(struct tbfs *b, const struct tgraph *g, const struct tview *v
 		memset(b->stamp, 0, b->nodes * sizeof *b->stamp);
 		b->cur = 1;
 	}
-	size_t qh = 0, qt = 0;
+	size_t qh = 0, qt = 0, level_end = 1;
+	uint32_t depth = 0; /* of the vertices being expanded */
 	b->queue[qt++] = s;
 	b->stamp[s] = b->cur;
-	uint64_t seen = 0;
+	b->visits = 0;
 	while (qh < qt) {
+		if (qh == level_end) {
+			depth++;
+			level_end = qt;
+		}
+		if (depth + 1 > max_len) /* any path found now would be too long */
+			return 0;
 		uint32_t u = b->queue[qh++];
-		if (++seen > budget || ((seen & 4095) == 0 && tstore_expired(b->st)))
+		if (++b->visits > budget || ((b->visits & 4095) == 0 && tstore_expired(b->st)))
 			return 0;
 		uint64_t cur = 0;
 		uint32_t w;
@@ -484,11 +491,7 @@ uint32_t tbfs_path(struct tbfs *b, const struct tgraph *g, const struct tview *v
 				continue;
 			if (w == t) {
 				/* s .. u, then t */
-				uint32_t len = 1;
-				for (uint32_t x = u; x != s; x = b->parent[x])
-					len++;
-				if (len > max_len)
-					return 0;
+				uint32_t len = depth + 1;
 				path[len] = t;
 				types[len - 1] = type;
 				uint32_t i = len - 1;
