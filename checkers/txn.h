@@ -325,7 +325,7 @@ struct treach {
 	uint64_t visits;
 };
 void treach_init(struct treach *r, const struct tgraph *g, const struct tview *v,
-		 const uint32_t *comp, uint32_t n_comps, const uint32_t *roots, size_t n_roots);
+		 const uint32_t *comp, uint32_t n_comps);
 bool treach_query(struct treach *r, uint32_t from, uint32_t to);
 void treach_free(struct treach *r);
 

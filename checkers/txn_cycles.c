@@ -372,7 +372,7 @@ static void search_gsingle(struct search *s, int vv, uint8_t X)
 	uint32_t *comp = alloc_comp(s, false);
 	uint32_t nc = tgraph_scc(s->g, &v, roots, nr, comp, NULL);
 	struct treach r;
-	treach_init(&r, s->g, &v, comp, nc, roots, nr);
+	treach_init(&r, s->g, &v, comp, nc);
 	r.st = s->st;
 	FOR_EDGES(s, k, a, b, m)
 	{

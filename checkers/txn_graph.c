@@ -339,10 +339,8 @@ static void kahn(const struct tgraph *g, const struct tview *v, const uint32_t *
 }
 
 void treach_init(struct treach *r, const struct tgraph *g, const struct tview *v,
-		 const uint32_t *comp, uint32_t nc, const uint32_t *roots, size_t n_roots)
+		 const uint32_t *comp, uint32_t nc)
 {
-	(void)roots;
-	(void)n_roots;
 	memset(r, 0, sizeof *r);
 	r->g = g;
 	r->v = v;
