@@ -24,7 +24,8 @@
  *                       strong-session-serializable, strict-serializable...)
  *   anomalies           more anomaly names to forbid (e.g. ["G2-item"])
  *   model               "list-append", "rw-register" or "auto" (default:
- *                       from the first append/write/read micro-op)
+ *                       the run's workload, append or rw-register, else
+ *                       the first append/write/read micro-op decides)
  *   realtime, process   add real-time / process-order edges; default: if a
  *                       forbidden anomaly needs them (real time wins: process
  *                       order is part of it)
@@ -280,6 +281,17 @@ static void *elle_begin(const struct check_ctx *ctx, char *err, size_t errlen)
 	bool pr = e->o.process >= 0 ? e->o.process : prohibits_suffix(e->prohibited, "-process");
 	e->xmask = rt ? EDGE_RT : pr ? EDGE_PROC : 0;
 	tstore_init(&e->st);
+	if (e->o.model == TM_AUTO && ctx) {
+		/* a run's test.json: its workload says which model */
+		json_t *w = json_object_get(ctx->test, "workload");
+		if (json_is_object(w))
+			w = json_object_get(w, "name");
+		const char *wn = json_string_value(w);
+		if (wn && !strcmp(wn, "append"))
+			e->o.model = TM_LIST_APPEND;
+		else if (wn && !strcmp(wn, "rw-register"))
+			e->o.model = TM_RW_REGISTER;
+	}
 	if (e->o.model != TM_AUTO) {
 		e->st.model_id = e->o.model;
 		e->st.model = e->o.model == TM_LIST_APPEND ? &txn_list_append : &txn_rw_register;

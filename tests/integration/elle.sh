@@ -310,6 +310,15 @@ expect_field "rw-register write skew: G2-item, explained" reg \
 	'r["model"], r["anomaly_types"], "came later in its version order" in r["failures"][0]["explanation"]' "rw-register ['G2-item'] True"
 check_json reg-si 0 --consistency-models snapshot-isolation "$D/reg.jsonl"
 
+# a run directory: test.json's workload picks the checker (elle) and the
+# model (rw-register)
+mkdir -p "$D/run"
+echo '{"workload":"rw-register"}' >"$D/run/test.json"
+cp "$D/reg.jsonl" "$D/run/history.jsonl"
+"$FAULTLINE" check --json "$D/run" >"$D/run.json" 2>"$D/run.err"; rc=$?
+if [ $rc -eq 1 ]; then pass "run directory: exit 1"; else fail "run directory: exit 1" "exit $rc $(cat "$D/run.err")"; fi
+expect_field "run directory: checker from the workload, model from test.json" run 'r["model"], r["anomaly_types"]' "rw-register ['G2-item']"
+
 # ---- exit codes and bad input ----
 printf '{"type":"invoke","process":0,"f":"txn","value":[["append","x",1]]}\n{"type":"ok","process":0,"f":"txn","value":[["append","x",1]]}\n' >"$D/lonely.jsonl"
 check_json lonely 2 "$D/lonely.jsonl"
