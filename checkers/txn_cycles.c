@@ -200,13 +200,17 @@ static void spend(struct search *s, uint32_t scc, const struct tbfs *bfs)
 	s->best[scc].spent += bfs->visits;
 }
 
-/* Record the kept cycles of this pass. */
+/* Record the kept cycles of this pass, earliest component first (by its
+ * first transaction), so the few listed are the first in the history. */
 static void commit(struct search *s)
 {
-	for (uint32_t c = 0; c < s->nfull; c++) {
+	for (size_t i = 0; i < s->n_members; i++) {
+		uint32_t c = s->full[s->members[i]];
 		struct best *b = &s->best[c];
-		if (!b->s)
+		if (!b->s) {
+			b->spent = 0;
 			continue;
+		}
 		enum tkind k = tcycle_classify(b->s, b->n);
 		if (k != K_N && !(s->found[c] >> k & 1)) {
 			s->found[c] |= 1u << k;
