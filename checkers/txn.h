@@ -280,6 +280,7 @@ struct tgraph {
 	uint32_t *to;
 	uint8_t *mask;
 	const struct ttxn *txns;
+	uint8_t *live;        /* per txn: 1 ok, 2 info (a vertex), 0 not */
 	uint8_t xmask;        /* EDGE_PROC, EDGE_RT or 0: the extra order in use */
 	size_t n_edges, n_rt, n_proc;
 };

@@ -97,6 +97,9 @@ void tgraph_build(struct tgraph *g, const struct tstore *st, struct tedges *es, 
 	}
 	free(packed);
 	g->n_edges = w;
+	g->live = xmalloc(n ? n : 1);
+	for (uint32_t u = 0; u < n; u++)
+		g->live[u] = st->txns[u].type == TT_OK ? 1 : st->txns[u].type == TT_INFO ? 2 : 0;
 	for (uint32_t u = 0; u < n; u++) {
 		const struct ttxn *t = &st->txns[u];
 		if (t->type != TT_OK)
@@ -114,13 +117,16 @@ void tgraph_free(struct tgraph *g)
 	free(g->off);
 	free(g->to);
 	free(g->mask);
+	free(g->live);
 	memset(g, 0, sizeof *g);
 }
 
 /* ------------------------------------------------------------ the view */
 
-bool tgraph_next(const struct tgraph *g, const struct tview *v, uint32_t u, uint64_t *cur,
-		 uint32_t *w, uint8_t *type)
+static inline __attribute__((always_inline)) bool next_edge(const struct tgraph *g,
+							    const struct tview *v, uint32_t u,
+							    uint64_t *cur, uint32_t *w,
+							    uint8_t *type)
 {
 	uint32_t x = v->layered ? u >> 1 : u;
 	uint32_t layer = v->layered ? u & 1 : 0;
@@ -156,15 +162,15 @@ bool tgraph_next(const struct tgraph *g, const struct tview *v, uint32_t u, uint
 			return true;
 		}
 	}
-	const struct ttxn *t = &g->txns[x];
-	if (t->type != TT_OK) {
+	if (g->live[x] != 1) {
 		*cur = c;
 		return false;
 	}
+	const struct ttxn *t = &g->txns[x];
 	uint64_t rt_n = v->mask & EDGE_RT ? t->rt_hi - t->rt_lo : 0;
 	for (; c < slots + rt_n; c++) {
 		uint32_t y = t->rt_lo + (uint32_t)(c - slots);
-		if (!txn_live(&g->txns[y]) || (v->within && v->within[y] != wid))
+		if (!g->live[y] || (v->within && v->within[y] != wid))
 			continue;
 		*w = v->layered ? 2 * y : y;
 		*type = EDGE_RT;
@@ -183,6 +189,12 @@ bool tgraph_next(const struct tgraph *g, const struct tview *v, uint32_t u, uint
 	}
 	*cur = c + 1;
 	return false;
+}
+
+bool tgraph_next(const struct tgraph *g, const struct tview *v, uint32_t u, uint64_t *cur,
+		 uint32_t *w, uint8_t *type)
+{
+	return next_edge(g, v, u, cur, w, type);
 }
 
 /* -------------------------------------------------------------- Tarjan */
@@ -215,7 +227,7 @@ uint32_t tgraph_scc(const struct tgraph *g, const struct tview *v, const uint32_
 			struct frame *f = &fr[fp - 1];
 			uint32_t w;
 			uint8_t type;
-			if (tgraph_next(g, v, f->u, &f->cur, &w, &type)) {
+			if (next_edge(g, v, f->u, &f->cur, &w, &type)) {
 				if (!idx[w]) {
 					idx[w] = low[w] = ++counter;
 					stack[sp++] = w;
@@ -322,7 +334,7 @@ static void kahn(const struct tgraph *g, const struct tview *v, const uint32_t *
 			uint64_t cur = 0;
 			uint32_t w;
 			uint8_t type;
-			while (tgraph_next(g, v, mem[i], &cur, &w, &type)) {
+			while (next_edge(g, v, mem[i], &cur, &w, &type)) {
 				uint32_t cw = comp[w];
 				if (cw == c || cw == TXN_NONE)
 					continue;
@@ -364,7 +376,7 @@ void treach_init(struct treach *r, const struct tgraph *g, const struct tview *v
 		uint64_t cur = 0;
 		uint32_t w;
 		uint8_t type;
-		while (tgraph_next(g, v, u, &cur, &w, &type))
+		while (next_edge(g, v, u, &cur, &w, &type))
 			if (comp[w] != comp[u] && comp[w] != TXN_NONE)
 				indeg[comp[w]]++;
 	}
@@ -410,7 +422,7 @@ bool treach_query(struct treach *r, uint32_t from, uint32_t to)
 		uint64_t cur = 0;
 		uint32_t w;
 		uint8_t type;
-		while (tgraph_next(r->g, r->v, u, &cur, &w, &type)) {
+		while (next_edge(r->g, r->v, u, &cur, &w, &type)) {
 			uint32_t cw = r->comp[w];
 			if (cw == ct)
 				return true;
@@ -484,7 +496,7 @@ uint32_t tbfs_path(struct tbfs *b, const struct tgraph *g, const struct tview *v
 		uint64_t cur = 0;
 		uint32_t w;
 		uint8_t type;
-		while (tgraph_next(g, v, u, &cur, &w, &type)) {
+		while (next_edge(g, v, u, &cur, &w, &type)) {
 			if (keep && keep[w] != keep_id)
 				continue;
 			if (w == t) {
