@@ -391,7 +391,8 @@ static json_t *result(struct elle *e, const struct tgraph *g, const struct tcycl
 	json_object_set_new(r, "not", not_);
 	json_object_set_new(r, "also_not", also_not);
 	json_object_set_new(r, "counts", counts);
-	qsort(st->cases.c, st->cases.n, sizeof *st->cases.c, case_cmp);
+	if (st->cases.n)
+		qsort(st->cases.c, st->cases.n, sizeof *st->cases.c, case_cmp);
 	json_t *failures = json_array();
 	uint64_t listed = 0, total = 0;
 	for (int k = 0; k < K_N; k++)

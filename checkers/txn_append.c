@@ -328,7 +328,8 @@ static int cand_cmp(const void *a, const void *b)
 
 static void lost_updates(struct tstore *st, struct la_state *s)
 {
-	qsort(s->cand, s->n_cand, sizeof *s->cand, cand_cmp);
+	if (s->n_cand)
+		qsort(s->cand, s->n_cand, sizeof *s->cand, cand_cmp);
 	for (size_t i = 0; i < s->n_cand;) {
 		size_t j = i + 1;
 		while (j < s->n_cand && s->cand[j].key == s->cand[i].key &&

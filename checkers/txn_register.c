@@ -320,7 +320,8 @@ static void sources_linearizable(struct tstore *st, struct vbuf *vb)
 			if (st->txns[t].type == TT_OK)
 				ev[ne++] = (struct kev){st->txns[t].index, t, 1};
 		}
-		qsort(ev, ne, sizeof *ev, kev_cmp);
+		if (ne)
+			qsort(ev, ne, sizeof *ev, kev_cmp);
 		size_t nb = 0, np = 0;
 		tmap_free(&pidx);
 		for (size_t e = 0; e < ne; e++) {
@@ -464,7 +465,8 @@ static bool vcyclic(const struct vedge *e, size_t n, atom_t **cyc, uint32_t *ncy
 /* Accept each key's sources in order, dropping one that makes it cyclic. */
 static void accept_versions(struct tstore *st, struct rr_state *s, struct vbuf *vb)
 {
-	qsort(vb->e, vb->n, sizeof *vb->e, vedge_cmp);
+	if (vb->n)
+		qsort(vb->e, vb->n, sizeof *vb->e, vedge_cmp);
 	struct vbuf acc = {0};
 	for (size_t i = 0; i < vb->n;) {
 		uint32_t key = vb->e[i].key;
@@ -502,7 +504,8 @@ static void accept_versions(struct tstore *st, struct rr_state *s, struct vbuf *
 	}
 	free(vb->e);
 	/* dedupe by (key, a, b) */
-	qsort(acc.e, acc.n, sizeof *acc.e, vedge_kab_cmp);
+	if (acc.n)
+		qsort(acc.e, acc.n, sizeof *acc.e, vedge_kab_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < acc.n; i++)
 		if (!w || vedge_kab_cmp(&acc.e[w - 1], &acc.e[i]))
@@ -613,7 +616,8 @@ static void rr_analyze(struct tstore *st, struct tedges *out)
 	accept_versions(st, s, &vb);
 
 	/* the txn edges of each version edge */
-	qsort(reads, nr, sizeof *reads, rd_cmp);
+	if (nr)
+		qsort(reads, nr, sizeof *reads, rd_cmp);
 	for (size_t i = 0; i < s->n_ve; i++) {
 		const struct vedge *e = &s->ve[i];
 		uint32_t w2 = ext_writer(st, e->b, e->key);
@@ -636,7 +640,8 @@ static void rr_analyze(struct tstore *st, struct tedges *out)
 	}
 	free(reads);
 
-	qsort(s->cand, s->n_cand, sizeof *s->cand, rcand_cmp);
+	if (s->n_cand)
+		qsort(s->cand, s->n_cand, sizeof *s->cand, rcand_cmp);
 	for (size_t i = 0; i < s->n_cand;) {
 		size_t j = i + 1;
 		while (j < s->n_cand && s->cand[j].key == s->cand[i].key &&

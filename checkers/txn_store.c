@@ -485,10 +485,11 @@ static void txn_flags(struct tstore *st, uint32_t id)
 static int dup_error(struct tstore *st, const struct tmop *m, int64_t index, uint32_t prev,
 		     char *err, size_t errlen)
 {
-	char *k = json_dumps(tstore_atom_json(st, st->keys[m->key].atom),
-			     JSON_COMPACT | JSON_ENCODE_ANY);
+	json_t *kj = tstore_atom_json(st, st->keys[m->key].atom);
 	json_t *vj = tstore_atom_json(st, m->v);
+	char *k = json_dumps(kj, JSON_COMPACT | JSON_ENCODE_ANY);
 	char *v = json_dumps(vj, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(kj);
 	json_decref(vj);
 	snprintf(err, errlen,
 		 "op index %" PRId64 ": value %s %s key %s again (also by the op of index "

@@ -4,7 +4,7 @@
 #   - Elle's reference histories (shared/histories/elle, expected results
 #     from its README): the paper's G-single, SI without G-single (G2-item
 #     only: snapshot isolation holds, repeatable read does not), and
-#     huge-scc decided with a concrete cycle, no timeout, in <= 2 s;
+#     huge-scc decided with a concrete cycle, no timeout;
 #   - histories from the simulator (tests/tools/txn_sim.c) of databases
 #     whose isolation is known: strict serializable -> no anomaly at all;
 #     serializable -> valid for serializable; snapshot isolation -> only
@@ -238,10 +238,9 @@ if [ -d "$E" ]; then
 	validate si-g2 "$E/si-without-g-single.edn"
 	check_json si-only 0 --consistency-models snapshot-isolation "$E/si-without-g-single.edn"
 
-	s=$(date +%s%N)
-	check_json huge 1 "$E/huge-scc.edn"
-	t=$(awk -v a="$s" -v b="$(date +%s%N)" 'BEGIN {printf "%.2f", (b - a) / 1e9}')
-	if awk -v t="$t" 'BEGIN {exit !(t <= 2)}'; then pass "huge-scc decided in ${t} s (<= 2 s)"; else fail "huge-scc decided in <= 2 s" "${t} s"; fi
+	# (its speed goal, <= 2 s, is in bench/elle.sh; --timeout only turns
+	# a hang into a failure here)
+	check_json huge 1 --timeout 60 "$E/huge-scc.edn"
 	expect_field "huge-scc: strong snapshot isolation ruled out by a concrete cycle, no timeout" huge \
 		'r["not"], "cycle-search-timeout" in json.dumps(r), any("edges" in f for f in r["failures"])' "['strong-snapshot-isolation'] False True"
 	validate huge "$E/huge-scc.edn"
