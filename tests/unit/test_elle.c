@@ -752,6 +752,30 @@ static void test_typed_keys(void **state)
 	json_decref(r);
 }
 
+/* Keys and values of any JSON type: strings, floats, lists, maps, huge
+ * integers - interned, compared by value, shown as they were. */
+static void test_odd_values(void **state)
+{
+	(void)state;
+	const char *edn = "[{:process 0 :type :invoke :f :txn :value [[:append [1 2] \"a\"] "
+			  "[:append {:k 1} 1.5] [:append 99999999999999999999 -3]]}\n"
+			  "{:process 1 :type :invoke :f :txn :value [[:r [1 2] nil] [:r {:k 1} nil] "
+			  "[:r 99999999999999999999 nil]]}\n"
+			  "{:process 0 :type :ok :f :txn :value [[:append [1 2] \"a\"] "
+			  "[:append {:k 1} 1.5] [:append 99999999999999999999 -3]]}\n"
+			  "{:process 1 :type :ok :f :txn :value [[:r [1 2] [\"a\"]] [:r {:k 1} []] "
+			  "[:r 99999999999999999999 [-3]]]}]\n";
+	json_t *r = check_text(edn, NULL);
+	/* T2 saw T1's appends to [1 2] and the big key but not to {:k 1}: G-single */
+	expect_valid(r, "false");
+	TYPES(r, "G-single");
+	json_t *f = failure(r, "G-single");
+	const char *ex = json_string_value(json_object_get(f, "explanation"));
+	expect_contains(ex, "key [1,2]");
+	expect_contains(ex, "key {\"k\":1}");
+	json_decref(r);
+}
+
 /* Ops without :process (Elle's paper example) pair up but give no
  * process order. */
 static void test_no_process(void **state)
@@ -851,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_register_cyclic_versions),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_typed_keys),
+		cmocka_unit_test(test_odd_values),
 		cmocka_unit_test(test_no_process),
 		cmocka_unit_test(test_big_txns),
 		cmocka_unit_test(test_timeout),
