@@ -10,7 +10,8 @@
 
 #include <string.h>
 
-extern const struct checker checker_set_full, checker_bank, checker_counter, checker_lock;
+extern const struct checker checker_set_full, checker_bank, checker_counter, checker_lock,
+	checker_elle;
 
 static const struct checker *const checkers[] = {
 	&checker_linearizable,
@@ -18,6 +19,7 @@ static const struct checker *const checkers[] = {
 	&checker_bank,
 	&checker_counter,
 	&checker_lock,
+	&checker_elle,
 };
 
 #define N_CHECKERS (sizeof checkers / sizeof *checkers)
