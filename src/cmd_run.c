@@ -4,9 +4,11 @@
  * (runner.c); the exit code is the worst verdict.
  *
  * Exit codes: 254 for anything wrong with the inputs found before any node
- * is changed, including a node that cannot be reached or authenticated
- * (nothing has been applied anywhere yet, and the fix is in the config or
- * the network the config names); 255 for failures after nodes were touched.
+ * is changed, including a node that cannot be reached or authenticated,
+ * or that lacks the database's packages (the db's preflight; nothing has
+ * been applied anywhere yet, and the fix is in the config, the network the
+ * config names or the node's packages); 255 for failures after nodes were
+ * touched.
  *
  * Signals: SIGINT/SIGTERM are taken by a dedicated thread (blocked in every
  * other thread, so libssh and libcurl never see EINTR); the first one asks
@@ -16,6 +18,7 @@
  */
 #include "cmd.h"
 #include "config.h"
+#include "db.h"
 #include "nodes.h"
 #include "results.h"
 #include "runner.h"
@@ -84,8 +87,10 @@ int cmd_run(int argc, char **argv)
 	char err[512];
 	log_debug("connecting to %d nodes", t.n_nodes);
 	struct ssh_node **ssh = nodes_connect(&t, err, sizeof err);
-	if (!ssh) {
+	struct db_ctx dbc = {.test = &t, .ssh = ssh};
+	if (!ssh || db_preflight(&dbc, err, sizeof err) < 0) {
 		fprintf(stderr, "faultline run: %s\n", err);
+		ssh_nodes_free(ssh, t.n_nodes);
 		test_free(&t);
 		return EXIT_BADARGS;
 	}
