@@ -4,6 +4,7 @@
  * table here.
  */
 #include "checker.h"
+#include "elle.h"
 #include "history.h"
 #include "linearizable.h"
 #include "util.h"
@@ -12,6 +13,7 @@
 
 static const struct checker *const checkers[] = {
 	&checker_linearizable,
+	&checker_elle,
 };
 
 #define N_CHECKERS (sizeof checkers / sizeof *checkers)
