@@ -128,13 +128,22 @@ static int postgres_check(const struct test *t, json_t *o, char *err, size_t err
 	return 0;
 }
 
-/* ---- the password ---- */
+/* ---- the password ----
+ * Random per process, unless FAULTLINE_POSTGRES_PASSWORD sets it (to
+ * connect with psql to a database left running, or from a test driver).
+ * Either way it is masked in every log line. */
 
 static pthread_once_t pw_once = PTHREAD_ONCE_INIT;
 static char pw[33];
 
 static void pg_password_init(void)
 {
+	const char *env = getenv("FAULTLINE_POSTGRES_PASSWORD");
+	if (env && *env && strlen(env) < sizeof pw) {
+		snprintf(pw, sizeof pw, "%s", env);
+		log_add_secret(pw);
+		return;
+	}
 	unsigned char r[16];
 	size_t got = 0;
 	while (got < sizeof r) {
@@ -283,7 +292,8 @@ static void script_reach(struct buf *b)
 {
 	buf_puts(b, "mkdir -p \"$W\" || exit 1\n"
 		    "set --; d=$W; while [ \"$d\" != / ] && [ \"$d\" != . ]; do set -- \"$d\" \"$@\"; d=$(dirname \"$d\"); done\n"
-		    "for d in \"$@\"; do as_pg test -x \"$d\" || chmod o+x \"$d\" || exit 1; done\n");
+		    "for d in \"$@\"; do as_pg test -x \"$d\" || chmod o+x \"$d\" || exit 1; done\n"
+		    "cd \"$W\" || exit 1\n");
 }
 
 /* Start a detached process as postgres: $1 pid file, $2 log, rest the
@@ -301,14 +311,30 @@ static void script_launch_fn(struct buf *b)
 		    "}\n");
 }
 
+/* A killed postmaster's lock files (data directory, socket) name a pid
+ * that may linger as a zombie until init reaps it (seconds, on some
+ * hosts), and postgres refuses to start while that pid exists: a lock
+ * whose pid is dead or a zombie is stale (a zombie holds no shared
+ * memory), so it goes. */
+static void script_stale_lock(struct buf *b)
+{
+	buf_puts(b, "for lf in \"$D/postmaster.pid\" \"$S\"/.s.PGSQL.*.lock; do\n"
+		    "  lp=$(head -n 1 \"$lf\" 2>/dev/null) && case \"$lp\" in ''|*[!0-9]*) ;; *)\n"
+		    "    if [ ! -d /proc/$lp ] || grep -q '^State:[[:space:]]*Z' /proc/$lp/status 2>/dev/null; then\n"
+		    "      rm -f \"$lf\"; fi;; esac\n"
+		    "done\n");
+}
+
 static void script_launch_pg(struct buf *b)
 {
+	script_stale_lock(b);
 	script_launch_fn(b);
 	buf_puts(b, "launch \"$W/postgres.pid\" \"$W/postgres.log\" pg_pid \"$B/postgres\" -D \"$D\"\n");
 }
 
 static void script_launch_patroni(struct buf *b)
 {
+	script_stale_lock(b);
 	script_launch_fn(b);
 	/* Patroni takes the server binaries' directory from its environment
 	 * (it overrides patroni.yml), found on the node by pg_bin. */
@@ -568,7 +594,7 @@ static int setup_primary(struct db_ctx *c, int node, char *err, size_t errlen)
 	buf_sh_quote(&b, pg_password());
 	buf_puts(&b, " >\"$P/pw\" && chown postgres \"$P/pw\" || exit 1\n"
 		     "as_pg \"$B/initdb\" -D \"$D\" -U postgres --pwfile=\"$P/pw\" -A scram-sha-256 "
-		     "--auth-local=peer -E UTF8 --no-locale >>\"$W/postgres.log\" 2>&1 ||\n"
+		     "--auth-local=peer -E UTF8 --no-locale --no-sync >>\"$W/postgres.log\" 2>&1 ||\n"
 		     "  { rm -f \"$P/pw\"; echo \"initdb failed: $(tail -n 2 \"$W/postgres.log\" | tr '\\n' ' ')\" >&2; exit 1; }\n"
 		     "rm -f \"$P/pw\"\n"
 		     "printf '%s\\n' ");
@@ -606,7 +632,7 @@ static int setup_replica(struct db_ctx *c, int node, char *err, size_t errlen)
 	buf_sh_quote(&b, pg_password());
 	buf_puts(&b, " >\"$P/pgpass\" && chown postgres \"$P/pgpass\" || exit 1\nT=");
 	buf_sh_quote(&b, token);
-	buf_puts(&b, "\nP=");
+	buf_puts(&b, "\nPH=");
 	buf_sh_quote(&b, t->nodes[0].host);
 	buf_puts(&b, "\nPP=");
 	buf_sh_quote(&b, port);
@@ -615,12 +641,12 @@ static int setup_replica(struct db_ctx *c, int node, char *err, size_t errlen)
 	buf_puts(&b, "\nok= i=0\n"
 		     "while [ $i -lt 300 ]; do\n"
 		     "  find \"$D\" -mindepth 1 -delete 2>/dev/null\n"
-		     "  if as_pg env PGPASSFILE=\"$P/pgpass\" PGCONNECT_TIMEOUT=2 \"$B/pg_basebackup\" -h \"$P\" -p \"$PP\" "
-		     "-U postgres -w -D \"$D\" -X stream -R -c fast >>\"$W/postgres.log\" 2>&1 &&\n"
+		     "  if as_pg env PGPASSFILE=\"$P/pgpass\" PGCONNECT_TIMEOUT=2 \"$B/pg_basebackup\" -h \"$PH\" -p \"$PP\" "
+		     "-U postgres -w -D \"$D\" -X stream -R -c fast --no-sync >>\"$W/postgres.log\" 2>&1 &&\n"
 		     "     [ \"$(cat \"$D/faultline.token\" 2>/dev/null)\" = \"$T\" ]; then ok=1; break; fi\n"
 		     "  sleep 0.2; i=$((i+1))\n"
 		     "done\n"
-		     "[ -n \"$ok\" ] || { echo \"no base backup from $P: $(tail -n 2 \"$W/postgres.log\" | tr '\\n' ' ')\" >&2; exit 1; }\n"
+		     "[ -n \"$ok\" ] || { echo \"no base backup from $PH: $(tail -n 2 \"$W/postgres.log\" | tr '\\n' ' ')\" >&2; exit 1; }\n"
 		     "printf '%s\\n' ");
 	buf_sh_quote(&b, conf.data);
 	buf_puts(&b, " >>\"$D/postgresql.conf\" || exit 1\n");

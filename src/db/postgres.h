@@ -5,7 +5,7 @@
  *
  * The controller talks to every node with libpq as the superuser, whose
  * password is drawn at random once per faultline process (never logged,
- * never stored: every setup sets it again). Every wait is bounded by a
+ * never stored on the controller: every setup sets it again). Every wait is bounded by a
  * deadline of our own (non-blocking libpq), because a partitioned node
  * drops packets and libpq alone would wait for TCP to give up.
  */
@@ -34,7 +34,8 @@ struct pg_opts {
 };
 
 void pg_opts_get(const struct test *t, struct pg_opts *o);
-/* The superuser password of this process's setups (drawn once). */
+/* The superuser password of this process's setups: drawn once, or
+ * $FAULTLINE_POSTGRES_PASSWORD (at most 32 characters) when set. */
 const char *pg_password(void);
 
 /* ---- connections (postgres_conn.c) ---- */
