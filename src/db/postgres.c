@@ -259,7 +259,7 @@ static void script_prelude(struct buf *b, const struct test *t, int node)
 		 "}\n"
 		 "patroni_pid() {\n"
 		 "  p=$(cat \"$W/patroni.pid\" 2>/dev/null)\n"
-		 "  pid_ok \"$p\" 'patroni|python*' \"$P/patroni.yml\" || return 1\n"
+		 "  pid_ok \"$p\" patroni \"$P/patroni.yml\" || return 1\n"
 		 "  echo $p\n"
 		 "}\n"
 		 "tree() {\n"
