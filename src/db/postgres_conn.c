@@ -70,6 +70,15 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+/* Server notices (NOTICE: table does not exist, WARNING: canceling the
+ * wait for synchronous replication) go to faultline.log, not stderr. */
+static void pg_notice(void *arg, const char *message)
+{
+	char line[400];
+	one_line(message, line, sizeof line);
+	log_debug("postgres %s: %s", (const char *)arg, line);
+}
+
 PGconn *pg_connect(const struct test *t, int node, int64_t deadline, char *err, size_t errlen)
 {
 	struct pg_opts o;
@@ -113,6 +122,7 @@ PGconn *pg_connect(const struct test *t, int node, int64_t deadline, char *err, 
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, pg_notice, t->nodes[node].name);
 	if (PQsetnonblocking(c, 1) != 0) {
 		snprintf(err, errlen, "%s: cannot make the connection non-blocking",
 			 t->nodes[node].name);
