@@ -226,12 +226,12 @@ static void conf_str(struct buf *b, const char *s)
 
 /* ---- the shell scripts run on the node ---- */
 
-/* Common prelude: W, D, S; as_pg (run as the postgres user); pg_bin (find
- * the server binaries: newest /usr/lib/postgresql/N/bin, else PATH);
+/* Common prelude: W, P, D, S; as_pg (run as the postgres user); pg_bin
+ * (find the server binaries: newest /usr/lib/postgresql/N/bin, else PATH);
  * pid_ok PID COMM-GLOB LINE (PID is a live COMM whose command line has the
- * argument LINE); pg_pid and patroni_pid; tree (a pid and all its
- * descendants); pg_stop (SIGKILL Patroni and the postmaster with all their
- * children, wait until gone). */
+ * argument LINE); pg_pids, pg_pid and patroni_pid; tree (a pid and all its
+ * descendants); pg_stop (SIGKILL Patroni and every postmaster serving D
+ * with all their children, until none is left). */
 static void script_prelude(struct buf *b, const struct test *t, int node)
 {
 	buf_puts(b, "W=");
@@ -252,9 +252,18 @@ static void script_prelude(struct buf *b, const struct test *t, int node)
 		 "  tr '\\0' '\\n' </proc/$1/cmdline 2>/dev/null | grep -qxF -- \"$3\" || return 1\n"
 		 "  ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null\n"
 		 "}\n"
+		 /* Every postmaster serving $D, found by its command line: Patroni
+		  * starts postgres detached, and one it was starting when it was
+		  * killed has no pid file yet. */
+		 "pg_pids() {\n"
+		 "  for f in $(grep -lzxF -- \"$D\" /proc/[0-9]*/cmdline 2>/dev/null); do\n"
+		 "    p=${f#/proc/}; p=${p%/cmdline}; pid_ok \"$p\" postgres \"$D\" && echo $p\n"
+		 "  done\n"
+		 "}\n"
 		 "pg_pid() {\n"
 		 "  p=$(head -n 1 \"$D/postmaster.pid\" 2>/dev/null)\n"
-		 "  pid_ok \"$p\" postgres \"$D\" || { p=$(cat \"$W/postgres.pid\" 2>/dev/null); pid_ok \"$p\" postgres \"$D\"; } || return 1\n"
+		 "  pid_ok \"$p\" postgres \"$D\" || { p=$(cat \"$W/postgres.pid\" 2>/dev/null); pid_ok \"$p\" postgres \"$D\"; } ||\n"
+		 "    { set -- $(pg_pids); p=${1:-}; [ -n \"$p\" ]; } || return 1\n"
 		 "  echo $p\n"
 		 "}\n"
 		 "patroni_pid() {\n"
@@ -269,11 +278,18 @@ static void script_prelude(struct buf *b, const struct test *t, int node)
 		 "}\n"
 		 /* Stop the root first, so it forks nothing while we list. */
 		 "tree_signal() { kill -STOP $2 2>/dev/null; for q in $(tree $2); do kill -$1 $q 2>/dev/null; done; }\n"
+		 /* Until two rounds in a row find nothing: a postmaster Patroni
+		  * was spawning when it died may show up a moment later. */
 		 "pg_stop() {\n"
-		 "  if p=$(patroni_pid); then tree_signal 9 $p; fi\n"
-		 "  if p=$(pg_pid); then tree_signal 9 $p; fi\n"
-		 "  i=0; while [ $i -lt 100 ] && { pg_pid || patroni_pid; } >/dev/null; do sleep 0.05; i=$((i+1)); done\n"
-		 "  ! { pg_pid || patroni_pid; } >/dev/null || { echo \"postgres or patroni did not die\" >&2; exit 1; }\n"
+		 "  i=0 quiet=0\n"
+		 "  while [ $i -lt 100 ]; do\n"
+		 "    found=\n"
+		 "    if p=$(patroni_pid); then tree_signal 9 $p; found=1; fi\n"
+		 "    for p in $(pg_pids); do tree_signal 9 $p; found=1; done\n"
+		 "    if [ -n \"$found\" ]; then quiet=0; else quiet=$((quiet+1)); [ $quiet -lt 2 ] || return 0; fi\n"
+		 "    sleep 0.05; i=$((i+1))\n"
+		 "  done\n"
+		 "  echo \"postgres or patroni did not die\" >&2; exit 1\n"
 		 "}\n");
 }
 
