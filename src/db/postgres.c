@@ -33,6 +33,15 @@
  * Errors name the node and the cause; a node without PostgreSQL (or
  * Patroni, or etcd) names the Debian package to install, from preflight
  * (exit 254, before anything changed) as well as from setup.
+ *
+ * db_opts (checked before any node is touched, defaults written back):
+ *   isolation    read-committed | repeatable-read | serializable (default)
+ *   synchronous  false (default) | true: commits wait for a standby
+ *   ha           none (default) | patroni
+ *   read_from    primary (default) | replicas: read-only transactions on
+ *                hot standbys (postgres_client.c)
+ *   port         5432; patroni_port (Patroni's REST API) 8008
+ * The controller's password for the superuser: see pg_password().
  */
 #include "db.h"
 #include "etcd.h"
