@@ -113,6 +113,12 @@ void nemesis_schedule_active(struct nemesis_schedule *s, char *out, size_t n);
 /* Heal every fault kind on every node (faultline heal, signal handlers).
  * Nodes whose ssh entry is NULL are skipped (and make it return -1). */
 int nemesis_heal_all(const struct test *t, struct ssh_node **ssh, const struct db *db);
+/* Faults an earlier run left on the nodes (a crashed or kill -9'd run):
+ * returns how many nodes carry some, described in out ("n1: partition
+ * rules (iptables), faultline-packetd running; n3: etcd stopped
+ * (SIGSTOP)"). Unreachable nodes are skipped. */
+int nemesis_leftovers(const struct test *t, struct ssh_node **ssh, const struct db *db,
+		      char *out, size_t outlen);
 /* Same, with every problem written to err ("n2: ...; n3: ..."). */
 int nemesis_heal_all_err(const struct test *t, struct ssh_node **ssh, const struct db *db,
 			 char *err, size_t errlen);

@@ -13,6 +13,7 @@
  * carries only that variable's name.
  */
 #include "config.h"
+#include "adapter.h"
 #include "checker.h"
 #include "cluster.h"
 #include "db.h"
@@ -47,6 +48,8 @@ static const struct opt opts[] = {
 	{"name", "name", K_STR, F(name), 0, 0, NULL, "test name (store/<name>/...)"},
 	{"db", "db", K_STR, F(db), 0, 0, NULL, "database (see `faultline run --help`)"},
 	{"workload", "workload", K_STR, F(workload), 0, 0, NULL, "workload (register)"},
+	{"client", "client-exec", K_SPECIAL, 0, 0, 0, NULL,
+	 "adapter client: \"PROGRAM ARG...\" (client.exec; none: the db's own client)"},
 	{"db_opts", NULL, K_SPECIAL, 0, 0, 0, NULL, NULL},
 	{"workload_opts", NULL, K_SPECIAL, 0, 0, 0, NULL, NULL},
 	{"checker_opts", NULL, K_SPECIAL, 0, 0, 0, NULL, NULL},
@@ -74,6 +77,8 @@ static const struct opt opts[] = {
 	 "seconds before an op completes as info"},
 	{"leave_db_running", "leave-db-running", K_BOOL, F(leave_db_running), 0, 0, NULL,
 	 "skip db teardown"},
+	{"heal_first", "heal-first", K_BOOL, F(heal_first), 0, 0, NULL,
+	 "heal faults an earlier run left instead of refusing to start"},
 	{"read_mode", "read-mode", K_SPECIAL, 0, 0, 0, NULL,
 	 "linearizable|serializable (db_opts.read_mode)"},
 	{"fail_on", "fail-on", K_ENUM, F(fail_on), 0, 0, "unknown", "unknown: exit 1 on unknown"},
@@ -183,6 +188,8 @@ void test_free(struct test *t)
 	json_decref(t->db_opts);
 	json_decref(t->workload_opts);
 	json_decref(t->checker_opts);
+	if (t->client)
+		json_decref(t->client);
 	free(t->config_path);
 	if (t->nemesis_opts)
 		json_decref(t->nemesis_opts);
@@ -322,6 +329,7 @@ static int set_nodes_json(struct test *t, json_t *v, const char *src, struct con
 	if (json_array_size(v) == 0)
 		return fail(err, "%snodes: empty", src);
 	nodes_free(t);
+	t->nodes_from_file = true;
 	size_t i;
 	json_t *e;
 	json_array_foreach(v, i, e) {
@@ -340,21 +348,48 @@ static int set_nodes_json(struct test *t, json_t *v, const char *src, struct con
 	return 0;
 }
 
+/* Split a comma list strictly: "a,,b", ",a" and "" are errors (an empty
+ * item is always a typo), unlike strtok. Returns the item count, or -1
+ * with err. items[] are pointers into the copy *buf (caller frees). */
+static int split_list(const char *v, const char *where, char **buf, char ***items,
+		      struct config_error *err)
+{
+	*buf = xstrdup(v);
+	*items = NULL;
+	int n = 0;
+	for (char *p = *buf;; n++) {
+		char *c = strchr(p, ',');
+		if (c)
+			*c = 0;
+		if (!*p) {
+			free(*items);
+			free(*buf);
+			*items = NULL;
+			*buf = NULL;
+			return fail(err, "%s: empty item in '%s'", where, v);
+		}
+		*items = xrealloc(*items, (size_t)(n + 1) * sizeof **items);
+		(*items)[n] = p;
+		if (!c)
+			return n + 1;
+		p = c + 1;
+	}
+}
+
 static int set_nodes_flag(struct test *t, const char *v, struct config_error *err)
 {
 	nodes_free(t);
-	char *s = xstrdup(v), *save = NULL;
-	int i = 0, r = 0;
-	for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save), i++) {
+	t->nodes_from_file = false;
+	char *buf, **items;
+	int n = split_list(v, "--nodes", &buf, &items, err), r = 0;
+	for (int i = 0; i < n && r == 0; i++) {
 		char where[64];
 		snprintf(where, sizeof where, "--nodes[%d]", i);
-		if ((r = parse_node_spec(t, tok, where, err)) < 0)
-			break;
+		r = parse_node_spec(t, items[i], where, err);
 	}
-	free(s);
-	if (r == 0 && t->n_nodes == 0)
-		return fail(err, "--nodes: empty");
-	return r;
+	free(items);
+	free(buf);
+	return n < 0 ? -1 : r;
 }
 
 static int set_concurrency(struct test *t, const char *s, const char *where,
@@ -397,14 +432,15 @@ static int set_nemesis_list(struct test *t, const char *v, const char *where,
 			    struct config_error *err)
 {
 	nemesis_free(t);
-	if (!strcmp(v, "none") || !*v)
+	if (!strcmp(v, "none"))
 		return 0;
-	char *s = xstrdup(v), *save = NULL;
-	int r = 0;
-	for (char *tok = strtok_r(s, ",", &save); tok && r == 0; tok = strtok_r(NULL, ",", &save))
-		r = add_nemesis(t, tok, where, err);
-	free(s);
-	return r;
+	char *buf, **items;
+	int n = split_list(v, where, &buf, &items, err), r = 0;
+	for (int i = 0; i < n && r == 0; i++)
+		r = add_nemesis(t, items[i], where, err);
+	free(items);
+	free(buf);
+	return n < 0 ? -1 : r;
 }
 
 static int set_seed(struct test *t, const char *s, const char *where, struct config_error *err)
@@ -424,6 +460,29 @@ static int set_read_mode(struct test *t, const char *v, const char *where, struc
 	if (strcmp(v, "linearizable") && strcmp(v, "serializable"))
 		return fail(err, "%s: expected one of linearizable|serializable, got '%s'", where, v);
 	json_object_set_new(t->db_opts, "read_mode", json_string(v));
+	return 0;
+}
+
+/* --client-exec "PROGRAM ARG...": split on blanks, never through a shell
+ * (the config's client.exec array takes arguments with blanks); "none"
+ * drops a config's adapter, so the db's own client runs. */
+static int set_client_exec(struct test *t, const char *v, const char *where,
+			   struct config_error *err)
+{
+	if (!strcmp(v, "none")) {
+		if (t->client)
+			json_decref(t->client);
+		t->client = NULL;
+		return 0;
+	}
+	json_t *argv = adapter_split_command(v);
+	if (json_array_size(argv) == 0) {
+		json_decref(argv);
+		return fail(err, "%s: expected a program and its arguments", where);
+	}
+	if (!t->client)
+		t->client = json_object();
+	json_object_set_new(t->client, "exec", argv);
 	return 0;
 }
 
@@ -453,14 +512,13 @@ static int set_checkers_list(struct test *t, const char *v, const char *where,
 			     struct config_error *err)
 {
 	checkers_free(t);
-	char *s = xstrdup(v), *save = NULL;
-	int r = 0;
-	for (char *tok = strtok_r(s, ",", &save); tok && r == 0; tok = strtok_r(NULL, ",", &save))
-		r = add_checker(t, tok, where, err);
-	free(s);
-	if (r == 0 && t->n_checkers == 0)
-		return fail(err, "%s: empty", where);
-	return r;
+	char *buf, **items;
+	int n = split_list(v, where, &buf, &items, err), r = 0;
+	for (int i = 0; i < n && r == 0; i++)
+		r = add_checker(t, items[i], where, err);
+	free(items);
+	free(buf);
+	return n < 0 ? -1 : r;
 }
 
 /* Apply one option from a string (flag) value. */
@@ -524,6 +582,8 @@ static int opt_from_string(struct test *t, const struct opt *o, const char *v,
 			return set_read_mode(t, v, where, err);
 		if (!strcmp(o->key, "checkers"))
 			return set_checkers_list(t, v, where, err);
+		if (!strcmp(o->key, "client"))
+			return set_client_exec(t, v, where, err);
 		return fail(err, "%s: not settable from the command line", where);
 	}
 	return -1;
@@ -597,6 +657,15 @@ static int opt_from_json(struct test *t, const struct opt *o, json_t *v, const c
 		}
 		return 0;
 	}
+	if (!strcmp(o->key, "client")) {
+		if (!json_is_object(v))
+			return fail(err, "%s: expected an object {\"exec\": [\"program\", \"arg\"...]}",
+				    where);
+		if (t->client)
+			json_decref(t->client);
+		t->client = json_deep_copy(v);
+		return 0;
+	}
 	if (!strcmp(o->key, "nemesis_opts")) {
 		if (!json_is_object(v))
 			return fail(err, "%s: expected an object", where);
@@ -661,6 +730,27 @@ static const struct opt *opt_by_flag(const char *flag)
 	return NULL;
 }
 
+/* "db": {"name": "custom", "start": ...} is "db": "custom" with the other
+ * keys as db_opts: the form for a database made of options only (the
+ * command-defined one), still validated by the db's own check. */
+static int db_object_form(json_t *root, const char *src, struct config_error *err)
+{
+	json_t *db = json_object_get(root, "db");
+	if (!json_is_object(db))
+		return 0;
+	json_t *name = json_object_get(db, "name");
+	if (!json_is_string(name))
+		return fail(err, "%sdb.name: expected a string (the database, e.g. \"custom\")", src);
+	if (json_object_get(root, "db_opts"))
+		return fail(err, "%sdb: give its options inside the db object or in db_opts, not both",
+			    src);
+	json_t *opts = json_deep_copy(db);
+	json_object_del(opts, "name");
+	json_object_set_new(root, "db_opts", opts);
+	json_object_set_new(root, "db", json_string(json_string_value(name)));
+	return 0;
+}
+
 int config_load_file(struct test *t, const char *path, struct config_error *err)
 {
 	json_error_t je;
@@ -677,6 +767,8 @@ int config_load_file(struct test *t, const char *path, struct config_error *err)
 		r = fail(err, "%s: expected a JSON object at the top level", path);
 		goto out;
 	}
+	if ((r = db_object_form(root, src, err)) < 0)
+		goto out;
 	const char *k;
 	json_t *v;
 	json_object_foreach(root, k, v) {
@@ -708,8 +800,15 @@ int config_apply_args(struct test *t, int argc, char **argv, struct config_error
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strncmp(a, "--", 2)) {
-			const struct opt *o = opt_by_flag(a + 2);
-			if (o && flag_takes_value(o) && !strchr(a, '='))
+			char name[64];
+			size_t nl = strcspn(a + 2, "=");
+			snprintf(name, sizeof name, "%.*s", (int)(nl < 63 ? nl : 63), a + 2);
+			const struct opt *o = opt_by_flag(name);
+			/* Before anything is taken for CONFIG.json: a misspelt flag's
+			 * value must not be read as a config file. */
+			if (!o)
+				return fail(err, "unknown option '--%s' (see --help)", name);
+			if (flag_takes_value(o) && !strchr(a, '='))
 				i++;
 			continue;
 		}
@@ -755,15 +854,24 @@ int config_apply_args(struct test *t, int argc, char **argv, struct config_error
 
 static int nodes_check_duplicates(const struct test *t, struct config_error *err)
 {
+	/* Name where the nodes came from: the config file, unless --nodes or
+	 * a cluster gave them. */
+	char src[300] = "";
+	if (t->nodes_from_file && t->config_path)
+		snprintf(src, sizeof src, "%.250s: ", t->config_path);
+	else if (t->cluster)
+		snprintf(src, sizeof src, "cluster %.40s: ", t->cluster);
+	else
+		snprintf(src, sizeof src, "--");
 	for (int i = 0; i < t->n_nodes; i++)
 		for (int j = 0; j < i; j++) {
 			if (!strcmp(t->nodes[i].name, t->nodes[j].name))
-				return fail(err, "nodes[%d]: duplicate node name %s (also nodes[%d])",
-					    i, t->nodes[i].name, j);
+				return fail(err, "%snodes[%d]: duplicate node name %s (also nodes[%d])",
+					    src, i, t->nodes[i].name, j);
 			if (!strcmp(t->nodes[i].host, t->nodes[j].host) &&
 			    t->nodes[i].ssh_port == t->nodes[j].ssh_port)
-				return fail(err, "nodes[%d]: duplicate host %s (also nodes[%d], %s)", i,
-					    t->nodes[i].host, j, t->nodes[j].name);
+				return fail(err, "%snodes[%d]: duplicate host %s (also nodes[%d], %s)",
+					    src, i, t->nodes[i].host, j, t->nodes[j].name);
 		}
 	return 0;
 }
@@ -876,7 +984,10 @@ static json_t *resolved_json(const struct test *t)
 	json_object_set_new(o, "recovery_time", json_real(t->recovery_time));
 	json_object_set_new(o, "op_timeout", json_real(t->op_timeout));
 	json_object_set_new(o, "leave_db_running", json_boolean(t->leave_db_running));
+	json_object_set_new(o, "heal_first", json_boolean(t->heal_first));
 	json_object_set(o, "db_opts", t->db_opts);
+	if (t->client)
+		json_object_set(o, "client", t->client);
 	json_object_set(o, "workload_opts", t->workload_opts);
 	json_t *cs = json_array();
 	for (int i = 0; i < t->n_checkers; i++)
@@ -976,12 +1087,17 @@ int config_finish(struct test *t, struct config_error *err)
 	if (!wl)
 		return fail(err, "workload: unknown workload '%s' (known: %s)", t->workload,
 			    workload_names());
-	if (!db_client(db, t->workload)) {
+	if (t->client) {
+		char m[sizeof err->msg];
+		if (adapter_check(t, t->client, m, sizeof m) < 0)
+			return fail(err, "%s", m);
+	}
+	if (!test_client(t)) {
 		struct buf b;
 		buf_init(&b);
 		db_workloads(db, &b);
-		fail(err, "workload: %s cannot run workload '%s' (it runs: %s)", t->db, t->workload,
-		     b.data);
+		fail(err, "workload: %s cannot run workload '%s' (it runs: %s); or give an adapter "
+		     "program: --client-exec CMD (client.exec)", t->db, t->workload, b.data);
 		buf_free(&b);
 		return -1;
 	}

@@ -21,6 +21,7 @@
  * healed and what was set up is torn down before returning.
  */
 #include "runner.h"
+#include "adapter.h"
 #include "check.h"
 #include "client.h"
 #include "db.h"
@@ -37,6 +38,7 @@
 #include "workload.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,6 +303,7 @@ struct run {
 	struct db_ctx dbc;
 	struct generator *gen;
 	char *dir;
+	json_t *test_json;  /* test.json as written (history_start added at t0) */
 	char *hist_path;
 	struct history_writer *hw;
 	struct nemesis_schedule *ns;
@@ -309,6 +312,7 @@ struct run {
 	bool db_set_up;    /* teardown owed */
 	bool client_set_up; /* client teardown owed */
 	bool healed;       /* the schedule stopped and healed every node */
+	bool gone;         /* the local cluster vanished: nothing left to reach */
 	bool interrupted;
 	char error[512];   /* first internal error, for results.json */
 };
@@ -492,12 +496,45 @@ static void run_report(struct run *r)
 		log_warn("store index: %s", err);
 }
 
+/* A local cluster whose bridge vanished (removed under the run, by hand or
+ * a tool that ignored the run lock): every connection is bound to it, so
+ * nothing can leave the machine, but the run is over. True (and the run's
+ * error set) once it is gone. */
+static bool run_cluster_gone(struct run *r)
+{
+	const char *dev = r->t->bind_device;
+	if (!dev || !*dev || if_nametoindex(dev) != 0)
+		return false;
+	r->gone = true;
+	run_error(r, "cluster %s: its bridge %s is gone (the cluster was removed under the run); "
+		  "stopped", r->t->cluster ? r->t->cluster : "?", dev);
+	return true;
+}
+
+/* Record the wall-clock instant of history time 0 in test.json, so times
+ * in the history can be matched to lines in the nodes' logs. */
+static void run_mark_start(struct run *r)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[64], frac[32];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(frac, sizeof frac, ".%06ldZ", ts.tv_nsec / 1000);
+	char *s = xasprintf("%s%s", when, frac);
+	json_object_set_new(r->test_json, "history_start", json_string(s));
+	free(s);
+	store_write_json(r->dir, "test.json", r->test_json);
+}
+
 /* The main phase: workers (+ nemesis) for time_limit, with progress. */
 static int run_main_phase(struct run *r)
 {
 	char err[512];
 	struct test *t = r->t;
 	r->t0 = now_ns();
+	run_mark_start(r);
 	int64_t deadline = r->t0 + (int64_t)(t->time_limit * 1e9);
 	if (t->n_nemesis > 0) {
 		r->ns = nemesis_schedule_start(t, r->ssh, r->db, r->hw, r->dir, r->t0, err, sizeof err);
@@ -516,10 +553,11 @@ static int run_main_phase(struct run *r)
 		return -1;
 	}
 	struct progress *pg = progress_new(stderr, t->time_limit, &r->st, r->ns);
+	bool gone = false;
 	while (!workers_done(w)) {
 		progress_tick(pg, now_ns() - r->t0);
 		sleep_until(now_ns() + 100000000LL, NULL);
-		if (runner_stop_requested())
+		if (runner_stop_requested() || (!gone && (gone = run_cluster_gone(r))))
 			workers_stop(w);
 	}
 	progress_done(pg);
@@ -533,8 +571,8 @@ static int run_main_phase(struct run *r)
 		run_error(r, "history: writing %s failed; test stopped", r->hist_path);
 		return -1;
 	}
-	if (runner_stop_requested())
-		return 0;
+	if (runner_stop_requested() || gone)
+		return gone ? -1 : 0;
 	bool had_faults = r->ns != NULL;
 	run_heal(r, false);
 	if ((had_faults || r->wl->final) && t->recovery_time > 0) {
@@ -586,7 +624,7 @@ int runner_run_once(struct test *t, struct ssh_node **ssh, int attempt, bool *in
 	r.ssh = ssh;
 	r.db = db_find(t->db);
 	r.wl = workload_find(t->workload);
-	r.client = db_client(r.db, t->workload);
+	r.client = test_client(t);
 	r.dbc.test = t;
 	r.dbc.ssh = ssh;
 	*interrupted = false;
@@ -604,6 +642,7 @@ int runner_run_once(struct test *t, struct ssh_node **ssh, int attempt, bool *in
 	log_open(logp);
 	free(logp);
 	json_t *tj = test_json(&r, attempt);
+	r.test_json = tj;
 	store_write_json(r.dir, "test.json", tj);
 	store_link_latest(t->store, r.dir);
 	log_info("run %d of %d: %s", attempt, t->test_count, r.dir);
@@ -621,7 +660,13 @@ finish:
 	r.interrupted = runner_stop_requested();
 	if (r.interrupted)
 		log_warn("interrupted: stopping workers, healing, tearing down");
-	run_heal(&r, r.interrupted || r.error[0]);
+	if (r.gone) {
+		/* Every connection was bound to the vanished bridge (and fails
+		 * at once now): there are no logs to fetch, nothing to tear down. */
+		log_warn("the cluster is gone: no logs or teardown");
+		r.db_set_up = r.client_set_up = false;
+	}
+	run_heal(&r, (r.interrupted || r.error[0]) && !r.gone);
 	if (r.hw) {
 		history_writer_close(r.hw);
 		r.hw = NULL;
