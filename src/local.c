@@ -26,6 +26,13 @@ static int local_test(struct test *t, const char *name, const char *db, char *er
 	if (db) {
 		free(t->db);
 		t->db = xstrdup(db);
+		/* The default workload may be one this db has no client for
+		 * (postgres runs no register): any workload it runs will do. */
+		const struct db *d = db_find(db);
+		if (d && !db_client(d, t->workload) && d->clients && d->clients[0].workload) {
+			free(t->workload);
+			t->workload = xstrdup(d->clients[0].workload);
+		}
 	}
 	t->cluster = xstrdup(name);
 	if (config_finish(t, &cerr) < 0) {
