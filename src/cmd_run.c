@@ -4,7 +4,8 @@
  * (runner.c); the exit code is the worst verdict.
  *
  * Exit codes: 254 for anything wrong with the inputs found before any node
- * is changed, including a node that cannot be reached or authenticated
+ * is changed, including a node that cannot be reached or authenticated or
+ * lacks the database's programs (db preflight)
  * (nothing has been applied anywhere yet, and the fix is in the config or
  * the network the config names); 255 for failures after nodes were touched.
  *
@@ -16,6 +17,7 @@
  */
 #include "cmd.h"
 #include "config.h"
+#include "db.h"
 #include "nodes.h"
 #include "results.h"
 #include "runner.h"
@@ -86,6 +88,15 @@ int cmd_run(int argc, char **argv)
 	struct ssh_node **ssh = nodes_connect(&t, err, sizeof err);
 	if (!ssh) {
 		fprintf(stderr, "faultline run: %s\n", err);
+		test_free(&t);
+		return EXIT_BADARGS;
+	}
+	/* A node that cannot run the database (not installed) is bad input
+	 * too, found before anything is applied to any node. */
+	struct db_ctx dbc = {.test = &t, .ssh = ssh};
+	if (db_preflight(&dbc, err, sizeof err) < 0) {
+		fprintf(stderr, "faultline run: %s\n", err);
+		ssh_nodes_free(ssh, t.n_nodes);
 		test_free(&t);
 		return EXIT_BADARGS;
 	}

@@ -48,6 +48,13 @@ struct db {
 	 * and fill in its defaults. NULL: the db takes no options. 0, or -1
 	 * with err naming the key ("db_opts.read_mode: ..."). */
 	int (*check)(const struct test *t, json_t *opts, char *err, size_t errlen);
+	/* Optional (NULL): can the node run the database at all (its
+	 * programs installed)? Called on every node right after connecting,
+	 * before anything is changed on any node; changes nothing itself. A
+	 * failure is bad input (exit 254), err naming the node and the Debian
+	 * package ("n2: redis-sentinel not found (install the Debian package
+	 * redis-sentinel)"). */
+	db_node_fn preflight;
 	/* Install check, data dir, start with the whole cluster's membership,
 	 * wait until healthy (so: call on all nodes at once). */
 	db_node_fn setup;
@@ -81,6 +88,9 @@ const char *db_names(void);
 const struct client_ops *db_client(const struct db *db, const char *workload);
 /* The workloads db runs, comma-separated, into b. */
 void db_workloads(const struct db *db, struct buf *b);
+
+/* db->preflight on every node in parallel (0 when the db has none). */
+int db_preflight(struct db_ctx *c, char *err, size_t errlen);
 
 /* Run one per-node operation on every node in parallel (par_each).
  * Returns 0 if all succeeded; err gets every failure, "n1: why; n3: why". */
