@@ -69,7 +69,7 @@ const char *redis_pairs_get(const struct redisReply *r, const char *key);
 
 /* ---- what a reply means (redis_conn.c, pure) ---- */
 
-enum redis_verdict { REDIS_OK, REDIS_FAIL, REDIS_INFO };
+enum redis_verdict { REDIS_VERDICT_OK, REDIS_VERDICT_FAIL, REDIS_VERDICT_INFO };
 
 /* How a request ended at the transport level. */
 enum redis_io {

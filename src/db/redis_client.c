@@ -87,7 +87,7 @@ static void set_extra(struct op *out, const char *key, json_t *v)
 
 static void complete(struct op *out, enum redis_verdict v)
 {
-	out->type = v == REDIS_OK ? OP_OK : v == REDIS_FAIL ? OP_FAIL : OP_INFO;
+	out->type = v == REDIS_VERDICT_OK ? OP_OK : v == REDIS_VERDICT_FAIL ? OP_FAIL : OP_INFO;
 }
 
 static int left_ms(const struct rclient *c)

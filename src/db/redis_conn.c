@@ -152,23 +152,23 @@ enum redis_verdict redis_error_verdict(const char *msg, char *kind, size_t kindl
 	size_t n = strcspn(m, " \r\n");
 	if (kind && kindlen)
 		snprintf(kind, kindlen, "%.*s", (int)(n ? n : 3), n ? m : "ERR");
-	return REDIS_FAIL;
+	return REDIS_VERDICT_FAIL;
 }
 
 enum redis_verdict redis_io_verdict(enum redis_io io, bool writes)
 {
 	switch (io) {
 	case REDIS_IO_NONE:
-		return REDIS_OK;
+		return REDIS_VERDICT_OK;
 	case REDIS_IO_TIMEOUT:
-		return REDIS_INFO;
+		return REDIS_VERDICT_INFO;
 	case REDIS_IO_LOST:
 	default:
-		return writes ? REDIS_INFO : REDIS_FAIL;
+		return writes ? REDIS_VERDICT_INFO : REDIS_VERDICT_FAIL;
 	}
 }
 
 enum redis_verdict redis_wait_verdict(long long acks, int want)
 {
-	return acks >= want && want >= 0 ? REDIS_OK : REDIS_INFO;
+	return acks >= want && want >= 0 ? REDIS_VERDICT_OK : REDIS_VERDICT_INFO;
 }
