@@ -4,10 +4,10 @@
  * (runner.c); the exit code is the worst verdict.
  *
  * Exit codes: 254 for anything wrong with the inputs found before any node
- * is changed, including a node that cannot be reached or authenticated or
- * lacks the database's programs (db preflight)
- * (nothing has been applied anywhere yet, and the fix is in the config or
- * the network the config names); 255 for failures after nodes were touched.
+ * is changed, including a node that cannot be reached or authenticated, or
+ * that lacks the database's programs (db preflight): nothing has been
+ * applied anywhere yet, and the fix is in the config, the network or the
+ * packages the config names; 255 for failures after nodes were touched.
  *
  * Signals: SIGINT/SIGTERM are taken by a dedicated thread (blocked in every
  * other thread, so libssh and libcurl never see EINTR); the first one asks
@@ -18,8 +18,10 @@
 #include "cmd.h"
 #include "config.h"
 #include "db.h"
+#include "nemesis.h"
 #include "nodes.h"
 #include "results.h"
+#include "runlock.h"
 #include "runner.h"
 #include "ssh.h"
 #include "util.h"
@@ -76,6 +78,29 @@ static void signals_take(void)
 		pthread_detach(th);
 }
 
+/* Faults an earlier run left (a crashed or kill -9'd controller) would
+ * make this run fail in confusing ways ("etcd not healthy"): refuse, or
+ * heal them with --heal-first. 0 to go on, else the exit code. */
+static int run_leftovers(struct test *t, struct ssh_node **ssh)
+{
+	char found[2048];
+	const struct db *db = db_find(t->db);
+	if (nemesis_leftovers(t, ssh, db, found, sizeof found) == 0)
+		return 0;
+	if (!t->heal_first) {
+		fprintf(stderr, "faultline run: the nodes carry faults of an earlier run (%s); run "
+			"`faultline heal` first, or add --heal-first\n", found);
+		return EXIT_BADARGS;
+	}
+	log_warn("healing what an earlier run left: %s", found);
+	char err[4096];
+	if (nemesis_heal_all_err(t, ssh, db, err, sizeof err) < 0) {
+		fprintf(stderr, "faultline run: --heal-first: %s\n", err);
+		return EXIT_INTERNAL;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct test t;
@@ -83,25 +108,28 @@ int cmd_run(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	signals_take();
-	char err[512];
+	char err[2048];
+	struct runlock *lock = NULL;
+	struct ssh_node **ssh = NULL;
+	int code = EXIT_BADARGS;
+	/* A local cluster is locked before anything else; remote nodes hold
+	 * their lock files, so they are reached first. */
+	if (t.cluster && !(lock = runlock_take(&t, NULL, "faultline run", false, err, sizeof err)))
+		goto refused;
 	log_debug("connecting to %d nodes", t.n_nodes);
-	struct ssh_node **ssh = nodes_connect(&t, err, sizeof err);
-	if (!ssh) {
-		fprintf(stderr, "faultline run: %s\n", err);
-		test_free(&t);
-		return EXIT_BADARGS;
-	}
+	if (!(ssh = nodes_connect(&t, err, sizeof err)))
+		goto refused;
 	/* A node that cannot run the database (not installed) is bad input
-	 * too, found before anything is applied to any node. */
+	 * too, found before anything is written to any node. */
 	struct db_ctx dbc = {.test = &t, .ssh = ssh};
-	if (db_preflight(&dbc, err, sizeof err) < 0) {
-		fprintf(stderr, "faultline run: %s\n", err);
-		ssh_nodes_free(ssh, t.n_nodes);
-		test_free(&t);
-		return EXIT_BADARGS;
-	}
+	if (db_preflight(&dbc, err, sizeof err) < 0)
+		goto refused;
+	if (!lock && !(lock = runlock_take(&t, ssh, "faultline run", false, err, sizeof err)))
+		goto refused;
+	if ((code = run_leftovers(&t, ssh)) != 0)
+		goto out;
 	/* Interrupted before any run: nothing was judged. */
-	int code = EXIT_UNKNOWN;
+	code = EXIT_UNKNOWN;
 	uint64_t seed0 = t.seed;
 	for (int i = 0; i < t.test_count && !runner_stop_requested(); i++) {
 		/* Repetitions explore different op streams; each records its seed. */
@@ -112,6 +140,11 @@ int cmd_run(int argc, char **argv)
 		if (interrupted || runner_stop_requested())
 			break;
 	}
+	goto out;
+refused:
+	fprintf(stderr, "faultline run: %s\n", err);
+out:
+	runlock_release(lock);
 	ssh_nodes_free(ssh, t.n_nodes);
 	test_free(&t);
 	return code;

@@ -32,6 +32,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -646,6 +647,12 @@ static enum exec_outcome shell_run(struct ssh_node *n, const char *cmd, int time
 		if (left <= 0) {
 			snprintf(why, whylen, "command timed out after %d ms", timeout_ms);
 			return EXEC_TIMEOUT;
+		}
+		/* A connection bound to a bridge that is gone never answers:
+		 * say so now rather than at the timeout. */
+		if (n->bind_device && if_nametoindex(n->bind_device) == 0) {
+			snprintf(why, whylen, "the local cluster's bridge %s is gone", n->bind_device);
+			return EXEC_LOST;
 		}
 		if (!shell_pump(n, (int)(left > 1000 ? 1000 : left))) {
 			snprintf(why, whylen, "connection lost: %s", ssh_get_error(n->session));

@@ -13,7 +13,7 @@
  * workload_opts: key_count (10 active keys), max_writes_per_key (32),
  * min_txn_length (1), max_txn_length (4), read_fraction (0.5).
  */
-#include "generator.h"
+#include "rng.h"
 #include "history.h"
 #include "txn_keys.h"
 #include "util.h"

@@ -16,7 +16,7 @@
  * workload_opts.initial in their setup; the checker takes its total from
  * there too.
  */
-#include "generator.h"
+#include "rng.h"
 #include "history.h"
 #include "opts.h"
 #include "test.h"

@@ -10,7 +10,7 @@
  *
  * workload_opts: read_fraction (default 0.2), max_add (default 5).
  */
-#include "generator.h"
+#include "rng.h"
 #include "history.h"
 #include "opts.h"
 #include "test.h"

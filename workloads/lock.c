@@ -19,7 +19,7 @@
  * starts over with an acquire). workload_opts: lease_ttl (seconds, 5): the
  * lease a client holds the lock with, for databases whose locks expire.
  */
-#include "generator.h"
+#include "rng.h"
 #include "history.h"
 #include "opts.h"
 #include "test.h"

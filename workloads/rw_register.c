@@ -12,7 +12,7 @@
  *
  * workload_opts: as the append workload's.
  */
-#include "generator.h"
+#include "rng.h"
 #include "history.h"
 #include "txn_keys.h"
 #include "util.h"

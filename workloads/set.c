@@ -11,7 +11,7 @@
  *
  * workload_opts: read_fraction (share of reads, default 0.1).
  */
-#include "generator.h"
+#include "rng.h"
 #include "history.h"
 #include "opts.h"
 #include "test.h"

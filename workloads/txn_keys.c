@@ -5,7 +5,7 @@
  */
 #include "txn_keys.h"
 
-#include "generator.h"
+#include "rng.h"
 #include "opts.h"
 #include "test.h"
 #include "util.h"
