@@ -4,6 +4,7 @@
  * table here.
  */
 #include "checker.h"
+#include "elle.h"
 #include "history.h"
 #include "linearizable.h"
 #include "util.h"
@@ -14,6 +15,7 @@ extern const struct checker checker_set_full, checker_bank, checker_counter, che
 
 static const struct checker *const checkers[] = {
 	&checker_linearizable,
+	&checker_elle,
 	&checker_set_full,
 	&checker_bank,
 	&checker_counter,
