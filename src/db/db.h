@@ -48,12 +48,10 @@ struct db {
 	 * and fill in its defaults. NULL: the db takes no options. 0, or -1
 	 * with err naming the key ("db_opts.read_mode: ..."). */
 	int (*check)(const struct test *t, json_t *opts, char *err, size_t errlen);
-	/* Optional (NULL): can the node run the database at all (its
-	 * programs installed)? Called on every node right after connecting,
-	 * before anything is changed on any node; changes nothing itself. A
-	 * failure is bad input (exit 254), err naming the node and the Debian
-	 * package ("n2: redis-sentinel not found (install the Debian package
-	 * redis-sentinel)"). */
+	/* Optional (NULL): check, changing nothing, that the node can run the
+	 * database (its packages are installed). `run` calls it on every node
+	 * before any setup; a failure exits 254 with err naming the node and
+	 * the package to install. */
 	db_node_fn preflight;
 	/* Install check, data dir, start with the whole cluster's membership,
 	 * wait until healthy (so: call on all nodes at once). */
@@ -89,7 +87,7 @@ const struct client_ops *db_client(const struct db *db, const char *workload);
 /* The workloads db runs, comma-separated, into b. */
 void db_workloads(const struct db *db, struct buf *b);
 
-/* db->preflight on every node in parallel (0 when the db has none). */
+/* The db's preflight on every node (0 when it has none). */
 int db_preflight(struct db_ctx *c, char *err, size_t errlen);
 
 /* Run one per-node operation on every node in parallel (par_each).
