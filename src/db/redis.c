@@ -299,9 +299,11 @@ static const char script_launch_server[] =
 	"launch redis-server \"$W/redis.conf\" \"$W/redis.data\" \"$W/redis.log\"\n";
 static const char script_launch_sentinel[] =
 	"launch redis-sentinel \"$W/sentinel.conf\" \"$W/sentinel.data\" \"$W/sentinel.log\"\n";
-static const char script_check_alive[] =
+static const char script_server_alive[] =
 	"i=0; while [ $i -lt 6 ]; do sleep 0.05; i=$((i+1)); done\n"
-	"alive redis-server \"$W/redis.data\" \"$W/redis.log\"\n"
+	"alive redis-server \"$W/redis.data\" \"$W/redis.log\"\n";
+static const char script_sentinel_alive[] =
+	"i=0; while [ $i -lt 6 ]; do sleep 0.05; i=$((i+1)); done\n"
 	"alive redis-sentinel \"$W/sentinel.data\" \"$W/sentinel.log\"\n";
 
 /* Run script on node; 0, or -1 with err naming node and cause. */
@@ -458,6 +460,35 @@ static int redis_preflight(struct db_ctx *c, int node, char *err, size_t errlen)
 	return rc;
 }
 
+/* Has the first primary (n1) every replica online? Sentinels started
+ * after that learn every replica from their first INFO, instead of at the
+ * next refresh ten seconds later. */
+static bool redis_replicas_online(const struct test *t, const struct redis_opts *o, char *why,
+				  size_t whylen)
+{
+	char w[300];
+	redisContext *c = redis_connect(t, t->nodes[0].host, o->port, REDIS_PROBE_TIMEOUT_MS, w,
+					sizeof w);
+	redisReply *r = c ? redis_cmd(c, "INFO", "replication", NULL) : NULL;
+	int online = 0;
+	for (const char *p = r && r->type == REDIS_REPLY_STRING ? r->str : NULL;
+	     p && (p = strstr(p, ",state=online")); p++)
+		online++;
+	bool ok = online >= t->n_nodes - 1;
+	if (!ok)
+		snprintf(why, whylen, "%s: %d of %d replicas online", t->nodes[0].name, online,
+			 t->n_nodes - 1);
+	if (r)
+		freeReplyObject(r);
+	if (c)
+		redisFree(c);
+	return ok;
+}
+
+/* Setup of one node, in three steps that overlap with the other nodes':
+ * a fresh redis-server (n1 the primary, the others its replicas); once n1
+ * has every replica online, redis-sentinel; then wait until the node's
+ * replication and sentinel are ready. */
 static int redis_setup(struct db_ctx *c, int node, char *err, size_t errlen)
 {
 	const struct test *t = c->test;
@@ -487,14 +518,31 @@ static int redis_setup(struct db_ctx *c, int node, char *err, size_t errlen)
 	script_write_file(&b, "redis.conf", rconf);
 	script_write_file(&b, "sentinel.conf", sconf);
 	buf_puts(&b, script_launch_server);
-	buf_puts(&b, script_launch_sentinel);
-	buf_puts(&b, script_check_alive);
-	int rc = redis_run(c, node, "start redis", b.data, NULL, err, errlen);
+	buf_puts(&b, script_server_alive);
+	int rc = redis_run(c, node, "start redis-server", b.data, NULL, err, errlen);
 	buf_free(&b);
 	free(rconf);
 	free(sconf);
 	free(ip);
 	free(pip);
+	int64_t deadline = now_ns() + (int64_t)REDIS_SETUP_READY_MS * 1000000;
+	char why[300] = "";
+	while (rc == 0 && !redis_replicas_online(t, &o, why, sizeof why)) {
+		if (now_ns() >= deadline) {
+			redis_err(t, node, err, errlen, "not ready after %d s: %s",
+				  REDIS_SETUP_READY_MS / 1000, why);
+			return -1;
+		}
+		usleep(100 * 1000);
+	}
+	if (rc == 0) {
+		buf_init(&b);
+		script_prelude(&b, t, node);
+		buf_puts(&b, script_launch_sentinel);
+		buf_puts(&b, script_sentinel_alive);
+		rc = redis_run(c, node, "start redis-sentinel", b.data, NULL, err, errlen);
+		buf_free(&b);
+	}
 	if (rc == 0)
 		rc = redis_wait_ready(t, node, err, errlen);
 	return rc;
@@ -530,7 +578,8 @@ static int redis_start(struct db_ctx *c, int node, char *err, size_t errlen)
 	buf_puts(&b, script_launch_server);
 	buf_puts(&b, "rpid redis-sentinel \"$W/sentinel.data\" >/dev/null || ");
 	buf_puts(&b, script_launch_sentinel);
-	buf_puts(&b, script_check_alive);
+	buf_puts(&b, script_server_alive);
+	buf_puts(&b, "alive redis-sentinel \"$W/sentinel.data\" \"$W/sentinel.log\"\n");
 	int rc = redis_run(c, node, "start redis", b.data, NULL, err, errlen);
 	buf_free(&b);
 	return rc;
