@@ -485,6 +485,35 @@ static bool redis_replicas_online(const struct test *t, const struct redis_opts 
 	return ok;
 }
 
+/* CONFIG SET repl-diskless-sync-delay on n1; with old (may be NULL) set
+ * to the value it had. The first full syncs of a fresh cluster need not
+ * wait Redis's default 5 s for more replicas; the default is put back
+ * before the sentinels start, so a run sees Redis as configured. */
+static int redis_sync_delay(const struct test *t, const struct redis_opts *o, const char *value,
+			    char *old, size_t oldlen)
+{
+	char w[300];
+	redisContext *c = redis_connect(t, t->nodes[0].host, o->port, REDIS_PROBE_TIMEOUT_MS, w,
+					sizeof w);
+	if (!c)
+		return -1;
+	int rc = -1;
+	redisReply *r = old ? redis_cmd(c, "CONFIG", "GET", "repl-diskless-sync-delay", NULL) : NULL;
+	if (old && r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_STRING)
+		snprintf(old, oldlen, "%s", r->element[1]->str);
+	if (r)
+		freeReplyObject(r);
+	if (!old || old[0]) {
+		r = redis_cmd(c, "CONFIG", "SET", "repl-diskless-sync-delay", value, NULL);
+		rc = r && r->type == REDIS_REPLY_STATUS ? 0 : -1;
+		if (r)
+			freeReplyObject(r);
+	}
+	redisFree(c);
+	return rc;
+}
+
 /* Setup of one node, in three steps that overlap with the other nodes':
  * a fresh redis-server (n1 the primary, the others its replicas); once n1
  * has every replica online, redis-sentinel; then wait until the node's
@@ -526,7 +555,9 @@ static int redis_setup(struct db_ctx *c, int node, char *err, size_t errlen)
 	free(ip);
 	free(pip);
 	int64_t deadline = now_ns() + (int64_t)REDIS_SETUP_READY_MS * 1000000;
-	char why[300] = "";
+	char why[300] = "", delay[32] = "";
+	if (rc == 0 && node == 0)
+		redis_sync_delay(t, &o, "0", delay, sizeof delay);
 	while (rc == 0 && !redis_replicas_online(t, &o, why, sizeof why)) {
 		if (now_ns() >= deadline) {
 			redis_err(t, node, err, errlen, "not ready after %d s: %s",
@@ -534,6 +565,10 @@ static int redis_setup(struct db_ctx *c, int node, char *err, size_t errlen)
 			return -1;
 		}
 		usleep(100 * 1000);
+	}
+	if (rc == 0 && node == 0 && delay[0] && redis_sync_delay(t, &o, delay, NULL, 0) < 0) {
+		redis_err(t, node, err, errlen, "cannot restore repl-diskless-sync-delay %s", delay);
+		rc = -1;
 	}
 	if (rc == 0) {
 		buf_init(&b);
