@@ -45,6 +45,14 @@
 #define REDIS_CMD_TIMEOUT_MS 30000
 #define REDIS_SETUP_READY_MS 60000
 #define REDIS_PROBE_TIMEOUT_MS 2000
+/* Sentinel's timers, shorter than the 30 s / 180 s of Redis's sample
+ * sentinel.conf so that a failover happens within a fault of a test's
+ * length: the primary is judged down after 3 s, and a failover whose
+ * election split the votes (it happens: three sentinels on the majority
+ * side must agree) is retried after 2 x 5 s. The rest of Redis and
+ * Sentinel keeps its defaults unless db_opts says otherwise. */
+#define REDIS_DEFAULT_DOWN_AFTER_MS 3000
+#define REDIS_DEFAULT_FAILOVER_TIMEOUT_MS 5000
 /* Exit statuses of our scripts. */
 #define REDIS_EXIT_NO_SERVER 97
 #define REDIS_EXIT_NO_SENTINEL 98
@@ -111,8 +119,10 @@ int redis_opts_check(const struct test *t, json_t *o, char *err, size_t errlen)
 		      errlen) < 0 ||
 	    opts_int(o, "min_replicas_to_write", 0, 0, maxrep, "db_opts", &v, err, errlen) < 0 ||
 	    opts_int(o, "min_replicas_max_lag", 10, 1, 3600, "db_opts", &v, err, errlen) < 0 ||
-	    opts_int(o, "down_after_ms", 5000, 100, 3600000, "db_opts", &v, err, errlen) < 0 ||
-	    opts_int(o, "failover_timeout_ms", 10000, 1000, 86400000, "db_opts", &v, err, errlen) < 0 ||
+	    opts_int(o, "down_after_ms", REDIS_DEFAULT_DOWN_AFTER_MS, 100, 3600000, "db_opts", &v,
+		     err, errlen) < 0 ||
+	    opts_int(o, "failover_timeout_ms", REDIS_DEFAULT_FAILOVER_TIMEOUT_MS, 1000, 86400000,
+		     "db_opts", &v, err, errlen) < 0 ||
 	    opts_int(o, "port", 6379, 1, 65535, "db_opts", &port, err, errlen) < 0 ||
 	    opts_int(o, "sentinel_port", 26379, 1, 65535, "db_opts", &sport, err, errlen) < 0 ||
 	    redis_wait_check(t, o, err, errlen) < 0)
@@ -141,8 +151,9 @@ void redis_opts_get(const struct test *t, struct redis_opts *o)
 		.appendfsync = fs ? fs : "everysec",
 		.min_replicas_to_write = (int)opt_int(j, "min_replicas_to_write", 0),
 		.min_replicas_max_lag = (int)opt_int(j, "min_replicas_max_lag", 10),
-		.down_after_ms = (int)opt_int(j, "down_after_ms", 5000),
-		.failover_timeout_ms = (int)opt_int(j, "failover_timeout_ms", 10000),
+		.down_after_ms = (int)opt_int(j, "down_after_ms", REDIS_DEFAULT_DOWN_AFTER_MS),
+		.failover_timeout_ms =
+			(int)opt_int(j, "failover_timeout_ms", REDIS_DEFAULT_FAILOVER_TIMEOUT_MS),
 		.wait_replicas = json_is_object(w) ? (int)opt_int(w, "replicas", 1) : 0,
 		.wait_timeout_ms = json_is_object(w) ? (int)opt_int(w, "timeout_ms", 1000) : 0,
 		.port = (int)opt_int(j, "port", 6379),

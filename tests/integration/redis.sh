@@ -103,10 +103,10 @@ else fail "teardown" "$(tail -2 "$OUT/dbx.stderr")"; fi
 # --- runs: the primary and one replica cut off from the other three ---
 run_redis() { # workload, extra jq fields as JSON
 	jq -n --arg c "$NAME" --arg s "$STORE" --arg w "$1" --argjson x "$2" '{db: "redis",
-		workload: $w, cluster: $c, store: $s, concurrency: "2n", rate: 200, time_limit: 16,
-		nemesis: ["partition"], nemesis_interval: 5,
-		nemesis_opts: {partition: {grudges: ["primary-minority"]}}, recovery_time: 6,
-		db_opts: {down_after_ms: 1500, failover_timeout_ms: 3000}, checker_timeout: 60} + $x' \
+		workload: $w, cluster: $c, store: $s, concurrency: "2n", rate: 200, time_limit: 18,
+		nemesis: ["partition"], nemesis_interval: 8,
+		nemesis_opts: {partition: {grudges: ["primary-minority"]}}, recovery_time: 5,
+		db_opts: {down_after_ms: 1000, failover_timeout_ms: 2000}, checker_timeout: 60} + $x' \
 		>"$OUT/$1.json"
 	"$FAULTLINE" run "$OUT/$1.json" --seed 7 >"$OUT/$1.out" 2>"$OUT/$1.err"
 }

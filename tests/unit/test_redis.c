@@ -92,8 +92,8 @@ static void test_opts_defaults(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "appendfsync")), "everysec");
 	assert_int_equal(json_integer_value(json_object_get(o, "min_replicas_to_write")), 0);
 	assert_int_equal(json_integer_value(json_object_get(o, "min_replicas_max_lag")), 10);
-	assert_int_equal(json_integer_value(json_object_get(o, "down_after_ms")), 5000);
-	assert_int_equal(json_integer_value(json_object_get(o, "failover_timeout_ms")), 10000);
+	assert_int_equal(json_integer_value(json_object_get(o, "down_after_ms")), 3000);
+	assert_int_equal(json_integer_value(json_object_get(o, "failover_timeout_ms")), 5000);
 	assert_int_equal(json_integer_value(json_object_get(o, "port")), 6379);
 	assert_int_equal(json_integer_value(json_object_get(o, "sentinel_port")), 26379);
 	assert_true(json_is_null(json_object_get(o, "wait")));
@@ -105,7 +105,7 @@ static void test_opts_defaults(void **state)
 	struct redis_opts ro;
 	redis_opts_get(&t, &ro);
 	assert_int_equal(ro.wait_replicas, 0);
-	assert_int_equal(ro.down_after_ms, 5000);
+	assert_int_equal(ro.down_after_ms, 3000);
 	assert_false(ro.appendonly);
 	free_test(&t);
 
@@ -116,7 +116,7 @@ static void test_opts_defaults(void **state)
 	redis_opts_get(&t, &ro);
 	assert_int_equal(ro.port, 6379);
 	assert_int_equal(ro.sentinel_port, 26379);
-	assert_int_equal(ro.failover_timeout_ms, 10000);
+	assert_int_equal(ro.failover_timeout_ms, 5000);
 	assert_string_equal(ro.appendfsync, "everysec");
 	free_test(&t);
 }
