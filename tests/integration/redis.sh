@@ -11,7 +11,9 @@
 #  - the set workload with the primary cut off together with one replica
 #    (grudge primary-minority) long enough for a failover: set-full finds
 #    acknowledged adds lost, every one acknowledged by the old primary
-#    during the fault, and the sentinels' logs show the failover;
+#    during the fault, and the sentinels' logs show the failover (the
+#    old primary's demotion comes later: Sentinel waits failover-timeout
+#    after its next INFO, up to 10 s, which this test does not wait for);
 #  - the register workload under the same partition: not linearizable;
 #  - the append workload without faults: MULTI/EXEC transactions that Elle
 #    finds valid.
@@ -139,9 +141,8 @@ EOF
 )
 [ "$CHECK" = ok ] && pass "every lost add was acknowledged by the isolated old primary during the fault" ||
 	fail "lost adds' primary" "$CHECK"
-grep -qh "+switch-master faultline" "$R"/nodes/n*/sentinel.log &&
-	grep -qh "+convert-to-slave" "$R"/nodes/n*/sentinel.log &&
-	pass "sentinel logs: failover, old primary converted to a replica" ||
+[ "$(grep -l "+switch-master faultline" "$R"/nodes/n*/sentinel.log | wc -l)" -ge 3 ] &&
+	pass "sentinel logs: a majority of the sentinels switched to a new primary" ||
 	fail "sentinel logs" "$(ls "$R/nodes/n1")"
 [ "$(jq -r '.db_opts.appendfsync + " " + (.db_opts.wait|tostring)' "$R/test.json")" = "everysec null" ] &&
 	pass "test.json records every db_opts default" || fail "test.json db_opts" "$(jq -c .db_opts "$R/test.json")"
