@@ -22,7 +22,8 @@
  * info for writes and fail for reads, a WAIT with too few acks info, and
  * anything that went wrong before the op's command was sent (no sentinel,
  * no primary named, primary unreachable or not a primary) fail. An EXEC
- * whose reply holds an error element was partly applied: info. Every op
+ * whose reply holds an error element was partly applied, and a refused
+ * MULTI let each command run on its own: info (fail if nothing writes). Every op
  * has db's op_timeout as its budget, sentinel lookup included, plus
  * wait.timeout_ms for the WAIT.
  */
@@ -497,15 +498,30 @@ static int txn_exec(struct rclient *c, const struct redis_txn *p, struct op *out
 		redisAppendCommandArgv(c->primary, argc, argv, NULL);
 	}
 	redisAppendCommandArgv(c->primary, 1, exec, NULL);
-	/* MULTI and the QUEUED answers: an error here (READONLY,
-	 * NOREPLICAS) makes EXEC abort; EXEC's answer decides. */
+	/* MULTI and the QUEUED answers: an error to a queued command
+	 * (READONLY, NOREPLICAS) makes EXEC abort, and EXEC's answer decides.
+	 * But a MULTI that was refused leaves each command to run on its own:
+	 * what happened is then unknown. */
+	bool multi_ok = true;
 	for (size_t i = 0; i < p->n + 1; i++) {
 		void *q = NULL;
 		if (redisGetReply(c->primary, &q) != REDIS_OK) {
 			io_failed(c, out, p->writes, "");
 			return -1;
 		}
+		redisReply *qr = q;
+		if (i == 0 && (qr->type != REDIS_REPLY_STATUS || strcmp(qr->str, "OK"))) {
+			multi_ok = false;
+			set_error(out, "MULTI refused: %.200s",
+				  qr->type == REDIS_REPLY_ERROR ? qr->str : "unexpected reply");
+		}
 		freeReplyObject(q);
+	}
+	if (!multi_ok) {
+		/* The connection holds EXEC's answer still: do not reuse it. */
+		drop(&c->primary);
+		out->type = p->writes ? OP_INFO : OP_FAIL;
+		return -1;
 	}
 	void *e = NULL;
 	if (redisGetReply(c->primary, &e) != REDIS_OK) {

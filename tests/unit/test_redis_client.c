@@ -4,7 +4,7 @@
  * plays the node's sentinel (SENTINEL get-master-addr-by-name), another
  * the primary it names, answering each command the way a test asks - a
  * normal reply, READONLY, NOREPLICAS, EXECABORT, an EXEC with an error
- * element, a reply that never comes, a connection closed mid-request, a
+ * element, a refused MULTI, a reply that never comes, a connection closed mid-request, a
  * sentinel that knows no primary, a "primary" whose ROLE says replica, a
  * WAIT with too few acks. Only an answer proving the op did not happen may
  * give fail; anything uncertain must give info. Real Redis and Sentinel:
@@ -45,6 +45,7 @@ enum mode {
 	M_WAIT0,        /* WAIT answers 0 */
 	M_EXEC_PARTIAL, /* EXEC: [:1, -WRONGTYPE] */
 	M_GET_NIL,      /* GET: nil */
+	M_MULTI_ERR,    /* MULTI refused: the queued commands run one by one */
 };
 
 static atomic_int mode;
@@ -188,7 +189,9 @@ static void *conn_main(void *arg)
 		}
 		if (m == M_CLOSE && (!in_multi || !strcasecmp(argv[0], "EXEC")))
 			break;
-		if (!strcasecmp(argv[0], "MULTI")) {
+		if (!strcasecmp(argv[0], "MULTI") && m == M_MULTI_ERR) {
+			put(cn->fd, "-ERR MULTI calls can not be nested\r\n");
+		} else if (!strcasecmp(argv[0], "MULTI")) {
 			in_multi = true;
 			queued = 0;
 			abort_exec = false;
@@ -530,6 +533,14 @@ static void test_append(void **state)
 	op_free(&o);
 	o = run(ops, c, "txn", "[[\"r\",1,null],[\"r\",2,null]]", NULL);
 	expect(&o, OP_FAIL, "connection lost");
+	op_free(&o);
+	/* A refused MULTI: each command ran on its own. */
+	atomic_store(&mode, M_MULTI_ERR);
+	o = run(ops, c, "txn", "[[\"append\",1,10],[\"r\",1,null]]", NULL);
+	expect(&o, OP_INFO, "MULTI refused");
+	op_free(&o);
+	o = run(ops, c, "txn", "[[\"r\",1,null],[\"r\",2,null]]", NULL);
+	expect(&o, OP_FAIL, "MULTI refused");
 	op_free(&o);
 	o = run(ops, c, "txn", "[[\"w\",1,9]]", NULL);
 	expect(&o, OP_FAIL, "micro-op 0");
