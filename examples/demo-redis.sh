@@ -85,7 +85,7 @@ if [ -f "$RUN/results.json" ] && jq -e '.checkers["set-full"]' "$RUN/results.jso
 		| ($h | map(select(.type != "invoke")) | map("\(.f) at \(.time / 1e8 | floor / 10) s")
 		   | join(", ")) as $faults
 		| "  acknowledged adds: \($s.acknowledged_count)",
-		  "  lost (acknowledged, then missing from every read after the heal): \($s.lost_count)",
+		  "  lost (acknowledged or read, then missing from every later read): \($s.lost_count)",
 		  "  faults: \($faults)"' "$RUN/results.json"
 	# When the lost adds were acknowledged, and by which primary (set-full
 	# lists at most the first 1000 lost elements; lost_count is exact).
