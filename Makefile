@@ -61,7 +61,7 @@ TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/t
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit bench demo demo-rate fuzz install clean
+.PHONY: all deps test unit bench demo demo-rate soak fuzz install clean
 all: $(BINDIR)faultline $(DAEMONS)
 
 deps:
@@ -123,6 +123,13 @@ demo: deps
 demo-%: deps
 	@$(MAKE) --no-print-directory all
 	@bash examples/demo-$*.sh
+
+# Reliability soak: kill -9, SIGINT, cluster down and a deleted bridge
+# under runs for SOAK_MINUTES (default 10); prints what it checked and what
+# was left (nothing).
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@FAULTLINE=$(CURDIR)/$(BINDIR)faultline bash tests/soak.sh
 
 # How often the demo's serializable run is invalid over RUNS seeds (slow:
 # about 2 minutes per seed; not part of make bench).

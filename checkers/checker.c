@@ -4,22 +4,22 @@
  * table here.
  */
 #include "checker.h"
-#include "elle.h"
 #include "history.h"
 #include "linearizable.h"
 #include "util.h"
 
 #include <string.h>
 
-extern const struct checker checker_set_full, checker_bank, checker_counter, checker_lock;
+extern const struct checker checker_set_full, checker_bank, checker_counter, checker_lock,
+	checker_elle;
 
 static const struct checker *const checkers[] = {
 	&checker_linearizable,
-	&checker_elle,
 	&checker_set_full,
 	&checker_bank,
 	&checker_counter,
 	&checker_lock,
+	&checker_elle,
 };
 
 #define N_CHECKERS (sizeof checkers / sizeof *checkers)

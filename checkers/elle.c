@@ -24,7 +24,8 @@
  *                       strong-session-serializable, strict-serializable...)
  *   anomalies           more anomaly names to forbid (e.g. ["G2-item"])
  *   model               "list-append", "rw-register" or "auto" (default:
- *                       from the first append/write/read micro-op)
+ *                       the run's workload, append or rw-register, else
+ *                       the first append/write/read micro-op decides)
  *   realtime, process   add real-time / process-order edges; default: if a
  *                       forbidden anomaly needs them (real time wins: process
  *                       order is part of it)
@@ -44,10 +45,13 @@
  *    "realtime": bool, "process": bool,
  *    "stats": {"txns", "ok", "info", "fail", "keys", "edges",
  *              "realtime_edges", "process_edges", "sccs", "largest_scc",
- *              "reach_queries", "seconds": {...}}}
+ *              "reach_queries", "cpu_seconds": {"reading": add() on the
+ *              judging thread, "judging": finish(), of which "versions",
+ *              "graph", "cycles"}}}
  * valid is false when a forbidden anomaly was found, "unknown" when only
  * empty-transaction-graph was (nothing depends on anything: nothing was
- * judged), else true. Every failure has "kind" and a one-line "message";
+ * judged) or when --timeout (ctx->timeout) stopped the cycle search first
+ * ("unknown_reason" says so), else true. Every failure has "kind" and a one-line "message";
  * the evidence depends on the kind:
  *   cycles (G0, G1c, G-single, G-nonadjacent, G2-item, each also
  *   -process and -realtime):
@@ -83,6 +87,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct elle_opts {
 	const char **models;  /* borrowed strings from the options JSON */
@@ -236,7 +241,17 @@ struct elle {
 	json_t *opts_json;       /* keeps the option strings alive */
 	const char **prohibited; /* NULL-terminated */
 	uint8_t xmask;
+	double cpu_begin;        /* this thread's CPU time at begin */
 };
+
+/* CPU seconds of the calling thread: begin, add and finish all run on the
+ * judging thread, so this is the checker's own work, without the reader. */
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* Does any forbidden anomaly need real-time (or process) edges? */
 static bool prohibits_suffix(const char **prohibited, const char *suffix)
@@ -266,6 +281,17 @@ static void *elle_begin(const struct check_ctx *ctx, char *err, size_t errlen)
 	bool pr = e->o.process >= 0 ? e->o.process : prohibits_suffix(e->prohibited, "-process");
 	e->xmask = rt ? EDGE_RT : pr ? EDGE_PROC : 0;
 	tstore_init(&e->st);
+	if (e->o.model == TM_AUTO && ctx) {
+		/* a run's test.json: its workload says which model */
+		json_t *w = json_object_get(ctx->test, "workload");
+		if (json_is_object(w))
+			w = json_object_get(w, "name");
+		const char *wn = json_string_value(w);
+		if (wn && !strcmp(wn, "append"))
+			e->o.model = TM_LIST_APPEND;
+		else if (wn && !strcmp(wn, "rw-register"))
+			e->o.model = TM_RW_REGISTER;
+	}
 	if (e->o.model != TM_AUTO) {
 		e->st.model_id = e->o.model;
 		e->st.model = e->o.model == TM_LIST_APPEND ? &txn_list_append : &txn_rw_register;
@@ -274,6 +300,9 @@ static void *elle_begin(const struct check_ctx *ctx, char *err, size_t errlen)
 	e->st.wfr_keys = e->o.wfr;
 	e->st.sequential_keys = e->o.seq;
 	e->st.linearizable_keys = e->o.lin;
+	if (ctx && ctx->timeout > 0)
+		e->st.deadline = now_ns() + (int64_t)(ctx->timeout * 1e9);
+	e->cpu_begin = thread_cpu();
 	return e;
 }
 
@@ -303,6 +332,11 @@ static int case_cmp(const void *a, const void *b)
 	return x->kind < y->kind ? -1 : x->kind > y->kind;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static json_t *strings_json(const char *const *v, size_t n)
 {
 	json_t *a = json_array();
@@ -312,7 +346,7 @@ static json_t *strings_json(const char *const *v, size_t n)
 }
 
 static json_t *result(struct elle *e, const struct tgraph *g, const struct tcycle_stats *cs,
-		      const double *secs)
+		      const double *secs, double reading)
 {
 	struct tstore *st = &e->st;
 	const char *found[K_N], *bad_or_unknown[K_N], *other[K_N];
@@ -338,19 +372,27 @@ static json_t *result(struct elle *e, const struct tgraph *g, const struct tcycl
 	json_t *not_, *also_not;
 	txn_boundary(found, nf, &not_, &also_not);
 	json_t *r = json_object();
-	json_object_set_new(r, "valid", bad ? json_false() : nr ? json_string("unknown")
-								: json_true());
+	json_object_set_new(r, "valid", bad ? json_false()
+					: nr || st->timed_out ? json_string("unknown")
+							      : json_true());
+	if (st->timed_out)
+		json_object_set_new(r, "unknown_reason",
+				    json_string("timeout: the cycle search stopped before every "
+						"component was decided (the anomalies listed are real)"));
 	json_object_set_new(r, "model", json_string(st->model ? st->model->name : "list-append"));
 	json_object_set_new(r, "consistency_models", strings_json(e->o.models, e->o.n_models));
 	if (e->o.n_anoms)
 		json_object_set_new(r, "anomalies", strings_json(e->o.anoms, e->o.n_anoms));
+	qsort(bad_or_unknown, nr, sizeof *bad_or_unknown, name_cmp);
+	qsort(other, no, sizeof *other, name_cmp);
 	json_t *types = strings_json(bad_or_unknown, nr);
 	json_object_set_new(r, "anomaly_types", types);
 	json_object_set_new(r, "other_anomaly_types", strings_json(other, no));
 	json_object_set_new(r, "not", not_);
 	json_object_set_new(r, "also_not", also_not);
 	json_object_set_new(r, "counts", counts);
-	qsort(st->cases.c, st->cases.n, sizeof *st->cases.c, case_cmp);
+	if (st->cases.n)
+		qsort(st->cases.c, st->cases.n, sizeof *st->cases.c, case_cmp);
 	json_t *failures = json_array();
 	uint64_t listed = 0, total = 0;
 	for (int k = 0; k < K_N; k++)
@@ -381,9 +423,10 @@ static json_t *result(struct elle *e, const struct tgraph *g, const struct tcycl
 	json_object_set_new(stats, "reach_visits", json_integer((json_int_t)cs->reach_visits));
 	if (st->n_skipped)
 		json_object_set_new(stats, "skipped_ops", json_integer((json_int_t)st->n_skipped));
-	json_object_set_new(stats, "seconds",
-			    json_pack("{s:f, s:f, s:f}", "versions", secs[0], "graph", secs[1],
-				      "cycles", secs[2]));
+	json_object_set_new(stats, "cpu_seconds",
+			    json_pack("{s:f, s:f, s:f, s:f, s:f}", "reading", reading, "judging",
+				      secs[0] + secs[1] + secs[2], "versions", secs[0], "graph",
+				      secs[1], "cycles", secs[2]));
 	json_object_set_new(r, "stats", stats);
 	return r;
 }
@@ -399,10 +442,10 @@ static json_t *elle_finish(void *state)
 		return r;
 	}
 	double secs[3];
-	int64_t t0 = now_ns();
+	double t0 = thread_cpu(), reading = t0 - e->cpu_begin;
 	struct tedges edges = {0};
 	st->model->analyze(st, &edges);
-	int64_t t1 = now_ns();
+	double t1 = thread_cpu();
 	struct tgraph g;
 	tgraph_build(&g, st, &edges, e->xmask);
 	if (!g.n_edges && !g.n_rt && !g.n_proc)
@@ -411,14 +454,14 @@ static json_t *elle_finish(void *state)
 						.key = TXN_NONE,
 						.mop = TXN_NONE,
 						.list = TXN_NONE});
-	int64_t t2 = now_ns();
+	double t2 = thread_cpu();
 	struct tcycle_stats cs;
 	tcycles_search(st, &g, &cs);
-	int64_t t3 = now_ns();
-	secs[0] = (double)(t1 - t0) / 1e9;
-	secs[1] = (double)(t2 - t1) / 1e9;
-	secs[2] = (double)(t3 - t2) / 1e9;
-	json_t *r = result(e, &g, &cs, secs);
+	double t3 = thread_cpu();
+	secs[0] = t1 - t0;
+	secs[1] = t2 - t1;
+	secs[2] = t3 - t2;
+	json_t *r = result(e, &g, &cs, secs, reading);
 	tgraph_free(&g);
 	elle_free(e);
 	return r;

@@ -375,7 +375,7 @@ static json_t *sf_finish(void *st)
 	struct sf_out out = {.s = s, .failures = json_array()};
 	struct sf_counts c = {0};
 	json_t *lost = json_array(), *stale = json_array(), *never = json_array(),
-	       *recovered = json_array(), *flapping = json_array();
+	       *recovered = json_array(), *flapping = json_array(), *flaps = json_array();
 	int64_t *stable_lat = xmalloc((s->ntracked + 1) * sizeof *stable_lat);
 	int64_t *lost_lat = xmalloc((s->ntracked + 1) * sizeof *lost_lat);
 	int64_t *stale_rank = xmalloc((s->ntracked + 1) * 2 * sizeof *stale_rank);
@@ -447,7 +447,7 @@ static json_t *sf_finish(void *st)
 				json_t *f = sf_elem_json(s, id, "flapping", msg);
 				json_object_set_new(f, "absent", sf_read_json(s, e->absent_after_present));
 				json_object_set_new(f, "present_again", sf_read_json(s, e->flap_back));
-				sf_fail(&out, f);
+				json_array_append_new(flaps, f); /* listed after the stale ones */
 			}
 		}
 		if (e->first_present >= 0 && e->add.type != OP_OK) {
@@ -465,32 +465,6 @@ static json_t *sf_finish(void *st)
 				list_add(recovered, s, id);
 			}
 		}
-		free(es);
-	}
-	/* Stale elements, worst first: failures when the set should be
-	 * linearizable, else evidence only. */
-	qsort(stale_rank, nstale, 2 * sizeof *stale_rank, cmp_stale);
-	json_t *worst = json_array();
-	for (size_t i = 0; i < nstale; i++) {
-		value_id id = (value_id)stale_rank[2 * i + 1];
-		if (!s->linearizable && i >= SF_WORST_STALE)
-			break;
-		struct sf_elem *e = &s->el[id];
-		char *es = elem_str(s, id);
-		const struct opref *la = &s->reads[e->last_absent];
-		snprintf(msg, sizeof msg, "element %s was missing from %u read(s) that began after "
-			 "it was known (%s index %" PRId64 "), the last at index %" PRId64 "; every "
-			 "read invoked after that one saw it (visible %.1f ms late)", es,
-			 e->missed_count, e->known_by == KNOWN_ADD ? "add completed at" : "first read at",
-			 e->known_index, la->index, (double)stale_rank[2 * i] / 1e6);
-		json_t *f = sf_elem_json(s, id, "stale", msg);
-		json_object_set_new(f, "stable_latency_ms", json_real((double)stale_rank[2 * i] / 1e6));
-		if (i < SF_WORST_STALE)
-			json_array_append(worst, f);
-		if (s->linearizable)
-			sf_fail(&out, f);
-		else
-			json_decref(f);
 		free(es);
 	}
 	/* Unexpected and duplicated elements: any id a read saw. */
@@ -518,6 +492,37 @@ static json_t *sf_finish(void *st)
 		}
 	}
 
+	/* Stale elements, worst first: failures when the set should be
+	 * linearizable, else evidence only. */
+	qsort(stale_rank, nstale, 2 * sizeof *stale_rank, cmp_stale);
+	json_t *worst = json_array();
+	for (size_t i = 0; i < nstale; i++) {
+		value_id id = (value_id)stale_rank[2 * i + 1];
+		if (!s->linearizable && i >= SF_WORST_STALE)
+			break;
+		struct sf_elem *e = &s->el[id];
+		char *es = elem_str(s, id);
+		const struct opref *la = &s->reads[e->last_absent];
+		snprintf(msg, sizeof msg, "element %s was missing from %u read(s) that began after "
+			 "it was known (%s index %" PRId64 "), the last at index %" PRId64 "; every "
+			 "read invoked after that one saw it (visible %.1f ms late)", es,
+			 e->missed_count, e->known_by == KNOWN_ADD ? "add completed at" : "first read at",
+			 e->known_index, la->index, (double)stale_rank[2 * i] / 1e6);
+		json_t *f = sf_elem_json(s, id, "stale", msg);
+		json_object_set_new(f, "stable_latency_ms", json_real((double)stale_rank[2 * i] / 1e6));
+		if (i < SF_WORST_STALE)
+			json_array_append(worst, f);
+		if (s->linearizable)
+			sf_fail(&out, f);
+		else
+			json_decref(f);
+		free(es);
+	}
+	size_t fi;
+	json_t *ff;
+	json_array_foreach(flaps, fi, ff)
+		sf_fail(&out, json_incref(ff));
+	json_decref(flaps);
 	bool bad = c.lost || c.failed_present || c.unexpected || c.duplicated ||
 		   (s->linearizable && (c.stale || c.flapping));
 	json_t *res = json_object();

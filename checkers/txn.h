@@ -204,7 +204,6 @@ struct tstore {
 	uint32_t n_txns, cap_txns;
 	struct tmop *mops;
 	size_t n_mops, cap_mops;
-	json_t **inv;       /* per txn: its invocation's value while open */
 	struct tlist *lists;
 	uint32_t n_lists, cap_lists;
 	struct pairing *open;
@@ -224,6 +223,10 @@ struct tstore {
 	uint64_t n_ok, n_info, n_fail, n_skipped;
 	/* options the models read */
 	bool wfr_keys, sequential_keys, linearizable_keys;
+	/* --timeout: a now_ns() deadline for the cycle search (0 none), and
+	 * whether it passed (the search stopped: nothing more is proven) */
+	int64_t deadline;
+	bool timed_out;
 };
 
 struct txn_model {
@@ -277,6 +280,7 @@ struct tgraph {
 	uint32_t *to;
 	uint8_t *mask;
 	const struct ttxn *txns;
+	uint8_t *live;        /* per txn: 1 ok, 2 info (a vertex), 0 not */
 	uint8_t xmask;        /* EDGE_PROC, EDGE_RT or 0: the extra order in use */
 	size_t n_edges, n_rt, n_proc;
 };
@@ -312,6 +316,7 @@ bool tgraph_next(const struct tgraph *g, const struct tview *v, uint32_t u, uint
  * condensation, then a pruned depth-first search. */
 struct treach {
 	const struct tgraph *g;
+	struct tstore *st;        /* its deadline; may be NULL */
 	const struct tview *v;
 	const uint32_t *comp;     /* view vertex -> component (from tgraph_scc) */
 	uint32_t *x1, *x2, *lvl;  /* per component */
@@ -321,15 +326,19 @@ struct treach {
 	uint64_t visits;
 };
 void treach_init(struct treach *r, const struct tgraph *g, const struct tview *v,
-		 const uint32_t *comp, uint32_t n_comps, const uint32_t *roots, size_t n_roots);
+		 const uint32_t *comp, uint32_t n_comps);
 bool treach_query(struct treach *r, uint32_t from, uint32_t to);
 void treach_free(struct treach *r);
 
 /* Shortest path from s to t in view v, through vertices u with
- * keep[u] == keep_id (keep NULL: any). Returns the number of edges (0: no
+ * keep[u] == keep_id (keep NULL: any), of at most max_len edges (s == t:
+ * a shortest cycle through s). Returns the number of edges (0: no such
  * path) and fills path[0..len] (vertices, s first) and types[0..len).
- * Gives up after budget vertex visits (returns 0). */
+ * Gives up after budget vertex visits (returns 0); visits says how many
+ * it made. */
 struct tbfs {
+	struct tstore *st;        /* its deadline; may be NULL */
+	uint64_t visits;
 	uint32_t *parent;
 	uint8_t *ptype;
 	uint32_t *stamp, cur;
@@ -341,6 +350,9 @@ void tbfs_free(struct tbfs *b);
 uint32_t tbfs_path(struct tbfs *b, const struct tgraph *g, const struct tview *v, uint32_t s,
 		   uint32_t t, const uint32_t *keep, uint32_t keep_id, uint64_t budget,
 		   uint32_t *path, uint8_t *types, uint32_t max_len);
+
+/* Has st's deadline passed? (sets st->timed_out; cheap to call often) */
+bool tstore_expired(struct tstore *st);
 
 /* ---- cycle search (txn_cycles.c) ---- */
 struct tcycle_stats {

@@ -53,10 +53,15 @@ struct la_state {
 	size_t ks_cap;
 };
 
-/* A key's state inside one transaction (internal consistency). */
+/* A key's state inside one transaction (internal consistency): what a
+ * read of it must show. state 1: the whole list, base[0..nb) followed by
+ * e[0..n) (its last read, then its appends since); state 2: only that it
+ * ends in e[0..n) (appends, no read before them). */
 struct kst {
 	uint32_t key;
 	int state;          /* 0 unknown, 1 the whole list, 2 only its suffix */
+	const atom_t *base;
+	uint32_t nb;
 	atom_t *e;
 	uint32_t n, cap;
 	uint32_t first_read; /* global mop index, TXN_NONE */
@@ -144,35 +149,33 @@ static uint64_t list_hash(const atom_t *a, uint32_t n)
 	return h;
 }
 
-static struct kst *kst_find(struct la_state *s, size_t *nks, uint32_t key)
+static struct kst *kst_find(struct la_state *s, size_t *nks, uint32_t key, struct tmap *idx)
 {
-	for (size_t i = 0; i < *nks; i++)
-		if (s->ks[i].key == key)
-			return &s->ks[i];
+	uint32_t slot = TXN_NONE;
+	if (idx)
+		slot = tmap_get(idx, key, 0);
+	else
+		for (size_t i = 0; i < *nks && slot == TXN_NONE; i++)
+			if (s->ks[i].key == key)
+				slot = (uint32_t)i;
+	if (slot != TXN_NONE)
+		return &s->ks[slot];
 	if (*nks == s->ks_cap) {
 		size_t old = s->ks_cap;
 		s->ks_cap = s->ks_cap ? s->ks_cap * 2 : 8;
 		s->ks = xrealloc(s->ks, s->ks_cap * sizeof *s->ks);
 		memset(s->ks + old, 0, (s->ks_cap - old) * sizeof *s->ks);
 	}
+	if (idx)
+		tmap_put(idx, key, 0, (uint32_t)*nks);
 	struct kst *k = &s->ks[(*nks)++];
 	k->key = key;
 	k->state = 0;
-	k->n = 0;
+	k->base = NULL;
+	k->nb = k->n = 0;
 	k->first_read = TXN_NONE;
 	k->appended = false;
 	return k;
-}
-
-static void kst_set(struct kst *k, const atom_t *a, uint32_t n)
-{
-	if (n > k->cap) {
-		k->cap = n * 2;
-		k->e = xrealloc(k->e, k->cap * sizeof *k->e);
-	}
-	if (n)
-		memcpy(k->e, a, n * sizeof *a);
-	k->n = n;
 }
 
 static void kst_push(struct kst *k, atom_t v)
@@ -192,6 +195,46 @@ static bool contains(const atom_t *a, uint32_t n, atom_t v)
 	return false;
 }
 
+/* Does read r[0..rn) disagree with what k says it must show? */
+static bool kst_bad(const struct kst *k, const atom_t *r, uint32_t rn)
+{
+	if (k->state == 1)
+		return rn != k->nb + k->n || (k->nb && memcmp(r, k->base, k->nb * sizeof *r)) ||
+		       (k->n && memcmp(r + k->nb, k->e, k->n * sizeof *r));
+	return rn < k->n || (k->n && memcmp(r + rn - k->n, k->e, k->n * sizeof *r));
+}
+
+/* What k says, as a stored list (for the case). */
+static uint32_t kst_expected(struct tstore *st, const struct kst *k)
+{
+	atom_t *a = xmalloc(((size_t)k->nb + k->n + 1) * sizeof *a);
+	uint32_t n = 0;
+	if (k->state == 1)
+		for (uint32_t i = 0; i < k->nb; i++)
+			a[n++] = k->base[i];
+	for (uint32_t i = 0; i < k->n; i++)
+		a[n++] = k->e[i];
+	uint32_t l = tstore_list_add(st, a, n);
+	free(a);
+	return l;
+}
+
+/* An earlier read of this txn that already showed what mop i appends. */
+static uint32_t future_read(const struct tstore *st, const struct ttxn *t, uint32_t i,
+			    struct tmap *seen)
+{
+	const struct tmop *m = &st->mops[t->mop_off + i];
+	if (seen)
+		return tmap_get(seen, m->v, m->key);
+	for (uint32_t j = 0; j < i; j++) {
+		const struct tmop *r = &st->mops[t->mop_off + j];
+		if (r->f == MOP_READ && r->key == m->key && r->len && !(r->flags & MOPF_NIL) &&
+		    contains(la_elems(st, r), r->len, m->v))
+			return t->mop_off + j;
+	}
+	return TXN_NONE;
+}
+
 /* One committed txn: internal consistency, future reads, lost-update
  * candidates. */
 static void la_txn_done(struct tstore *st, uint32_t txn, json_t *value)
@@ -202,36 +245,34 @@ static void la_txn_done(struct tstore *st, uint32_t txn, json_t *value)
 		return;
 	struct la_state *s = la(st);
 	size_t nks = 0;
-	bool internal = false, future = false;
+	bool internal = false, future = false, big = t->n_mops > 32;
+	/* big txns: indexes instead of scans */
+	struct tmap kidx = {0}, seen = {0};
 	for (uint32_t i = 0; i < t->n_mops; i++) {
 		uint32_t mi = t->mop_off + i;
 		const struct tmop *m = &st->mops[mi];
-		struct kst *k = kst_find(s, &nks, m->key);
+		struct kst *k = kst_find(s, &nks, m->key, big ? &kidx : NULL);
 		if (m->f == MOP_APPEND) {
 			if (!k->appended && k->first_read != TXN_NONE) {
 				const struct tmop *r = &st->mops[k->first_read];
+				uint32_t rn = r->flags & MOPF_NIL ? 0 : r->len;
 				if (s->n_cand == s->cap_cand) {
 					s->cap_cand = s->cap_cand ? s->cap_cand * 2 : 1024;
 					s->cand = xrealloc(s->cand, s->cap_cand * sizeof *s->cand);
 				}
 				s->cand[s->n_cand++] = (struct la_cand){
-					m->key, r->len, list_hash(la_elems(st, r), r->len), txn,
-					k->first_read};
+					m->key, rn, list_hash(la_elems(st, r), rn), txn, k->first_read};
 			}
 			k->appended = true;
-			/* Did an earlier read of this txn already show this element? */
-			for (uint32_t j = 0; j < i && !future; j++) {
-				const struct tmop *r = &st->mops[t->mop_off + j];
-				if (r->f == MOP_READ && r->key == m->key && r->len &&
-				    contains(la_elems(st, r), r->len, m->v)) {
-					future = true;
-					tstore_case(st, &(struct tcase){.kind = K_FUTURE_READ,
-									.txn = {txn, TXN_NONE},
-									.key = m->key,
-									.mop = t->mop_off + j,
-									.list = TXN_NONE,
-									.v = m->v});
-				}
+			uint32_t fr;
+			if (!future && (fr = future_read(st, t, i, big ? &seen : NULL)) != TXN_NONE) {
+				future = true;
+				tstore_case(st, &(struct tcase){.kind = K_FUTURE_READ,
+								.txn = {txn, TXN_NONE},
+								.key = m->key,
+								.mop = fr,
+								.list = TXN_NONE,
+								.v = m->v});
 			}
 			if (k->state == 0) {
 				k->state = 2;
@@ -242,26 +283,28 @@ static void la_txn_done(struct tstore *st, uint32_t txn, json_t *value)
 		}
 		const atom_t *r = la_elems(st, m);
 		uint32_t rn = m->flags & MOPF_NIL ? 0 : m->len;
+		if (big)
+			for (uint32_t x = 0; x < rn; x++)
+				if (tmap_get(&seen, r[x], m->key) == TXN_NONE)
+					tmap_put(&seen, r[x], m->key, mi);
 		if (k->first_read == TXN_NONE && !k->appended)
 			k->first_read = mi;
-		if (!internal && k->state) {
-			bool bad = k->state == 1
-					   ? rn != k->n || (rn && memcmp(r, k->e, rn * sizeof *r))
-					   : rn < k->n ||
-						     (k->n && memcmp(r + rn - k->n, k->e, k->n * sizeof *r));
-			if (bad) {
-				internal = true;
-				tstore_case(st, &(struct tcase){.kind = K_INTERNAL,
-								.flag = k->state == 2,
-								.txn = {txn, TXN_NONE},
-								.key = m->key,
-								.mop = mi,
-								.list = tstore_list_add(st, k->e, k->n)});
-			}
+		if (!internal && k->state && kst_bad(k, r, rn)) {
+			internal = true;
+			tstore_case(st, &(struct tcase){.kind = K_INTERNAL,
+							.flag = k->state == 2,
+							.txn = {txn, TXN_NONE},
+							.key = m->key,
+							.mop = mi,
+							.list = kst_expected(st, k)});
 		}
 		k->state = 1;
-		kst_set(k, r, rn);
+		k->base = r;
+		k->nb = rn;
+		k->n = 0;
 	}
+	tmap_free(&kidx);
+	tmap_free(&seen);
 }
 
 static json_t *la_read_json(struct tstore *st, const struct tmop *m)
@@ -285,7 +328,8 @@ static int cand_cmp(const void *a, const void *b)
 
 static void lost_updates(struct tstore *st, struct la_state *s)
 {
-	qsort(s->cand, s->n_cand, sizeof *s->cand, cand_cmp);
+	if (s->n_cand)
+		qsort(s->cand, s->n_cand, sizeof *s->cand, cand_cmp);
 	for (size_t i = 0; i < s->n_cand;) {
 		size_t j = i + 1;
 		while (j < s->n_cand && s->cand[j].key == s->cand[i].key &&
@@ -345,61 +389,98 @@ static uint32_t writer_txn(const struct tstore *st, atom_t v, uint32_t key)
 	return w == TXN_NONE ? TXN_NONE : st->mops[w].txn;
 }
 
-/* Reads (live txns; an ok txn's nil read reads the empty list) and live
- * appends, grouped by key. */
-struct bykey {
-	uint32_t *off;
-	uint32_t *mop;
+/* The analysis walks keys one at a time over compact copies of their
+ * reads and appends: the micro-ops of a key are scattered over the whole
+ * history, and chasing them (and their transactions) one cache miss at a
+ * time cost more than everything else. */
+struct arec { /* an append, of any txn */
+	atom_t v;
+	uint32_t mop, txn, pos; /* pos: in the key's order, TXN_NONE if never read */
+	uint8_t type, flags;
+};
+struct rrec { /* a read of a live txn (an ok txn's nil read reads the empty list) */
+	atom_t last;
+	uint32_t mop, txn, len, aux;
+	uint8_t type, flags;
 };
 
-static void group(struct tstore *st, struct bykey *reads, struct bykey *apps)
+struct bykey {
+	uint32_t *roff, *aoff;
+	struct rrec *r;
+	struct arec *a;
+};
+
+static bool counted_read(const struct tmop *m, const struct ttxn *t)
+{
+	return m->f == MOP_READ && txn_live(t) && !(m->flags & MOPF_NIL && t->type != TT_OK);
+}
+
+static void group(const struct tstore *st, struct bykey *g)
 {
 	uint32_t nk = st->n_keys;
-	reads->off = xcalloc(nk + 2, sizeof *reads->off);
-	apps->off = xcalloc(nk + 2, sizeof *apps->off);
+	g->roff = xcalloc((size_t)nk + 2, sizeof *g->roff);
+	g->aoff = xcalloc((size_t)nk + 2, sizeof *g->aoff);
 	for (size_t i = 0; i < st->n_mops; i++) {
 		const struct tmop *m = &st->mops[i];
-		const struct ttxn *t = &st->txns[m->txn];
-		if (!txn_live(t))
-			continue;
-		if (m->f == MOP_READ && !(m->flags & MOPF_NIL && t->type != TT_OK))
-			reads->off[m->key + 2]++;
-		else if (m->f == MOP_APPEND)
-			apps->off[m->key + 2]++;
+		if (m->f == MOP_APPEND)
+			g->aoff[m->key + 2]++;
+		else if (counted_read(m, &st->txns[m->txn]))
+			g->roff[m->key + 2]++;
 	}
 	for (uint32_t k = 0; k < nk; k++) {
-		reads->off[k + 2] += reads->off[k + 1];
-		apps->off[k + 2] += apps->off[k + 1];
+		g->roff[k + 2] += g->roff[k + 1];
+		g->aoff[k + 2] += g->aoff[k + 1];
 	}
-	reads->mop = xmalloc((reads->off[nk + 1] + 1) * sizeof *reads->mop);
-	apps->mop = xmalloc((apps->off[nk + 1] + 1) * sizeof *apps->mop);
+	g->r = xmalloc(((size_t)g->roff[nk + 1] + 1) * sizeof *g->r);
+	g->a = xmalloc(((size_t)g->aoff[nk + 1] + 1) * sizeof *g->a);
 	for (size_t i = 0; i < st->n_mops; i++) {
 		const struct tmop *m = &st->mops[i];
 		const struct ttxn *t = &st->txns[m->txn];
-		if (!txn_live(t))
-			continue;
-		if (m->f == MOP_READ && !(m->flags & MOPF_NIL && t->type != TT_OK))
-			reads->mop[reads->off[m->key + 1]++] = (uint32_t)i;
-		else if (m->f == MOP_APPEND)
-			apps->mop[apps->off[m->key + 1]++] = (uint32_t)i;
+		if (m->f == MOP_APPEND)
+			g->a[g->aoff[m->key + 1]++] = (struct arec){m->v, (uint32_t)i, m->txn, TXN_NONE,
+								  t->type, m->flags};
+		else if (counted_read(m, t))
+			g->r[g->roff[m->key + 1]++] = (struct rrec){
+				m->flags & MOPF_NIL ? ATOM_NIL : m->v, (uint32_t)i, m->txn,
+				m->flags & MOPF_NIL ? 0 : m->len, m->aux, t->type, m->flags};
 	}
 }
 
-/* Where a read's last element sits in its key's order (-1: the empty list,
- * -2: not in the order). */
-static int64_t read_pos(const struct tstore *st, const struct la_state *s, const struct tmop *m,
-			bool simple)
+static void bykey_free(struct bykey *g)
 {
-	if (m->len == 0 || m->flags & MOPF_NIL)
-		return -1;
-	if (simple && !(m->flags & MOPF_STORED))
-		return (int64_t)m->len - 1;
-	uint32_t w = tmap_get(&st->wmap, m->v, m->key);
-	uint32_t p = w != TXN_NONE ? st->mops[w].aux : tmap_get(&s->gpos, m->v, m->key);
-	return p == TXN_NONE ? -2 : (int64_t)p;
+	free(g->roff);
+	free(g->aoff);
+	free(g->r);
+	free(g->a);
 }
 
-static void key_dirty_updates(struct tstore *st, uint32_t key, const atom_t *v, uint32_t n)
+static int arec_cmp(const void *x, const void *y)
+{
+	const struct arec *p = x, *q = y;
+	return p->v < q->v ? -1 : p->v > q->v;
+}
+
+/* The append of v among a key's appends (sorted by value), or -1. */
+static int64_t afind(const struct arec *a, uint32_t n, atom_t v)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (a[mid].v < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && a[lo].v == v ? (int64_t)lo : -1;
+}
+
+static inline bool live_type(uint8_t t)
+{
+	return t == TT_OK || t == TT_INFO;
+}
+
+static void key_dirty_updates(struct tstore *st, uint32_t key, const atom_t *v,
+			      const struct arec *A, const uint32_t *wpos, uint32_t n)
 {
 	/* Elle's walk: t1 is the last writer that settled the state (ok, or
 	 * failed after a non-failed one), start where its values begin; an
@@ -407,20 +488,215 @@ static void key_dirty_updates(struct tstore *st, uint32_t key, const atom_t *v, 
 	int t1 = TT_OK;
 	uint32_t t1_txn = TXN_NONE, start = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t w = writer_txn(st, v[i], key);
-		if (w == TXN_NONE)
+		if (wpos[i] == TXN_NONE)
 			continue;
-		int t2 = st->txns[w].type == TT_OPEN ? TT_INFO : st->txns[w].type;
+		const struct arec *w = &A[wpos[i]];
+		int t2 = w->type == TT_OPEN ? TT_INFO : w->type;
 		if (t1 == TT_FAIL && t2 == TT_OK)
 			tstore_case(st, &(struct tcase){.kind = K_DIRTY_UPDATE,
-							.txn = {t1_txn, w},
+							.txn = {t1_txn, w->txn},
 							.key = key,
 							.mop = TXN_NONE,
 							.list = tstore_list_add(st, v + start, i - start + 1)});
 		if (t2 == TT_OK || (t2 == TT_FAIL && t1 != TT_FAIL)) {
 			t1 = t2;
-			t1_txn = w;
+			t1_txn = w->txn;
 			start = i;
+		}
+	}
+}
+
+struct scratchpad {
+	uint32_t *wpos, *failpos;
+	size_t wcap, fcap;
+};
+
+static uint32_t *grow32(uint32_t **p, size_t *cap, size_t n)
+{
+	if (n > *cap) {
+		*cap = n * 2;
+		*p = xrealloc(*p, *cap * sizeof **p);
+	}
+	return *p;
+}
+
+static void g1a_case(struct tstore *st, const struct rrec *r, uint32_t key, atom_t e,
+		     uint32_t writer)
+{
+	tstore_case(st, &(struct tcase){.kind = K_G1A,
+					.txn = {r->txn, writer},
+					.key = key,
+					.mop = r->mop,
+					.list = TXN_NONE,
+					.v = e});
+}
+
+static void key_analyze(struct tstore *st, struct la_state *s, uint32_t k, struct rrec *R,
+			uint32_t nr, struct arec *A, uint32_t na, struct scratchpad *sp,
+			struct tedges *out)
+{
+	struct tkey *key = &st->keys[k];
+	if (na > 16)
+		qsort(A, na, sizeof *A, arec_cmp);
+	else
+		for (uint32_t i = 1; i < na; i++)
+			for (uint32_t j = i; j > 0 && A[j - 1].v > A[j].v; j--) {
+				struct arec x = A[j];
+				A[j] = A[j - 1];
+				A[j - 1] = x;
+			}
+	/* The order: the longest read (normally the one every read is a
+	 * prefix of). */
+	const atom_t *V = key->list;
+	uint32_t vn = key->len;
+	for (uint32_t r = 0; key->incompat && r < nr; r++)
+		if (R[r].flags & MOPF_STORED && R[r].len > vn) {
+			V = st->lists[R[r].aux].a;
+			vn = R[r].len;
+		}
+	/* Positions of its distinct elements, on their appends. */
+	uint32_t *wpos = grow32(&sp->wpos, &sp->wcap, vn + 1);
+	atom_t *dv = NULL;
+	uint32_t dn = 0, vdup = vn; /* vdup: the first repeated position */
+	for (uint32_t i = 0; i < vn; i++) {
+		int64_t a = afind(A, na, V[i]);
+		bool seen = a >= 0 ? A[a].pos != TXN_NONE : tmap_get(&s->gpos, V[i], k) != TXN_NONE;
+		if (seen) {
+			if (!dv) {
+				vdup = i;
+				dv = xmalloc(vn * sizeof *dv);
+				memcpy(dv, V, i * sizeof *dv);
+			}
+			continue;
+		}
+		if (a >= 0) {
+			A[a].pos = dn;
+			st->mops[A[a].mop].aux = dn; /* for explanations */
+		} else {
+			tmap_put(&s->gpos, V[i], k, dn);
+		}
+		if (dv)
+			dv[dn] = V[i];
+		wpos[dn++] = a >= 0 ? (uint32_t)a : TXN_NONE;
+	}
+	bool dups = dv != NULL;
+	if (dups || V != key->list) {
+		s->vlist[k] = dv ? dv : xmalloc((dn ? dn : 1) * sizeof **s->vlist);
+		if (!dv)
+			memcpy(s->vlist[k], V, dn * sizeof *V);
+	}
+	s->vlen[k] = dn;
+	const atom_t *D = s->vlist[k] ? s->vlist[k] : key->list;
+	bool simple = !dups && V == key->list;
+
+	/* ww along the order */
+	for (uint32_t i = 1; i < dn; i++) {
+		uint32_t a = wpos[i - 1], b = wpos[i];
+		if (a != TXN_NONE && b != TXN_NONE && live_type(A[a].type) && live_type(A[b].type))
+			tedges_add(out, A[a].txn, A[b].txn, EDGE_WW);
+	}
+	key_dirty_updates(st, k, D, A, wpos, dn);
+
+	/* failed appends among key->list (every read not kept whole is a
+	 * prefix of it), and where it first repeats an element */
+	uint32_t ln = key->len;
+	uint32_t *failpos = grow32(&sp->failpos, &sp->fcap, ln + 1);
+	uint32_t nfail = 0;
+	for (uint32_t i = 0; i < ln; i++) {
+		int64_t a = simple ? (wpos[i] == TXN_NONE ? -1 : (int64_t)wpos[i])
+				   : afind(A, na, key->list[i]);
+		if (a >= 0 && A[a].type == TT_FAIL)
+			failpos[nfail++] = i;
+	}
+	uint32_t ldup = V == key->list ? vdup : first_dup(key->list, ln);
+	if (key->incompat)
+		tstore_case(st, &(struct tcase){.kind = K_INCOMPAT_ORDER,
+						.txn = {st->mops[key->incompat_mop].txn, TXN_NONE},
+						.key = k,
+						.mop = key->incompat_mop,
+						.list = TXN_NONE,
+						.n = key->incompat_len});
+
+	/* appends no read showed come after the last element shown */
+	uint32_t last = dn && wpos[dn - 1] != TXN_NONE && live_type(A[wpos[dn - 1]].type)
+				? A[wpos[dn - 1]].txn
+				: TXN_NONE;
+	uint32_t n_unobs = 0;
+	for (uint32_t a = 0; a < na; a++) {
+		if (A[a].pos != TXN_NONE || !live_type(A[a].type))
+			continue;
+		n_unobs++;
+		if (last != TXN_NONE)
+			tedges_add(out, last, A[a].txn, EDGE_WW);
+	}
+
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct rrec *r = &R[i];
+		bool ok = r->type == TT_OK, stored = r->flags & MOPF_STORED;
+		uint32_t len = r->len;
+		if (stored) {
+			const atom_t *e = st->lists[r->aux].a;
+			for (uint32_t x = 0; ok && x < len; x++) {
+				int64_t a = afind(A, na, e[x]);
+				if (a >= 0 && A[a].type == TT_FAIL)
+					g1a_case(st, r, k, e[x], A[a].txn);
+			}
+			if (first_dup(e, len) < len)
+				tstore_case(st, &(struct tcase){.kind = K_DUPLICATES,
+								.txn = {r->txn, TXN_NONE},
+								.key = k,
+								.mop = r->mop,
+								.list = TXN_NONE});
+		} else {
+			for (uint32_t f = 0; ok && f < nfail && failpos[f] < len; f++) {
+				atom_t e = key->list[failpos[f]];
+				g1a_case(st, r, k, e, A[afind(A, na, e)].txn);
+			}
+			if (len > ldup)
+				tstore_case(st, &(struct tcase){.kind = K_DUPLICATES,
+								.txn = {r->txn, TXN_NONE},
+								.key = k,
+								.mop = r->mop,
+								.list = TXN_NONE});
+		}
+		int64_t w = -1;
+		if (len) {
+			w = simple && !stored ? (wpos[len - 1] == TXN_NONE ? -1 : (int64_t)wpos[len - 1])
+					      : afind(A, na, r->last);
+			if (w >= 0 && A[w].txn != r->txn) {
+				if (ok && A[w].flags & MOPF_INTERM)
+					tstore_case(st, &(struct tcase){.kind = K_G1B,
+									.txn = {r->txn, A[w].txn},
+									.key = k,
+									.mop = r->mop,
+									.list = TXN_NONE,
+									.v = r->last});
+				if (live_type(A[w].type))
+					tedges_add(out, A[w].txn, r->txn, EDGE_WR);
+			}
+		}
+		/* where the read ends in the order: -1 the empty list */
+		int64_t p;
+		if (!len)
+			p = -1;
+		else if (simple && !stored)
+			p = len - 1;
+		else if (w >= 0)
+			p = A[w].pos == TXN_NONE ? -2 : (int64_t)A[w].pos;
+		else {
+			uint32_t g = tmap_get(&s->gpos, r->last, k);
+			p = g == TXN_NONE ? -2 : (int64_t)g;
+		}
+		if (p == -2)
+			continue;
+		if (p + 1 < (int64_t)dn) {
+			uint32_t b = wpos[p + 1];
+			if (b != TXN_NONE && A[b].txn != r->txn && live_type(A[b].type))
+				tedges_add(out, r->txn, A[b].txn, EDGE_RW);
+		} else if (n_unobs) {
+			for (uint32_t a = 0; a < na; a++)
+				if (A[a].pos == TXN_NONE && live_type(A[a].type) && A[a].txn != r->txn)
+					tedges_add(out, r->txn, A[a].txn, EDGE_RW);
 		}
 	}
 }
@@ -431,188 +707,27 @@ static void la_analyze(struct tstore *st, struct tedges *out)
 	uint32_t nk = st->n_keys;
 	s->vlist = xcalloc(nk ? nk : 1, sizeof *s->vlist);
 	s->vlen = xcalloc(nk ? nk : 1, sizeof *s->vlen);
-	struct bykey rd, ap;
-	group(st, &rd, &ap);
-	uint32_t *wpos = NULL; /* writer txn per position of the order */
-	size_t wcap = 0;
-	uint32_t *failpos = NULL;
-	size_t fcap = 0;
-
-	for (uint32_t k = 0; k < nk; k++) {
-		struct tkey *key = &st->keys[k];
-		/* The order: the longest read (normally the one every read is
-		 * a prefix of). */
-		const atom_t *V = key->list;
-		uint32_t vn = key->len;
-		for (uint32_t r = rd.off[k]; key->incompat && r < rd.off[k + 1]; r++) {
-			const struct tmop *m = &st->mops[rd.mop[r]];
-			if (m->flags & MOPF_STORED && m->len > vn) {
-				V = st->lists[m->aux].a;
-				vn = m->len;
-			}
-		}
-		/* Positions of its distinct elements, on their append micro-ops. */
-		atom_t *dv = NULL;
-		uint32_t dn = 0, vdup = vn; /* vdup: first repeated position */
-		bool dups = false;
-		if (vn > wcap) {
-			wcap = vn * 2;
-			wpos = xrealloc(wpos, wcap * sizeof *wpos);
-		}
-		for (uint32_t i = 0; i < vn; i++) {
-			uint32_t w = tmap_get(&st->wmap, V[i], k);
-			bool seen = w != TXN_NONE ? st->mops[w].aux != TXN_NONE
-						  : tmap_get(&s->gpos, V[i], k) != TXN_NONE;
-			if (seen) {
-				if (!dups) {
-					dups = true;
-					vdup = i;
-					dv = xmalloc(vn * sizeof *dv);
-					memcpy(dv, V, i * sizeof *dv);
-				}
-				continue;
-			}
-			if (w != TXN_NONE)
-				st->mops[w].aux = dn;
-			else
-				tmap_put(&s->gpos, V[i], k, dn);
-			if (dups)
-				dv[dn] = V[i];
-			wpos[dn++] = w != TXN_NONE ? st->mops[w].txn : TXN_NONE;
-		}
-		const atom_t *D = dups ? dv : V;
-		if (dups || V != key->list) {
-			s->vlist[k] = xmalloc((dn ? dn : 1) * sizeof **s->vlist);
-			memcpy(s->vlist[k], D, dn * sizeof *D);
-		}
-		s->vlen[k] = dn;
-		free(dv);
-		D = s->vlist[k] ? s->vlist[k] : key->list;
-		bool simple = !dups && V == key->list;
-
-		/* ww along the order */
-		for (uint32_t i = 1; i < dn; i++) {
-			uint32_t a = wpos[i - 1], b = wpos[i];
-			if (a != TXN_NONE && b != TXN_NONE && txn_live(&st->txns[a]) &&
-			    txn_live(&st->txns[b]))
-				tedges_add(out, a, b, EDGE_WW);
-		}
-		key_dirty_updates(st, k, D, dn);
-
-		/* G1a and duplicates among the reads that are prefixes of
-		 * key->list: by position. */
-		uint32_t ln = key->len;
-		if (ln + 1 > fcap) {
-			fcap = (ln + 1) * 2;
-			failpos = xrealloc(failpos, fcap * sizeof *failpos);
-		}
-		uint32_t nfail = 0;
-		for (uint32_t i = 0; i < ln; i++) {
-			uint32_t w = writer_txn(st, key->list[i], k);
-			if (w != TXN_NONE && st->txns[w].type == TT_FAIL)
-				failpos[nfail++] = i;
-		}
-		uint32_t ldup = V == key->list ? vdup : first_dup(key->list, ln);
-		if (key->incompat)
-			tstore_case(st, &(struct tcase){.kind = K_INCOMPAT_ORDER,
-							.txn = {st->mops[key->incompat_mop].txn,
-								TXN_NONE},
-							.key = k,
-							.mop = key->incompat_mop,
-							.list = TXN_NONE,
-							.n = key->incompat_len});
-
-		/* Unobserved appends: never shown by a read. */
-		uint32_t last = dn ? wpos[dn - 1] : TXN_NONE;
-		bool last_live = last != TXN_NONE && txn_live(&st->txns[last]);
-		uint32_t n_unobs = 0;
-		for (uint32_t a = ap.off[k]; a < ap.off[k + 1]; a++) {
-			const struct tmop *m = &st->mops[ap.mop[a]];
-			if (m->aux != TXN_NONE)
-				continue;
-			n_unobs++;
-			if (last_live)
-				tedges_add(out, last, m->txn, EDGE_WW);
-		}
-
-		for (uint32_t r = rd.off[k]; r < rd.off[k + 1]; r++) {
-			uint32_t mi = rd.mop[r];
-			const struct tmop *m = &st->mops[mi];
-			uint32_t reader = m->txn;
-			bool ok = st->txns[reader].type == TT_OK;
-			uint32_t len = m->flags & MOPF_NIL ? 0 : m->len;
-			if (m->flags & MOPF_STORED) {
-				const atom_t *e = st->lists[m->aux].a;
-				for (uint32_t i = 0; ok && i < len; i++) {
-					uint32_t w = writer_txn(st, e[i], k);
-					if (w != TXN_NONE && st->txns[w].type == TT_FAIL)
-						tstore_case(st, &(struct tcase){.kind = K_G1A,
-										.txn = {reader, w},
-										.key = k,
-										.mop = mi,
-										.list = TXN_NONE,
-										.v = e[i]});
-				}
-				if (first_dup(e, len) < len)
-					tstore_case(st, &(struct tcase){.kind = K_DUPLICATES,
-									.txn = {reader, TXN_NONE},
-									.key = k,
-									.mop = mi,
-									.list = TXN_NONE});
-			} else {
-				for (uint32_t f = 0; ok && f < nfail && failpos[f] < len; f++)
-					tstore_case(st, &(struct tcase){
-								.kind = K_G1A,
-								.txn = {reader, writer_txn(st, key->list[failpos[f]], k)},
-								.key = k,
-								.mop = mi,
-								.list = TXN_NONE,
-								.v = key->list[failpos[f]]});
-				if (len > ldup)
-					tstore_case(st, &(struct tcase){.kind = K_DUPLICATES,
-									.txn = {reader, TXN_NONE},
-									.key = k,
-									.mop = mi,
-									.list = TXN_NONE});
-			}
-			if (len) {
-				uint32_t wm = tmap_get(&st->wmap, m->v, k);
-				if (wm != TXN_NONE) {
-					uint32_t w = st->mops[wm].txn;
-					if (ok && w != reader && st->mops[wm].flags & MOPF_INTERM)
-						tstore_case(st, &(struct tcase){.kind = K_G1B,
-										.txn = {reader, w},
-										.key = k,
-										.mop = mi,
-										.list = TXN_NONE,
-										.v = m->v});
-					if (w != reader && txn_live(&st->txns[w]))
-						tedges_add(out, w, reader, EDGE_WR);
-				}
-			}
-			int64_t p = read_pos(st, s, m, simple);
-			if (p == -2)
-				continue;
-			if (p + 1 < (int64_t)dn) {
-				uint32_t b = wpos[p + 1];
-				if (b != TXN_NONE && b != reader && txn_live(&st->txns[b]))
-					tedges_add(out, reader, b, EDGE_RW);
-			} else if (n_unobs) {
-				for (uint32_t a = ap.off[k]; a < ap.off[k + 1]; a++) {
-					const struct tmop *u = &st->mops[ap.mop[a]];
-					if (u->aux == TXN_NONE && u->txn != reader)
-						tedges_add(out, reader, u->txn, EDGE_RW);
-				}
-			}
-		}
-	}
+	struct bykey g;
+	group(st, &g);
+	struct scratchpad sp = {0};
+	for (uint32_t k = 0; k < nk; k++)
+		key_analyze(st, s, k, g.r + g.roff[k], g.roff[k + 1] - g.roff[k], g.a + g.aoff[k],
+			    g.aoff[k + 1] - g.aoff[k], &sp, out);
 	lost_updates(st, s);
-	free(wpos);
-	free(failpos);
-	free(rd.off);
-	free(rd.mop);
-	free(ap.off);
-	free(ap.mop);
+	free(sp.wpos);
+	free(sp.failpos);
+	bykey_free(&g);
+}
+
+/* Where read micro-op m ends in its key's order (-1: the empty list, -2:
+ * not in the order), for explanations. */
+static int64_t read_pos(const struct tstore *st, const struct la_state *s, const struct tmop *m)
+{
+	if (m->len == 0 || m->flags & MOPF_NIL)
+		return -1;
+	uint32_t w = tmap_get(&st->wmap, m->v, m->key);
+	uint32_t p = w != TXN_NONE ? st->mops[w].aux : tmap_get(&s->gpos, m->v, m->key);
+	return p == TXN_NONE ? -2 : (int64_t)p;
 }
 
 /* ---------------------------------------------------------- explaining */
@@ -672,7 +787,7 @@ static bool la_explain(struct tstore *st, uint32_t a, uint32_t b, uint8_t type,
 			continue;
 		uint32_t n;
 		la_order(st, s, r->key, &n);
-		int64_t p = read_pos(st, s, r, false);
+		int64_t p = read_pos(st, s, r);
 		if (p == -2)
 			continue;
 		for (uint32_t j = 0; j < tb->n_mops; j++) {

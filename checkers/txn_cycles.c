@@ -28,9 +28,12 @@
  *                   the shape found must use an X edge
  *
  * So "no such cycle" is a proof, not a timeout. The cycle shown is a
- * candidate edge closed by a shortest path (breadth-first), the shortest
- * over a few candidates per component; it is classified again from its
- * own edges (as Elle does) before it is recorded. A closed walk of the
+ * candidate edge closed by a shortest path (breadth-first); every
+ * candidate of the component is tried, each search bounded by the best
+ * cycle so far, until 2^21 vertex visits were spent on it (small
+ * components: the shortest cycle of the kind; huge ones: the shortest
+ * found). It is classified again from its own edges (as Elle does) before
+ * it is recorded. A closed walk of the
  * layered view can repeat a transaction; it is cut at the repetition into
  * a simple cycle that still has no adjacent rw edges (always possible when
  * S has no G0/G1c cycle; otherwise G1c already rules out everything
@@ -43,13 +46,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXTRA_TRIES 4          /* candidates tried per component for a shorter cycle */
-#define EXTRA_BUDGET 200000    /* vertex visits allowed for each of those */
+/* After the first cycle of a kind in a component, every other candidate
+ * is tried for a shorter one - breadth-first, never deeper than the best
+ * so far - until this many vertex visits were spent on the component. */
+#define SCC_BUDGET (UINT64_C(1) << 21)
 
 struct best {
 	struct tstep *s;
 	uint32_t n;
-	uint32_t tries;
+	uint64_t spent;
 };
 
 struct search {
@@ -117,6 +122,8 @@ static bool needs(const struct search *s, uint32_t scc, enum tkind k)
 
 static bool any_needs(const struct search *s, enum tkind k)
 {
+	if (tstore_expired(s->st))
+		return false;
 	for (size_t i = 0; i < s->n_members; i++)
 		if (needs(s, s->full[s->members[i]], k))
 			return true;
@@ -156,12 +163,11 @@ enum tkind tcycle_classify(const struct tstep *s, uint32_t n)
 
 /* ------------------------------------------------------------ helpers */
 
-/* Offer a cycle (steps, n) found in full component scc while looking for
- * kind k; the shortest offer per component is kept. */
+/* Offer a cycle (steps, n) found in full component scc; the shortest
+ * offer per component is kept. */
 static void offer(struct search *s, uint32_t scc, const struct tstep *st, uint32_t n)
 {
 	struct best *b = &s->best[scc];
-	b->tries++;
 	if (b->s && b->n <= n)
 		return;
 	free(b->s);
@@ -170,25 +176,41 @@ static void offer(struct search *s, uint32_t scc, const struct tstep *st, uint32
 	b->n = n;
 }
 
-/* Is another candidate for this component worth a search, and with what
- * budget (0: no)? */
-static uint64_t budget(const struct search *s, uint32_t scc)
+/* Is another candidate of this component worth a search? Fills the
+ * visit budget and the longest cycle worth finding. */
+static bool worth(const struct search *s, uint32_t scc, uint64_t *bud, uint32_t *max_cycle)
 {
 	const struct best *b = &s->best[scc];
-	if (!b->s)
-		return UINT64_MAX;
-	if (b->n <= 2 || b->tries > EXTRA_TRIES)
-		return 0;
-	return EXTRA_BUDGET;
+	if (!b->s) {
+		/* the first cycle must be found (one exists); a candidate that
+		 * gives none (a walk that does not simplify) still costs */
+		*bud = UINT64_MAX;
+		*max_cycle = UINT32_MAX;
+		return b->spent < 8 * SCC_BUDGET;
+	}
+	if (b->n <= 2 || b->spent >= SCC_BUDGET)
+		return false;
+	*bud = SCC_BUDGET - b->spent;
+	*max_cycle = b->n - 1;
+	return true;
 }
 
-/* Record the kept cycles of this pass. */
+static void spend(struct search *s, uint32_t scc, const struct tbfs *bfs)
+{
+	s->best[scc].spent += bfs->visits;
+}
+
+/* Record the kept cycles of this pass, earliest component first (by its
+ * first transaction), so the few listed are the first in the history. */
 static void commit(struct search *s)
 {
-	for (uint32_t c = 0; c < s->nfull; c++) {
+	for (size_t i = 0; i < s->n_members; i++) {
+		uint32_t c = s->full[s->members[i]];
 		struct best *b = &s->best[c];
-		if (!b->s)
+		if (!b->s) {
+			b->spent = 0;
 			continue;
+		}
 		enum tkind k = tcycle_classify(b->s, b->n);
 		if (k != K_N && !(s->found[c] >> k & 1)) {
 			s->found[c] |= 1u << k;
@@ -207,13 +229,20 @@ static void commit(struct search *s)
 }
 
 /* The edge a -> b (a step of kind type) closed by a shortest path b ~> a
- * in view v through vertices with keep[] == keep_id. Returns the cycle
- * length (0: none within budget). */
+ * in view v through vertices with keep[] == keep_id, if the component of
+ * a still wants a candidate. Returns the cycle length (0: none shorter
+ * than the best so far, or budget spent). */
 static uint32_t close_edge(struct search *s, const struct tview *v, uint32_t a, uint32_t b,
-			   uint8_t type, const uint32_t *keep, uint32_t keep_id, uint64_t bud)
+			   uint8_t type, const uint32_t *keep, uint32_t keep_id)
 {
+	uint64_t bud;
+	uint32_t maxc;
+	uint32_t scc = s->full[a];
+	if (!worth(s, scc, &bud, &maxc))
+		return 0;
 	uint32_t len = tbfs_path(&s->bfs, s->g, v, b, a, keep, keep_id, bud, s->path, s->ptypes,
-				 s->n + 1);
+				 maxc == UINT32_MAX ? s->n + 1 : maxc - 1);
+	spend(s, scc, &s->bfs);
 	if (!len)
 		return 0;
 	s->steps[0] = (struct tstep){a, type};
@@ -222,12 +251,19 @@ static uint32_t close_edge(struct search *s, const struct tview *v, uint32_t a, 
 	return len + 1;
 }
 
-/* A shortest cycle through u inside its component of view v. */
+/* A shortest cycle through u inside its component of view v (0: none
+ * shorter than the best so far, or budget spent). */
 static uint32_t cycle_through(struct search *s, const struct tview *v, uint32_t u,
-			      const uint32_t *comp, uint64_t bud)
+			      const uint32_t *comp)
 {
+	uint64_t bud;
+	uint32_t maxc;
+	uint32_t scc = s->full[u];
+	if (!worth(s, scc, &bud, &maxc))
+		return 0;
 	uint32_t len = tbfs_path(&s->bfs, s->g, v, u, u, comp, comp[u], bud, s->path, s->ptypes,
-				 s->n + 1);
+				 maxc == UINT32_MAX ? s->n + 1 : maxc);
+	spend(s, scc, &s->bfs);
 	for (uint32_t i = 0; i < len; i++)
 		s->steps[i] = (struct tstep){s->path[i], s->ptypes[i]};
 	return len;
@@ -265,22 +301,16 @@ static void cycles_in_components(struct search *s, const struct tview *v, enum t
 	size_t nr;
 	uint32_t *roots = roots_for(s, k, false, &nr);
 	uint32_t *comp = alloc_comp(s, false), *sizes = NULL;
-	uint32_t nc = tgraph_scc(s->g, v, roots, nr, comp, &sizes);
-	uint8_t *tried = xcalloc(nc ? nc : 1, 1);
-	for (size_t i = 0; i < nr; i++) {
-		uint32_t u = roots[i], c = comp[u], scc = s->full[u];
-		if (sizes[c] < 2 || tried[c] >= 1 + EXTRA_TRIES / 2)
+	tgraph_scc(s->g, v, roots, nr, comp, &sizes);
+	for (size_t i = 0; i < nr && !tstore_expired(s->st); i++) {
+		uint32_t u = roots[i];
+		if (sizes[comp[u]] < 2)
 			continue;
-		uint64_t bud = budget(s, scc);
-		if (!bud)
-			continue;
-		tried[c]++;
-		uint32_t n = cycle_through(s, v, u, comp, bud);
+		uint32_t n = cycle_through(s, v, u, comp);
 		if (n)
-			offer(s, scc, s->steps, n);
+			offer(s, s->full[u], s->steps, n);
 	}
 	commit(s);
-	free(tried);
 	free(sizes);
 	free(comp);
 	free(roots);
@@ -289,7 +319,8 @@ static void cycles_in_components(struct search *s, const struct tview *v, enum t
 /* Iterate the data edges (u -> w with mask) between live txns of the same
  * nontrivial full component that needs kind k. */
 #define FOR_EDGES(s, k, u, w, m)                                                              \
-	for (size_t _i = 0; _i < (s)->n_members; _i++)                                         \
+	for (size_t _i = 0;                                                                    \
+	     _i < (s)->n_members && ((_i & 1023) || !tstore_expired((s)->st)); _i++)          \
 		for (uint32_t u = (s)->members[_i], _e = (s)->g->off[u],                        \
 			      _on = needs((s), (s)->full[u], (k));                              \
 		     _on && _e < (s)->g->off[u + 1]; _e++)                                      \
@@ -325,10 +356,7 @@ static void search_g1c(struct search *s, int vv, uint8_t X)
 	{
 		if (!(m & EDGE_WR) || comp[a] != comp[b])
 			continue;
-		uint64_t bud = budget(s, s->full[a]);
-		if (!bud)
-			continue;
-		uint32_t n = close_edge(s, &v, a, b, EDGE_WR, comp, comp[a], bud);
+		uint32_t n = close_edge(s, &v, a, b, EDGE_WR, comp, comp[a]);
 		if (n)
 			offer(s, s->full[a], s->steps, n);
 	}
@@ -348,18 +376,18 @@ static void search_gsingle(struct search *s, int vv, uint8_t X)
 	uint32_t *comp = alloc_comp(s, false);
 	uint32_t nc = tgraph_scc(s->g, &v, roots, nr, comp, NULL);
 	struct treach r;
-	treach_init(&r, s->g, &v, comp, nc, roots, nr);
+	treach_init(&r, s->g, &v, comp, nc);
+	r.st = s->st;
 	FOR_EDGES(s, k, a, b, m)
 	{
-		if (!(m & EDGE_RW))
-			continue;
-		uint64_t bud = budget(s, s->full[a]);
-		if (!bud)
+		uint64_t bud;
+		uint32_t maxc;
+		if (!(m & EDGE_RW) || !worth(s, s->full[a], &bud, &maxc))
 			continue;
 		s->stats->reach_queries++;
 		if (!treach_query(&r, b, a))
 			continue;
-		uint32_t n = close_edge(s, &v, a, b, EDGE_RW, s->full, s->full[a], bud);
+		uint32_t n = close_edge(s, &v, a, b, EDGE_RW, s->full, s->full[a]);
 		if (n)
 			offer(s, s->full[a], s->steps, n);
 	}
@@ -440,13 +468,15 @@ static void search_gnonadj(struct search *s, int vv, uint8_t X)
 	tgraph_scc(s->g, &lv, roots, nr, comp, NULL);
 	FOR_EDGES(s, k, a, b, m)
 	{
-		if (!(m & EDGE_RW) || comp[2 * a] != comp[2 * b + 1])
-			continue;
-		uint64_t bud = budget(s, s->full[a]);
-		if (!bud)
+		uint64_t bud;
+		uint32_t maxc;
+		if (!(m & EDGE_RW) || comp[2 * a] != comp[2 * b + 1] ||
+		    !worth(s, s->full[a], &bud, &maxc))
 			continue;
 		uint32_t len = tbfs_path(&s->lbfs, s->g, &lv, 2 * b + 1, 2 * a, comp, comp[2 * a],
-					 bud, s->path, s->ptypes, 2 * s->n + 1);
+					 bud, s->path, s->ptypes,
+					 maxc == UINT32_MAX ? 2 * s->n + 1 : maxc - 1);
+		spend(s, s->full[a], &s->lbfs);
 		if (!len)
 			continue;
 		s->steps[0] = (struct tstep){a, EDGE_RW};
@@ -455,8 +485,6 @@ static void search_gnonadj(struct search *s, int vv, uint8_t X)
 		uint32_t n = simplify(s, s->steps, len + 1);
 		if (n)
 			offer(s, s->full[a], s->steps, n);
-		else
-			s->best[s->full[a]].tries++;
 	}
 	commit(s);
 	free(comp);
@@ -480,10 +508,7 @@ static void search_g2item(struct search *s, int vv, uint8_t X)
 	{
 		if (!(m & EDGE_RW) || comp[a] != comp[b])
 			continue;
-		uint64_t bud = budget(s, s->full[a]);
-		if (!bud)
-			continue;
-		uint32_t n = close_edge(s, &v, a, b, EDGE_RW, comp, comp[a], bud);
+		uint32_t n = close_edge(s, &v, a, b, EDGE_RW, comp, comp[a]);
 		if (n)
 			offer(s, s->full[a], s->steps, n);
 	}
@@ -523,6 +548,7 @@ void tcycles_search(struct tstore *st, const struct tgraph *g, struct tcycle_sta
 		s.best = xcalloc(s.nfull, sizeof *s.best);
 		tbfs_init(&s.bfs, s.n);
 		tbfs_init(&s.lbfs, 2 * s.n);
+		s.bfs.st = s.lbfs.st = st;
 		s.path = xmalloc(((size_t)2 * s.n + 2) * sizeof *s.path);
 		s.ptypes = xmalloc((size_t)2 * s.n + 2);
 		s.steps = xmalloc(((size_t)2 * s.n + 2) * sizeof *s.steps);

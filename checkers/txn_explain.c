@@ -190,8 +190,7 @@ static json_t *explain_cycle(struct tstore *st, const struct tcase *c)
 							  c->steps[i].type, name, next, &text));
 	}
 	buf_puts(&text, ": a contradiction!");
-	buf_printf(&msg, "%s: %s among %u transactions (indices", tkind_name(c->kind),
-		   cycle_words(c->kind, rw), n);
+	buf_printf(&msg, "%s among %u transactions (indices", cycle_words(c->kind, rw), n);
 	for (uint32_t i = 0; i < n; i++)
 		buf_printf(&msg, "%s%" PRId64, i ? ", " : " ", st->txns[c->steps[i].txn].index);
 	buf_puts(&msg, ")");

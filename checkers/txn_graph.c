@@ -97,6 +97,9 @@ void tgraph_build(struct tgraph *g, const struct tstore *st, struct tedges *es, 
 	}
 	free(packed);
 	g->n_edges = w;
+	g->live = xmalloc(n ? n : 1);
+	for (uint32_t u = 0; u < n; u++)
+		g->live[u] = st->txns[u].type == TT_OK ? 1 : st->txns[u].type == TT_INFO ? 2 : 0;
 	for (uint32_t u = 0; u < n; u++) {
 		const struct ttxn *t = &st->txns[u];
 		if (t->type != TT_OK)
@@ -114,13 +117,16 @@ void tgraph_free(struct tgraph *g)
 	free(g->off);
 	free(g->to);
 	free(g->mask);
+	free(g->live);
 	memset(g, 0, sizeof *g);
 }
 
 /* ------------------------------------------------------------ the view */
 
-bool tgraph_next(const struct tgraph *g, const struct tview *v, uint32_t u, uint64_t *cur,
-		 uint32_t *w, uint8_t *type)
+static inline __attribute__((always_inline)) bool next_edge(const struct tgraph *g,
+							    const struct tview *v, uint32_t u,
+							    uint64_t *cur, uint32_t *w,
+							    uint8_t *type)
 {
 	uint32_t x = v->layered ? u >> 1 : u;
 	uint32_t layer = v->layered ? u & 1 : 0;
@@ -156,15 +162,15 @@ bool tgraph_next(const struct tgraph *g, const struct tview *v, uint32_t u, uint
 			return true;
 		}
 	}
-	const struct ttxn *t = &g->txns[x];
-	if (t->type != TT_OK) {
+	if (g->live[x] != 1) {
 		*cur = c;
 		return false;
 	}
+	const struct ttxn *t = &g->txns[x];
 	uint64_t rt_n = v->mask & EDGE_RT ? t->rt_hi - t->rt_lo : 0;
 	for (; c < slots + rt_n; c++) {
 		uint32_t y = t->rt_lo + (uint32_t)(c - slots);
-		if (!txn_live(&g->txns[y]) || (v->within && v->within[y] != wid))
+		if (!g->live[y] || (v->within && v->within[y] != wid))
 			continue;
 		*w = v->layered ? 2 * y : y;
 		*type = EDGE_RT;
@@ -183,6 +189,12 @@ bool tgraph_next(const struct tgraph *g, const struct tview *v, uint32_t u, uint
 	}
 	*cur = c + 1;
 	return false;
+}
+
+bool tgraph_next(const struct tgraph *g, const struct tview *v, uint32_t u, uint64_t *cur,
+		 uint32_t *w, uint8_t *type)
+{
+	return next_edge(g, v, u, cur, w, type);
 }
 
 /* -------------------------------------------------------------- Tarjan */
@@ -215,7 +227,7 @@ uint32_t tgraph_scc(const struct tgraph *g, const struct tview *v, const uint32_
 			struct frame *f = &fr[fp - 1];
 			uint32_t w;
 			uint8_t type;
-			if (tgraph_next(g, v, f->u, &f->cur, &w, &type)) {
+			if (next_edge(g, v, f->u, &f->cur, &w, &type)) {
 				if (!idx[w]) {
 					idx[w] = low[w] = ++counter;
 					stack[sp++] = w;
@@ -322,7 +334,7 @@ static void kahn(const struct tgraph *g, const struct tview *v, const uint32_t *
 			uint64_t cur = 0;
 			uint32_t w;
 			uint8_t type;
-			while (tgraph_next(g, v, mem[i], &cur, &w, &type)) {
+			while (next_edge(g, v, mem[i], &cur, &w, &type)) {
 				uint32_t cw = comp[w];
 				if (cw == c || cw == TXN_NONE)
 					continue;
@@ -339,10 +351,8 @@ static void kahn(const struct tgraph *g, const struct tview *v, const uint32_t *
 }
 
 void treach_init(struct treach *r, const struct tgraph *g, const struct tview *v,
-		 const uint32_t *comp, uint32_t nc, const uint32_t *roots, size_t n_roots)
+		 const uint32_t *comp, uint32_t nc)
 {
-	(void)roots;
-	(void)n_roots;
 	memset(r, 0, sizeof *r);
 	r->g = g;
 	r->v = v;
@@ -366,7 +376,7 @@ void treach_init(struct treach *r, const struct tgraph *g, const struct tview *v
 		uint64_t cur = 0;
 		uint32_t w;
 		uint8_t type;
-		while (tgraph_next(g, v, u, &cur, &w, &type))
+		while (next_edge(g, v, u, &cur, &w, &type))
 			if (comp[w] != comp[u] && comp[w] != TXN_NONE)
 				indeg[comp[w]]++;
 	}
@@ -407,11 +417,12 @@ bool treach_query(struct treach *r, uint32_t from, uint32_t to)
 	r->stamp[from] = r->cur_stamp;
 	while (sp) {
 		uint32_t u = r->stack[--sp];
-		r->visits++;
+		if ((++r->visits & 4095) == 0 && tstore_expired(r->st))
+			return false;
 		uint64_t cur = 0;
 		uint32_t w;
 		uint8_t type;
-		while (tgraph_next(r->g, r->v, u, &cur, &w, &type)) {
+		while (next_edge(r->g, r->v, u, &cur, &w, &type)) {
 			uint32_t cw = r->comp[w];
 			if (cw == ct)
 				return true;
@@ -467,27 +478,30 @@ uint32_t tbfs_path(struct tbfs *b, const struct tgraph *g, const struct tview *v
 		memset(b->stamp, 0, b->nodes * sizeof *b->stamp);
 		b->cur = 1;
 	}
-	size_t qh = 0, qt = 0;
+	size_t qh = 0, qt = 0, level_end = 1;
+	uint32_t depth = 0; /* of the vertices being expanded */
 	b->queue[qt++] = s;
 	b->stamp[s] = b->cur;
-	uint64_t seen = 0;
+	b->visits = 0;
 	while (qh < qt) {
+		if (qh == level_end) {
+			depth++;
+			level_end = qt;
+		}
+		if (depth + 1 > max_len) /* any path found now would be too long */
+			return 0;
 		uint32_t u = b->queue[qh++];
-		if (++seen > budget)
+		if (++b->visits > budget || ((b->visits & 4095) == 0 && tstore_expired(b->st)))
 			return 0;
 		uint64_t cur = 0;
 		uint32_t w;
 		uint8_t type;
-		while (tgraph_next(g, v, u, &cur, &w, &type)) {
+		while (next_edge(g, v, u, &cur, &w, &type)) {
 			if (keep && keep[w] != keep_id)
 				continue;
 			if (w == t) {
 				/* s .. u, then t */
-				uint32_t len = 1;
-				for (uint32_t x = u; x != s; x = b->parent[x])
-					len++;
-				if (len > max_len)
-					return 0;
+				uint32_t len = depth + 1;
 				path[len] = t;
 				types[len - 1] = type;
 				uint32_t i = len - 1;

@@ -85,6 +85,14 @@ static json_t *rr_read_json(struct tstore *st, const struct tmop *m)
 	return tstore_atom_json(st, m->v);
 }
 
+/* A key's state inside one transaction. */
+struct rk {
+	uint32_t key;
+	const struct tmop *last;       /* the last micro-op on it so far */
+	const struct tmop *first_read; /* its read before any write */
+	bool wrote;
+};
+
 static void rr_txn_done(struct tstore *st, uint32_t txn, json_t *value)
 {
 	(void)value;
@@ -93,42 +101,56 @@ static void rr_txn_done(struct tstore *st, uint32_t txn, json_t *value)
 		return;
 	struct rr_state *s = rr(st);
 	const struct tmop *ms = &st->mops[t->mop_off];
+	struct rk small[16], *ks = t->n_mops <= 16 ? small : xmalloc(t->n_mops * sizeof *ks);
+	struct tmap idx = {0}; /* key -> ks slot, for big txns */
+	uint32_t nks = 0;
 	bool internal = false;
 	for (uint32_t i = 0; i < t->n_mops; i++) {
 		const struct tmop *m = &ms[i];
-		/* the state of m->key before m: the last mop on it */
-		const struct tmop *prev = NULL, *first_read = NULL;
-		bool wrote_before = false;
-		for (uint32_t j = 0; j < i; j++) {
-			if (ms[j].key != m->key)
-				continue;
-			prev = &ms[j];
-			if (ms[j].f == MOP_WRITE)
-				wrote_before = true;
-			else if (!first_read && !wrote_before)
-				first_read = &ms[j];
+		uint32_t slot = TXN_NONE;
+		if (t->n_mops <= 16) {
+			for (uint32_t j = 0; j < nks; j++)
+				if (ks[j].key == m->key)
+					slot = j;
+		} else {
+			slot = tmap_get(&idx, m->key, 0);
 		}
+		if (slot == TXN_NONE) {
+			slot = nks++;
+			ks[slot] = (struct rk){m->key, NULL, NULL, false};
+			if (t->n_mops > 16)
+				tmap_put(&idx, m->key, 0, slot);
+		}
+		struct rk *k = &ks[slot];
 		if (m->f == MOP_READ) {
-			if (!internal && prev && prev->v != m->v) {
+			if (!internal && k->last && k->last->v != m->v) {
 				internal = true;
 				tstore_case(st, &(struct tcase){.kind = K_INTERNAL,
 								.txn = {txn, TXN_NONE},
 								.key = m->key,
 								.mop = t->mop_off + i,
 								.list = TXN_NONE,
-								.v = prev->v});
+								.v = k->last->v});
 			}
-			continue;
-		}
-		if (!wrote_before && first_read) {
-			if (s->n_cand == s->cap_cand) {
-				s->cap_cand = s->cap_cand ? s->cap_cand * 2 : 1024;
-				s->cand = xrealloc(s->cand, s->cap_cand * sizeof *s->cand);
+			if (!k->first_read && !k->wrote)
+				k->first_read = m;
+		} else {
+			if (!k->wrote && k->first_read) {
+				if (s->n_cand == s->cap_cand) {
+					s->cap_cand = s->cap_cand ? s->cap_cand * 2 : 1024;
+					s->cand = xrealloc(s->cand, s->cap_cand * sizeof *s->cand);
+				}
+				s->cand[s->n_cand++] = (struct rcand){
+					m->key, k->first_read->v, txn,
+					(uint32_t)(k->first_read - st->mops)};
 			}
-			s->cand[s->n_cand++] = (struct rcand){m->key, first_read->v, txn,
-							      (uint32_t)(first_read - st->mops)};
+			k->wrote = true;
 		}
+		k->last = m;
 	}
+	if (ks != small)
+		free(ks);
+	tmap_free(&idx);
 }
 
 /* The txn's external read and final write of key (ATOM_NIL read, or no
@@ -298,7 +320,8 @@ static void sources_linearizable(struct tstore *st, struct vbuf *vb)
 			if (st->txns[t].type == TT_OK)
 				ev[ne++] = (struct kev){st->txns[t].index, t, 1};
 		}
-		qsort(ev, ne, sizeof *ev, kev_cmp);
+		if (ne)
+			qsort(ev, ne, sizeof *ev, kev_cmp);
 		size_t nb = 0, np = 0;
 		tmap_free(&pidx);
 		for (size_t e = 0; e < ne; e++) {
@@ -442,7 +465,8 @@ static bool vcyclic(const struct vedge *e, size_t n, atom_t **cyc, uint32_t *ncy
 /* Accept each key's sources in order, dropping one that makes it cyclic. */
 static void accept_versions(struct tstore *st, struct rr_state *s, struct vbuf *vb)
 {
-	qsort(vb->e, vb->n, sizeof *vb->e, vedge_cmp);
+	if (vb->n)
+		qsort(vb->e, vb->n, sizeof *vb->e, vedge_cmp);
 	struct vbuf acc = {0};
 	for (size_t i = 0; i < vb->n;) {
 		uint32_t key = vb->e[i].key;
@@ -480,7 +504,8 @@ static void accept_versions(struct tstore *st, struct rr_state *s, struct vbuf *
 	}
 	free(vb->e);
 	/* dedupe by (key, a, b) */
-	qsort(acc.e, acc.n, sizeof *acc.e, vedge_kab_cmp);
+	if (acc.n)
+		qsort(acc.e, acc.n, sizeof *acc.e, vedge_kab_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < acc.n; i++)
 		if (!w || vedge_kab_cmp(&acc.e[w - 1], &acc.e[i]))
@@ -591,7 +616,8 @@ static void rr_analyze(struct tstore *st, struct tedges *out)
 	accept_versions(st, s, &vb);
 
 	/* the txn edges of each version edge */
-	qsort(reads, nr, sizeof *reads, rd_cmp);
+	if (nr)
+		qsort(reads, nr, sizeof *reads, rd_cmp);
 	for (size_t i = 0; i < s->n_ve; i++) {
 		const struct vedge *e = &s->ve[i];
 		uint32_t w2 = ext_writer(st, e->b, e->key);
@@ -614,7 +640,8 @@ static void rr_analyze(struct tstore *st, struct tedges *out)
 	}
 	free(reads);
 
-	qsort(s->cand, s->n_cand, sizeof *s->cand, rcand_cmp);
+	if (s->n_cand)
+		qsort(s->cand, s->n_cand, sizeof *s->cand, rcand_cmp);
 	for (size_t i = 0; i < s->n_cand;) {
 		size_t j = i + 1;
 		while (j < s->n_cand && s->cand[j].key == s->cand[i].key &&

@@ -17,9 +17,11 @@
  *
  * A completion's micro-ops are parsed once into struct tmop (the model
  * compares list reads with the key's longest read as they arrive, so a
- * read's elements are never stored unless they contradict it); the
- * invocation's value is kept only while the transaction is open, for info
- * completions that carry none.
+ * read's elements are never stored unless they contradict it). An
+ * invocation's micro-ops are parsed too and kept while the transaction is
+ * open, for info completions that carry none; no jansson value is held
+ * past add(), so the reader thread of check_history frees what it
+ * allocated (malloc arenas stay uncontended).
  */
 #include "txn.h"
 
@@ -255,16 +257,12 @@ void tstore_free(struct tstore *st)
 	for (uint32_t i = 0; i < st->n_keys; i++)
 		free(st->keys[i].list);
 	free(st->keys);
-	if (st->inv)
-		for (uint32_t i = 0; i < st->n_txns; i++)
-			json_decref(st->inv[i]);
-	free(st->inv);
 	free(st->txns);
 	free(st->mops);
 	for (uint32_t i = 0; i < st->n_lists; i++)
 		free(st->lists[i].a);
 	free(st->lists);
-	pairing_free(st->open, NULL);
+	pairing_free(st->open, free);
 	tmap_free(&st->procmap);
 	tmap_free(&st->wmap);
 	free(st->rtq);
@@ -294,6 +292,15 @@ void tstore_case(struct tstore *st, const struct tcase *c)
 	}
 }
 
+bool tstore_expired(struct tstore *st)
+{
+	if (!st || !st->deadline)
+		return false;
+	if (!st->timed_out && now_ns() > st->deadline)
+		st->timed_out = true;
+	return st->timed_out;
+}
+
 /* -------------------------------------------------------- transactions */
 
 static uint32_t txn_new(struct tstore *st, const struct op *op)
@@ -301,7 +308,6 @@ static uint32_t txn_new(struct tstore *st, const struct op *op)
 	if (st->n_txns == st->cap_txns) {
 		st->cap_txns = st->cap_txns ? st->cap_txns * 2 : 4096;
 		st->txns = xrealloc(st->txns, st->cap_txns * sizeof *st->txns);
-		st->inv = xrealloc(st->inv, st->cap_txns * sizeof *st->inv);
 	}
 	uint32_t id = st->n_txns++;
 	struct ttxn *t = &st->txns[id];
@@ -313,7 +319,6 @@ static uint32_t txn_new(struct tstore *st, const struct op *op)
 	t->type = TT_OPEN;
 	t->proc_next = TXN_NONE;
 	t->rt_lo = t->rt_hi = 0;
-	st->inv[id] = NULL;
 	return id;
 }
 
@@ -343,41 +348,39 @@ static struct tmop *mop_new(struct tstore *st)
 		st->cap_mops = st->cap_mops ? st->cap_mops * 2 : 8192;
 		st->mops = xrealloc(st->mops, st->cap_mops * sizeof *st->mops);
 	}
-	struct tmop *m = &st->mops[st->n_mops++];
-	memset(m, 0, sizeof *m);
-	m->aux = TXN_NONE;
-	return m;
+	return &st->mops[st->n_mops++];
 }
 
-/* Parse one micro-op [f, k, v] of txn id into a new tmop. */
-static int mop_parse(struct tstore *st, uint32_t id, json_t *e, size_t i, char *err, size_t errlen)
+/* Parse one micro-op [f, k, v] of txn id into m. An invocation's reads
+ * have no value yet (nil whatever they say). */
+static int mop_fill(struct tstore *st, uint32_t id, int64_t index, json_t *e, size_t i,
+		    struct tmop *m, bool invoke, char *err, size_t errlen)
 {
-	const struct ttxn *t = &st->txns[id];
+	memset(m, 0, sizeof *m);
+	m->aux = TXN_NONE;
+	m->txn = id;
 	size_t sz = json_is_array(e) ? json_array_size(e) : 0;
 	const char *f = sz ? json_string_value(json_array_get(e, 0)) : NULL;
 	if ((sz != 2 && sz != 3) || !f) {
 		snprintf(err, errlen,
 			 "op index %" PRId64 ": micro-op %zu of the txn is not [f, key, value] "
-			 "(f append, r or w)", t->index, i);
+			 "(f append, r or w)", index, i);
 		return -1;
 	}
 	json_t *k = json_array_get(e, 1), *v = sz == 3 ? json_array_get(e, 2) : NULL;
 	if (!k || json_is_null(k)) {
-		snprintf(err, errlen, "op index %" PRId64 ": micro-op %zu has no key", t->index, i);
+		snprintf(err, errlen, "op index %" PRId64 ": micro-op %zu has no key", index, i);
 		return -1;
 	}
-	uint32_t key = tstore_key(st, tstore_atom(st, k));
-	struct tmop *m = mop_new(st);
-	m->key = key;
-	m->txn = id;
+	m->key = tstore_key(st, tstore_atom(st, k));
 	if (!strcmp(f, "append") || !strcmp(f, "w")) {
 		bool app = f[0] == 'a';
-		if (set_model(st, app ? TM_LIST_APPEND : TM_RW_REGISTER, t->index,
+		if (set_model(st, app ? TM_LIST_APPEND : TM_RW_REGISTER, index,
 			      app ? "an append micro-op" : "a write micro-op", err, errlen) < 0)
 			return -1;
 		if (!v || json_is_null(v)) {
-			snprintf(err, errlen, "op index %" PRId64 ": micro-op %zu %s nil", t->index,
-				 i, app ? "appends" : "writes");
+			snprintf(err, errlen, "op index %" PRId64 ": micro-op %zu %s nil", index, i,
+				 app ? "appends" : "writes");
 			return -1;
 		}
 		m->f = app ? MOP_APPEND : MOP_WRITE;
@@ -387,20 +390,40 @@ static int mop_parse(struct tstore *st, uint32_t id, json_t *e, size_t i, char *
 	if (strcmp(f, "r") != 0) {
 		snprintf(err, errlen,
 			 "op index %" PRId64 ": unknown micro-op \"%s\" (elle knows append, r, w)",
-			 t->index, f);
+			 index, f);
 		return -1;
 	}
 	m->f = MOP_READ;
-	if (!v || json_is_null(v)) {
+	if (invoke || !v || json_is_null(v)) {
 		m->flags |= MOPF_NIL;
 		m->v = ATOM_NIL;
 		return 0;
 	}
 	bool list = json_is_array(v);
-	if (set_model(st, list ? TM_LIST_APPEND : TM_RW_REGISTER, t->index,
+	if (set_model(st, list ? TM_LIST_APPEND : TM_RW_REGISTER, index,
 		      list ? "a read of a list" : "a read of a single value", err, errlen) < 0)
 		return -1;
 	return st->model->read(st, id, m, v, err, errlen);
+}
+
+/* An open transaction: its invocation's micro-ops. */
+struct topen {
+	uint32_t id, n;
+	struct tmop m[];
+};
+
+static int value_check(json_t *value, int64_t index, char *err, size_t errlen)
+{
+	if (json_is_array(value) && json_array_size(value) <= 65535)
+		return 0;
+	if (json_is_array(value))
+		snprintf(err, errlen, "op index %" PRId64 ": %zu micro-ops in one txn (at most 65535)",
+			 index, json_array_size(value));
+	else
+		snprintf(err, errlen,
+			 "op index %" PRId64 ": a txn's value must be a list of micro-ops "
+			 "([[\"append\", k, v], [\"r\", k, v]...])", index);
+	return -1;
 }
 
 struct kpos {
@@ -459,6 +482,25 @@ static void txn_flags(struct tstore *st, uint32_t id)
 		free(kp);
 }
 
+static int dup_error(struct tstore *st, const struct tmop *m, int64_t index, uint32_t prev,
+		     char *err, size_t errlen)
+{
+	json_t *kj = tstore_atom_json(st, st->keys[m->key].atom);
+	json_t *vj = tstore_atom_json(st, m->v);
+	char *k = json_dumps(kj, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *v = json_dumps(vj, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(kj);
+	json_decref(vj);
+	snprintf(err, errlen,
+		 "op index %" PRId64 ": value %s %s key %s again (also by the op of index "
+		 "%" PRId64 "): elle needs every value written to a key at most once",
+		 index, v ? v : "?", m->f == MOP_APPEND ? "appended to" : "written to", k ? k : "?",
+		 st->txns[st->mops[prev].txn].index);
+	free(k);
+	free(v);
+	return -1;
+}
+
 /* Every appended/written value is indexed; values must be unique per key. */
 static int txn_index_writes(struct tstore *st, uint32_t id, char *err, size_t errlen)
 {
@@ -469,21 +511,8 @@ static int txn_index_writes(struct tstore *st, uint32_t id, char *err, size_t er
 		if (m->f == MOP_READ)
 			continue;
 		uint32_t prev = tmap_put(&st->wmap, m->v, m->key, mi);
-		if (prev == TXN_NONE)
-			continue;
-		char *k = json_dumps(tstore_atom_json(st, st->keys[m->key].atom),
-				     JSON_COMPACT | JSON_ENCODE_ANY);
-		json_t *vj = tstore_atom_json(st, m->v);
-		char *v = json_dumps(vj, JSON_COMPACT | JSON_ENCODE_ANY);
-		json_decref(vj);
-		snprintf(err, errlen,
-			 "op index %" PRId64 ": value %s %s key %s again (also by the op of index "
-			 "%" PRId64 "): elle needs every value written to a key at most once",
-			 t->index, v ? v : "?", m->f == MOP_APPEND ? "appended to" : "written to",
-			 k ? k : "?", st->txns[st->mops[prev].txn].index);
-		free(k);
-		free(v);
-		return -1;
+		if (prev != TXN_NONE)
+			return dup_error(st, m, t->index, prev, err, errlen);
 	}
 	return 0;
 }
@@ -519,10 +548,10 @@ static void proc_complete(struct tstore *st, uint32_t d)
 		st->txns[last].proc_next = d;
 }
 
-/* A txn ends: type, completion op (NULL for one that never completed) and
- * the value whose micro-ops it performed. */
+/* A txn ends: type, completion op (NULL for one that never completed)
+ * and what it was invoked with (NULL for a completion without an invoke). */
 static int txn_finish(struct tstore *st, uint32_t id, enum txn_type type, const struct op *op,
-		      char *err, size_t errlen)
+		      struct topen *open, char *err, size_t errlen)
 {
 	struct ttxn *t = &st->txns[id];
 	t->type = (uint8_t)type;
@@ -534,39 +563,35 @@ static int txn_finish(struct tstore *st, uint32_t id, enum txn_type type, const 
 	/* An info or fail completion without a list of micro-ops (Jepsen
 	 * copies the invocation's, a client may leave it out) performed the
 	 * invocation's. */
-	if (type != TT_OK && (!json_is_array(value) ||
-			      (json_array_size(value) == 0 && json_array_size(st->inv[id]) > 0)))
-		value = st->inv[id];
-	if (!json_is_array(value)) {
-		snprintf(err, errlen,
-			 "op index %" PRId64 ": a txn's value must be a list of micro-ops "
-			 "([[\"append\", k, v], [\"r\", k, v]...])", t->index);
-		return -1;
-	}
-	size_t n = json_array_size(value);
-	if (n > 65535) {
-		snprintf(err, errlen, "op index %" PRId64 ": %zu micro-ops in one txn (at most 65535)",
-			 t->index, n);
-		return -1;
-	}
+	bool from_invoke = type != TT_OK && (!json_is_array(value) ||
+					     (json_array_size(value) == 0 && open && open->n));
+	int rc = 0;
 	t->mop_off = (uint32_t)st->n_mops;
-	t->n_mops = (uint16_t)n;
+	if (from_invoke) {
+		t->n_mops = (uint16_t)(open ? open->n : 0);
+		for (uint32_t i = 0; i < t->n_mops; i++)
+			*mop_new(st) = open->m[i];
+	} else if ((rc = value_check(value, t->index, err, errlen)) == 0) {
+		size_t n = json_array_size(value);
+		t->n_mops = (uint16_t)n;
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = mop_fill(st, id, t->index, json_array_get(value, i), i, mop_new(st), false,
+				      err, errlen);
+	}
+	free(open);
+	if (rc < 0)
+		return -1;
 	if (type == TT_OK)
 		st->n_ok++;
 	else if (type == TT_INFO)
 		st->n_info++;
 	else
 		st->n_fail++;
-	for (size_t i = 0; i < n; i++)
-		if (mop_parse(st, id, json_array_get(value, i), i, err, errlen) < 0)
-			return -1;
 	txn_flags(st, id);
 	if (txn_index_writes(st, id, err, errlen) < 0)
 		return -1;
 	if (st->model)
-		st->model->txn_done(st, id, value);
-	json_decref(st->inv[id]);
-	st->inv[id] = NULL;
+		st->model->txn_done(st, id, from_invoke ? NULL : value);
 	if (type == TT_OK) {
 		rt_complete(st, id);
 		proc_complete(st, id);
@@ -583,28 +608,76 @@ int tstore_add(struct tstore *st, const struct op *op, char *err, size_t errlen)
 		return 0;
 	}
 	if (op->type == OP_INVOKE) {
+		if (value_check(op->value, op->index, err, errlen) < 0)
+			return -1;
 		uint32_t id = txn_new(st, op);
-		st->inv[id] = json_incref(op->value);
-		void *prev = pairing_open(st->open, op->process, PAIR_INDEX(id));
+		size_t n = json_array_size(op->value);
+		struct topen *o = xmalloc(sizeof *o + n * sizeof *o->m);
+		o->id = id;
+		o->n = (uint32_t)n;
+		for (size_t i = 0; i < n; i++) {
+			/* A value a completed txn already wrote: refused now, not
+			 * when this one completes (it may never). */
+			uint32_t prev;
+			if (mop_fill(st, id, op->index, json_array_get(op->value, i), i, &o->m[i], true,
+				     err, errlen) < 0 ||
+			    (o->m[i].f != MOP_READ &&
+			     (prev = tmap_get(&st->wmap, o->m[i].v, o->m[i].key)) != TXN_NONE &&
+			     dup_error(st, &o->m[i], op->index, prev, err, errlen) < 0)) {
+				free(o);
+				return -1;
+			}
+		}
+		struct topen *prev = pairing_open(st->open, op->process, o);
 		/* A second invoke of an open process (a lenient history): the
 		 * first one never completed. */
-		if (prev && txn_finish(st, (uint32_t)PAIR_UNINDEX(prev), TT_INFO, NULL, err,
-				       errlen) < 0)
+		if (prev && txn_finish(st, prev->id, TT_INFO, NULL, prev, err, errlen) < 0)
 			return -1;
 		return 0;
 	}
-	void *d = pairing_close(st->open, op->process);
-	uint32_t id = d ? (uint32_t)PAIR_UNINDEX(d) : txn_new(st, op);
+	struct topen *o = pairing_close(st->open, op->process);
+	uint32_t id = o ? o->id : txn_new(st, op);
 	enum txn_type type = op->type == OP_OK ? TT_OK : op->type == OP_FAIL ? TT_FAIL : TT_INFO;
-	return txn_finish(st, id, type, op, err, errlen);
+	return txn_finish(st, id, type, op, o, err, errlen);
+}
+
+struct close_ctx {
+	struct tstore *st;
+	struct topen **v;
+	size_t n;
+};
+
+static void collect_open(int64_t process, void *data, void *ctx)
+{
+	(void)process;
+	struct close_ctx *c = ctx;
+	c->v[c->n++] = data;
+}
+
+static int topen_cmp(const void *a, const void *b)
+{
+	const struct topen *x = *(struct topen *const *)a, *y = *(struct topen *const *)b;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 int tstore_close(struct tstore *st, char *err, size_t errlen)
 {
-	for (uint32_t id = 0; id < st->n_txns; id++)
-		if (st->txns[id].type == TT_OPEN &&
-		    txn_finish(st, id, TT_INFO, NULL, err, errlen) < 0)
-			return -1;
+	/* Transactions never completed: info, in invocation order. */
+	struct close_ctx c = {st, xmalloc((pairing_open_count(st->open) + 1) * sizeof *c.v), 0};
+	pairing_foreach(st->open, collect_open, &c);
+	pairing_free(st->open, NULL);
+	st->open = pairing_new();
+	qsort(c.v, c.n, sizeof *c.v, topen_cmp);
+	int rc = 0;
+	for (size_t i = 0; i < c.n; i++) {
+		if (rc == 0)
+			rc = txn_finish(st, c.v[i]->id, TT_INFO, NULL, c.v[i], err, errlen);
+		else
+			free(c.v[i]);
+	}
+	free(c.v);
+	if (rc < 0)
+		return -1;
 	while (st->rtq_n) {
 		st->txns[st->rtq[st->rtq_head]].rt_hi = st->n_txns;
 		st->rtq_head++;

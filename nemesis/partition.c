@@ -140,7 +140,7 @@ static json_t *part_plan(struct nemesis_ctx *c)
 		int usable[6], nu = 0;
 		for (int i = 0; i < 6; i++)
 			if (c->test->n_nodes >= grudge_min_nodes(defaults[i]) &&
-			    (defaults[i] != GRUDGE_PRIMARIES || (c->db && c->db->primaries)))
+			    (defaults[i] != GRUDGE_PRIMARIES || db_has_primaries(c->db, c->test)))
 				usable[nu++] = defaults[i];
 		pick = grudge_kind_name(nu ? usable[nem_rand_int(c, nu)] : GRUDGE_ONE);
 	}

@@ -88,9 +88,11 @@ static int cluster_cmd_up(const struct cluster_args *a)
 {
 	char err[512];
 	struct cluster_spec sp = {.name = a->name, .n = (int)a->nodes, .db = a->db};
-	if (strcmp(a->db, "none") && !db_find(a->db)) {
-		fprintf(stderr, "faultline cluster: --db %s: unknown database (known: %s, none) (see "
-			"faultline cluster --help)\n", a->db, db_names());
+	/* A custom database is defined in a run's config, not at cluster up. */
+	if (!db_find(a->db) || !strcmp(a->db, "custom")) {
+		fprintf(stderr, "faultline cluster: --db %s: not a database cluster up can set up "
+			"(known: %s; custom is defined in a run's config) (see faultline cluster "
+			"--help)\n", a->db, db_names());
 		return EXIT_BADARGS;
 	}
 	if (a->subnet && cluster_parse_subnet(a->subnet, &sp.net, &sp.prefix, err, sizeof err) < 0)

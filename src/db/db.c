@@ -13,12 +13,10 @@
 
 #include <string.h>
 
-extern const struct db etcd_db;
-extern const struct db redis_db;
+extern const struct db etcd_db, custom_db, none_db, redis_db;
 
 static const struct db *const db_registry[] = {
-	&etcd_db,
-	&redis_db,
+	&etcd_db, &custom_db, &none_db, &redis_db,
 };
 
 #define N_DBS (sizeof db_registry / sizeof *db_registry)
@@ -47,6 +45,11 @@ const struct client_ops *db_client(const struct db *db, const char *workload)
 		if (!strcmp(c->workload, workload))
 			return c->client;
 	return NULL;
+}
+
+bool db_has_primaries(const struct db *db, const struct test *t)
+{
+	return db && db->primaries && (!db->has_primaries || db->has_primaries(t));
 }
 
 void db_workloads(const struct db *db, struct buf *b)

@@ -70,6 +70,10 @@ struct db {
 	/* Optional (NULL): which nodes lead now. Sets is_primary[i] for each
 	 * test node; returns how many do (0: none known), or -1 with err. */
 	int (*primaries)(struct db_ctx *c, bool *is_primary, char *err, size_t errlen);
+	/* Optional: whether primaries can answer for this test (a
+	 * command-defined db only can when given a primary command). NULL:
+	 * whenever primaries is set. Fault plans aim at primaries only then. */
+	bool (*has_primaries)(const struct test *t);
 	/* Health check of one node from the controller (etcd: /health). */
 	int (*healthy)(const struct test *t, int node, char *err, size_t errlen);
 	/* The workloads it runs: terminated by {NULL, NULL}. */
@@ -84,6 +88,8 @@ const struct db *db_at(size_t i);
 const char *db_names(void);
 /* The client that runs workload on db, or NULL if db cannot run it. */
 const struct client_ops *db_client(const struct db *db, const char *workload);
+/* Whether db can say which nodes lead in test t (db_has_primaries). */
+bool db_has_primaries(const struct db *db, const struct test *t);
 /* The workloads db runs, comma-separated, into b. */
 void db_workloads(const struct db *db, struct buf *b);
 

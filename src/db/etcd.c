@@ -628,6 +628,7 @@ static const struct db_client etcd_clients[] = {
 	{"bank", &etcd_bank_ops},
 	{"append", &etcd_append_ops},
 	{"rw-register", &etcd_rw_register_ops},
+	{"lock", &etcd_lock_ops},
 	{NULL, NULL},
 };
 

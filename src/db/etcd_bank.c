@@ -159,7 +159,7 @@ static void etcd_bank_transfer(struct etcd_bank *c, const struct op *inv, struct
 			out->type = OP_FAIL;
 			goto done;
 		}
-		if (attempt > 1 && now_ns() >= deadline) {
+		if (attempt > 1 && !etcd_may_retry(c->t, deadline)) {
 			etcd_set_error(out, "contention: the compare failed %d times", attempt - 1);
 			out->type = OP_FAIL;
 			goto done;

@@ -118,7 +118,7 @@ static void etcd_counter_add(struct etcd_counter *c, const struct op *inv, struc
 			out->type = OP_FAIL;
 			return;
 		}
-		if (now_ns() >= deadline) {
+		if (!etcd_may_retry(c->t, deadline)) {
 			etcd_set_error(out, "contention: the compare failed %d times", attempt);
 			out->type = OP_FAIL;
 			return;

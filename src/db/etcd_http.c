@@ -183,6 +183,12 @@ int64_t etcd_deadline(const struct test *t)
 	return now_ns() + (int64_t)(s * 1e9);
 }
 
+bool etcd_may_retry(const struct test *t, int64_t deadline)
+{
+	double s = t->op_timeout > 0 ? t->op_timeout : 5;
+	return deadline - now_ns() >= (int64_t)(s * 1e9 / 4);
+}
+
 /* ---- errors and completions ---- */
 
 void etcd_set_error(struct op *out, const char *fmt, ...)

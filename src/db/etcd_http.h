@@ -93,6 +93,10 @@ json_t *etcd_cmp_mod(const char *key, int64_t mod_revision);
 bool etcd_serializable(const struct test *t);
 /* now_ns() + the op timeout. */
 int64_t etcd_deadline(const struct test *t);
+/* Whether a compare-and-swap loop may try again before deadline: only with
+ * a quarter of the op timeout left, so that an attempt is not cut short
+ * (its outcome would be unknown where giving up is a certain fail). */
+bool etcd_may_retry(const struct test *t, int64_t deadline);
 
 /* For a client's setup hook: POST body to path on the first node that
  * answers 200, trying each node (and again) until the time is up. Only for

@@ -258,7 +258,7 @@ static void etcd_txn_invoke(void *client, const struct op *inv, struct op *out)
 			out->type = OP_OK;
 			break;
 		}
-		if (attempt > 1 && now_ns() >= deadline) {
+		if (attempt > 1 && !etcd_may_retry(c->t, deadline)) {
 			json_decref(done);
 			etcd_set_error(out, "contention: the compare failed %d times", attempt - 1);
 			out->type = OP_FAIL;

@@ -42,32 +42,9 @@ fi
 on_exit "'$FAULTLINE' cluster down --name $C"
 pass "cluster $C up (3 nodes)"
 ST=/run/faultline/clusters/$C
-NODES=$(jq -r '.nodes[].name' "$ST/cluster.json")
 
-ns() { local n=$1; shift; ip netns exec "fl-$C-$n" "$@"; }
-state_of() { sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
-# Everything faultline could leave on the nodes; empty = clean.
-leftovers() {
-	local n p wd
-	for n in $NODES; do
-		ns "$n" iptables -S 2>/dev/null | grep -E 'FAULTLINE|NFQUEUE' | sed "s/^/$n: /"
-		ns "$n" tc qdisc show 2>/dev/null | grep -vE '^qdisc (noqueue|noop|pfifo_fast|fq_codel|mq) ' | sed "s/^/$n: /"
-		for p in $(ip netns pids "fl-$C-$n"); do
-			case "$(readlink "/proc/$p/exe" 2>/dev/null)" in
-			*/faultline-*) echo "$n: helper pid $p $(readlink "/proc/$p/exe")" ;;
-			esac
-			[ "$(state_of "$p")" = T ] && echo "$n: stopped pid $p ($(cat "/proc/$p/comm" 2>/dev/null))"
-		done
-		wd=$(jq -r --arg n "$n" '.nodes[] | select(.name == $n) | .workdir' "$ST/cluster.json")
-		find "$wd" -maxdepth 1 \( -name 'faultline-*.pid' -o -name faultline-killed \) 2>/dev/null | sed "s/^/$n: marker /"
-	done
-	return 0
-}
-# "3 iptables lines, 1 qdisc, 2 helpers, 1 stopped, 1 marker" from leftovers.
-summary() {
-	awk '/ -[NA] |NFQUEUE/ {i++} /qdisc/ {q++} /helper pid/ {h++} /stopped pid/ {s++} /marker/ {m++}
-		END {printf "%d iptables lines, %d qdiscs, %d helpers, %d stopped, %d markers", i, q, h, s, m}'
-}
+leftovers() { cluster_leftovers $C; }
+summary() { leftovers_summary; }
 # A fault was applied: a nemesis start completed (info) in the history.
 fault_applied() { grep -q '"type":"info","process":"nemesis","f":"start-' "$1" 2>/dev/null; }
 

@@ -181,7 +181,8 @@ static int64_t pick_key_slot(const struct opts *o)
 static void txn_gen(struct txn *t, const struct opts *o)
 {
 	t->n = 1 + (int)irand(o->max_len);
-	t->mops = calloc((size_t)t->n, sizeof *t->mops);
+	t->mops = xrealloc_or_die(NULL, (size_t)t->n * sizeof *t->mops);
+	memset(t->mops, 0, (size_t)t->n * sizeof *t->mops);
 	for (int i = 0; i < t->n; i++) {
 		struct mop *m = &t->mops[i];
 		int64_t slot = pick_key_slot(o);
@@ -212,8 +213,9 @@ static int txn_private_new(struct txn *t, int64_t key, int32_t n)
 	int i = t->np++;
 	t->pkey[i] = key;
 	t->pcap[i] = n + 8;
-	t->plist[i] = malloc((size_t)t->pcap[i] * sizeof(int32_t));
-	memcpy(t->plist[i], keys[key].list, (size_t)n * sizeof(int32_t));
+	t->plist[i] = xrealloc_or_die(NULL, (size_t)t->pcap[i] * sizeof(int32_t));
+	if (n)
+		memcpy(t->plist[i], keys[key].list, (size_t)n * sizeof(int32_t));
 	t->plen[i] = n;
 	return i;
 }
@@ -229,8 +231,9 @@ static void txn_private_push(struct txn *t, int i, int32_t v)
 
 static void read_into(struct mop *m, const int32_t *list, int32_t n)
 {
-	m->read = malloc((size_t)(n ? n : 1) * sizeof(int32_t));
-	memcpy(m->read, list, (size_t)n * sizeof(int32_t));
+	m->read = xrealloc_or_die(NULL, (size_t)(n ? n : 1) * sizeof(int32_t));
+	if (n)
+		memcpy(m->read, list, (size_t)n * sizeof(int32_t));
 	m->nread = n;
 	m->done = true;
 }
@@ -690,9 +693,23 @@ int main(int argc, char **argv)
 	}
 	if (o.edn)
 		fputs("]\n", w.f);
+	int rc = 0;
 	if (fflush(w.f) != 0 || (out_path && fclose(w.f) != 0)) {
 		perror(out_path ? out_path : "stdout");
-		return 255;
+		rc = 255;
 	}
-	return 0;
+	for (int p = 0; p < P; p++)
+		txn_free(&tx[p]);
+	for (int64_t k = 0; k < nkeys; k++) {
+		free(keys[k].list);
+		free(keys[k].vers);
+	}
+	free(keys);
+	free(active);
+	free(tx);
+	free(proc);
+	free(info);
+	free(h.e);
+	free(w.buf);
+	return rc;
 }
