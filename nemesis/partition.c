@@ -18,7 +18,10 @@
  * Options (nemesis_opts.partition): "grudges": names to choose from
  * (default: all that can cut this many nodes), "groups": explicit
  * components [["n1","n2"],["n3","n4","n5"]] (grudge "groups"; a node in no
- * group keeps talking to everyone).
+ * group keeps talking to everyone). "primaries" and "primary-minority" (the
+ * primary with a minority of the others, {n1,n2} | {n3,n4,n5} when n1 leads)
+ * ask the database who leads when the fault starts; primary-minority is
+ * only used when named, so the default choice of existing seeds stays put.
  */
 #include "test.h"
 #include "grudge.h"
@@ -259,7 +262,7 @@ static json_t *part_start(struct nemesis_ctx *c, json_t *spec, char *err, size_t
 			return NULL;
 		}
 	}
-	if (kind == GRUDGE_PRIMARIES) {
+	if (kind == GRUDGE_PRIMARIES || kind == GRUDGE_PRIMARY_MINORITY) {
 		char perr[300] = "";
 		int k = nem_primaries(c, prim + np, perr, sizeof perr);
 		if (k < 0) {

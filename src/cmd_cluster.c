@@ -121,7 +121,10 @@ static int cluster_cmd_up(const struct cluster_args *a)
 	       (now_ns() - t0) / 1e9, CLUSTER_STATE_ROOT, a->name);
 	free(sub);
 	local_status(a->name, false, stdout);
-	printf("next: faultline run --cluster %s --workload register --time-limit 30\n", a->name);
+	const struct db *db = db_find(a->db);
+	const char *wl = db && db->clients && db->clients[0].workload ? db->clients[0].workload
+								       : "register";
+	printf("next: faultline run --cluster %s --workload %s --time-limit 30\n", a->name, wl);
 	return 0;
 }
 

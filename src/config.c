@@ -81,6 +81,8 @@ static const struct opt opts[] = {
 	 "heal faults an earlier run left instead of refusing to start"},
 	{"read_mode", "read-mode", K_SPECIAL, 0, 0, 0, NULL,
 	 "linearizable|serializable (db_opts.read_mode)"},
+	{"isolation", "isolation", K_SPECIAL, 0, 0, 0, NULL,
+	 "read-committed|repeatable-read|serializable (db_opts.isolation)"},
 	{"fail_on", "fail-on", K_ENUM, F(fail_on), 0, 0, "unknown", "unknown: exit 1 on unknown"},
 	{"nemesis", "nemesis", K_SPECIAL, 0, 0, 0, NULL, "faults: partition,kill,..."},
 	{"nemesis_interval", "nemesis-interval", K_DBL, F(nemesis_interval), 0.01, 1e6, NULL,
@@ -453,14 +455,33 @@ static int set_seed(struct test *t, const char *s, const char *where, struct con
 	return 0;
 }
 
-/* read_mode (flag and top-level key) is db_opts.read_mode: a db that
- * reads from followers or replicas says what it accepts in its check. */
+/* read_mode and isolation (flags and top-level keys) are db_opts.read_mode
+ * and db_opts.isolation: the flag spells out a db option; the database
+ * says in its check whether it takes it. */
+static int set_db_opt(struct test *t, const char *key, const char *choices, const char *v,
+		      const char *where, struct config_error *err)
+{
+	size_t n = strlen(v);
+	for (const char *c = choices; *c;) {
+		size_t cl = strcspn(c, "|");
+		if (cl == n && !strncmp(c, v, n)) {
+			json_object_set_new(t->db_opts, key, json_string(v));
+			return 0;
+		}
+		c += cl + (c[cl] == '|');
+	}
+	return fail(err, "%s: expected one of %s, got '%s'", where, choices, v);
+}
+
 static int set_read_mode(struct test *t, const char *v, const char *where, struct config_error *err)
 {
-	if (strcmp(v, "linearizable") && strcmp(v, "serializable"))
-		return fail(err, "%s: expected one of linearizable|serializable, got '%s'", where, v);
-	json_object_set_new(t->db_opts, "read_mode", json_string(v));
-	return 0;
+	return set_db_opt(t, "read_mode", "linearizable|serializable", v, where, err);
+}
+
+static int set_isolation(struct test *t, const char *v, const char *where, struct config_error *err)
+{
+	return set_db_opt(t, "isolation", "read-committed|repeatable-read|serializable", v, where,
+			  err);
 }
 
 /* --client-exec "PROGRAM ARG...": split on blanks, never through a shell
@@ -580,6 +601,8 @@ static int opt_from_string(struct test *t, const struct opt *o, const char *v,
 			return set_seed(t, v, where, err);
 		if (!strcmp(o->key, "read_mode"))
 			return set_read_mode(t, v, where, err);
+		if (!strcmp(o->key, "isolation"))
+			return set_isolation(t, v, where, err);
 		if (!strcmp(o->key, "checkers"))
 			return set_checkers_list(t, v, where, err);
 		if (!strcmp(o->key, "client"))
@@ -688,10 +711,11 @@ static int opt_from_json(struct test *t, const struct opt *o, json_t *v, const c
 		*obj = merged;
 		return 0;
 	}
-	if (!strcmp(o->key, "read_mode")) {
+	if (!strcmp(o->key, "read_mode") || !strcmp(o->key, "isolation")) {
 		if (!json_is_string(v))
 			return fail(err, "%s: expected a string", where);
-		return set_read_mode(t, json_string_value(v), where, err);
+		return !strcmp(o->key, "read_mode") ? set_read_mode(t, json_string_value(v), where, err)
+						    : set_isolation(t, json_string_value(v), where, err);
 	}
 	if (!strcmp(o->key, "checkers")) {
 		if (json_is_string(v))

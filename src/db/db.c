@@ -13,10 +13,10 @@
 
 #include <string.h>
 
-extern const struct db etcd_db, custom_db, none_db, postgres_db;
+extern const struct db etcd_db, postgres_db, redis_db, custom_db, none_db;
 
 static const struct db *const db_registry[] = {
-	&etcd_db, &postgres_db, &custom_db, &none_db,
+	&etcd_db, &postgres_db, &redis_db, &custom_db, &none_db,
 };
 
 #define N_DBS (sizeof db_registry / sizeof *db_registry)
