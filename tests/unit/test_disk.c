@@ -110,9 +110,44 @@ static void test_needs_a_data_dir(void **state)
 				 "can mount (disk faults need one: etcd, redis, postgres)");
 	t.db = db;
 	test_free(&t);
-	const struct db *etcd = db_find("etcd");
-	assert_non_null(etcd);
-	assert_string_equal(etcd->data_dir, "etcd.data");
+	static const char *const dirs[][2] = {
+		{"etcd", "etcd.data"}, {"redis", "redis.data"}, {"postgres", "pg/data"}};
+	for (size_t i = 0; i < 3; i++) {
+		const struct db *d = db_find(dirs[i][0]);
+		assert_non_null(d);
+		assert_string_equal(d->data_dir, dirs[i][1]);
+	}
+}
+
+/* postgres's db_opts fsync and synchronous_commit: defaults written back,
+ * bad values named. */
+static void test_postgres_durability_opts(void **state)
+{
+	(void)state;
+	const struct db *pg = db_find("postgres");
+	struct test t;
+	test_init_defaults(&t);
+	char *argv[] = {"--nodes", "10.9.9.1,10.9.9.2,10.9.9.3"};
+	struct config_error cerr = {{0}};
+	assert_int_equal(config_apply_args(&t, 2, argv, &cerr), 0);
+	char err[400] = "";
+	json_t *o = json_object();
+	assert_int_equal(pg->check(&t, o, err, sizeof err), 0);
+	assert_true(json_is_true(json_object_get(o, "fsync")));
+	assert_string_equal(json_string_value(json_object_get(o, "synchronous_commit")), "on");
+	json_decref(o);
+	o = json_pack("{s:b, s:s}", "fsync", 0, "synchronous_commit", "off");
+	assert_int_equal(pg->check(&t, o, err, sizeof err), 0);
+	json_decref(o);
+	o = json_pack("{s:s}", "synchronous_commit", "sometimes");
+	assert_int_equal(pg->check(&t, o, err, sizeof err), -1);
+	assert_non_null(strstr(err, "db_opts.synchronous_commit"));
+	json_decref(o);
+	o = json_pack("{s:s}", "fsync", "off");
+	assert_int_equal(pg->check(&t, o, err, sizeof err), -1);
+	assert_string_equal(err, "db_opts.fsync: expected true or false");
+	json_decref(o);
+	test_free(&t);
 }
 
 int main(void)
@@ -121,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_valid_options),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_needs_a_data_dir),
+		cmocka_unit_test(test_postgres_durability_opts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
