@@ -73,6 +73,11 @@ run() {
 	lost=$(jq -r '.checkers["set-full"].lost_count // "-"' "$dir/results.json" 2>/dev/null)
 	acked=$(jq -r '.checkers["set-full"].acknowledged_count // "-"' "$dir/results.json" 2>/dev/null)
 	ROWS+=("$(printf '%-44s %-10s %8s of %-8s %s' "$3" "$(verdict_word $rc)" "$lost" "$acked" "$dir")")
+	if [ "$lost" = - ]; then
+		# No verdict: say why, from the fault that could not restart it.
+		ROWS+=("    $(jq -r 'select(.process == "nemesis" and .error != null) | .error' "$dir/history.jsonl" 2>/dev/null |
+			grep -o 'FATAL: [^"]*' | head -1 | cut -c1-100)")
+	fi
 }
 
 case ${DEMO_ONLY:-all} in all | redis)
