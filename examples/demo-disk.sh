@@ -76,7 +76,7 @@ run() {
 	if [ "$lost" = - ]; then
 		# No verdict: say why, from the fault that could not restart it.
 		ROWS+=("    $(jq -r 'select(.process == "nemesis" and .error != null) | .error' "$dir/history.jsonl" 2>/dev/null |
-			grep -o 'FATAL: [^"]*' | head -1 | cut -c1-100)")
+			grep -o 'FATAL:.\{0,90\}' | head -1)")
 	fi
 }
 
