@@ -1563,6 +1563,10 @@ static int ctl_client(const char *path, int argc, char **argv)
 		return 2;
 	}
 	cmd[l++] = '\n';
+	/* A flush of much cached data takes a while, a hung daemon forever:
+	 * give up before the node script's own timeout. */
+	struct timeval tv = {25, 0};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	if (write(s, cmd, l) != (ssize_t)l) {
 		fprintf(stderr, "faultline-diskd: %s: %s\n", path, strerror(errno));
 		return 3;
@@ -1571,12 +1575,14 @@ static int ctl_client(const char *path, int argc, char **argv)
 	char buf[4096];
 	size_t n = 0;
 	ssize_t r;
+	errno = 0;
 	while (n < sizeof buf - 1 && (r = read(s, buf + n, sizeof buf - 1 - n)) > 0)
 		n += (size_t)r;
 	buf[n] = 0;
 	close(s);
 	if (!n) {
-		fprintf(stderr, "faultline-diskd: no reply from %s\n", path);
+		fprintf(stderr, "faultline-diskd: no reply from %s%s\n", path,
+			errno == EAGAIN ? " within 25 s" : "");
 		return 3;
 	}
 	fputs(buf, stdout);
@@ -1843,6 +1849,7 @@ int main(int argc, char **argv)
 			 NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
 	struct fuse *fuse = fuse_new(&args, &ops, sizeof ops, NULL);
+	fuse_opt_free_args(&args);
 	if (!fuse || fuse_mount(fuse, mnt) != 0) {
 		snprintf(msg, sizeof msg, "cannot mount %s (FUSE: is /dev/fuse there, are we root?)",
 			 mnt);
@@ -1897,9 +1904,9 @@ int main(int argc, char **argv)
 	logf_("stopping: %llu bytes of %llu files flushed%s%s", t.bytes, t.files,
 	      t.err ? ", error: " : "", t.err ? strerror(-t.err) : "");
 	fuse_remove_signal_handlers(se);
-	/* Unmounted already, unless stopped by a signal. */
-	if (is_mounted(mnt))
-		fuse_unmount(fuse);
+	/* Unmounted already, unless stopped by a signal (libfuse then says it
+	 * cannot unmount when another mount namespace held the last copy). */
+	fuse_unmount(fuse);
 	fuse_destroy(fuse);
 	unlinkat(rootfd, TRASH, AT_REMOVEDIR);
 	unlink(sock);

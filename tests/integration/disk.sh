@@ -174,8 +174,11 @@ daemons() {
 	done
 	return 0
 }
-nothing_left() { [ -z "$(mounts)$(daemons)" ] && [ -z "$(cluster_leftovers $C)" ] &&
-	! ls "$CL"/nodes/*/faultline-diskd.{pid,mnt,sock} >/dev/null 2>&1; }
+nothing_left() {
+	local left
+	left="$(mounts)$(daemons)$(cluster_leftovers $C)$(ls "$CL"/nodes/*/faultline-diskd.{pid,mnt,sock} 2>/dev/null)"
+	[ -z "$left" ] || { echo "left: $left"; return 1; }
+}
 run() { "$FAULTLINE" run "$@" --cluster $C --workload register --store "$D/store" --recovery-time 3; }
 
 jq -n '{nemesis: ["disk"], nemesis_opts: {disk: {modes: ["bogus"]}}}' >"$D/bad.json"
@@ -216,8 +219,10 @@ ok "heal left no fault: the daemons write through, nothing active" bash -c "
 	for n in n1 n2 n3; do [ \"\$('$CL/nodes/'\$n/bin/faultline-diskd --ctl '$CL/nodes/'\$n/faultline-diskd.sock status)\" = ok ] || exit 1; done"
 ok "etcd, still running on its mounted data dir, answers" \
 	curl -s -m 3 "http://$(jq -r '.nodes[0].host' "$CL/cluster.json"):2379/health"
-for n in n1 n2 n3; do p=$(cat "$CL/nodes/$n/etcd.pid" 2>/dev/null) && kill -9 "$p" 2>/dev/null; done
-sleep 0.5
+PS=()
+for n in n1 n2 n3; do p=$(cat "$CL/nodes/$n/etcd.pid" 2>/dev/null) && kill -9 "$p" 2>/dev/null && PS+=("$p"); done
+# Until their files are closed the mounts are in use (heal would leave them).
+for p in "${PS[@]}"; do for _ in $(seq 100); do [ -d "/proc/$p" ] || break; sleep 0.1; done; done
 ok "faultline heal, etcd gone" "$FAULTLINE" heal --cluster $C
 ok "heal left no mount, no daemon, no marker" nothing_left
 done_testing
