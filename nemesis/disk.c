@@ -233,6 +233,7 @@ static void disk_prelude(struct buf *b, struct nemesis_ctx *c, int node)
 		 "fl_disk_release() {\n"
 		 "  [ -x \"$B\" ] || { rm -f \"$W/faultline-diskd.mnt\"; return 0; }\n"
 		 "  up=0; fl_disk_up && up=1\n"
+		 "  dp=$(cat \"$W/faultline-diskd.pid\" 2>/dev/null) || dp=\n"
 		 "  if [ $up = 1 ]; then\n"
 		 "    \"$B\" --ctl \"$S\" clear >/dev/null &&\n"
 		 "    \"$B\" --ctl \"$S\" write-through on >/dev/null || { echo \"faultline-diskd on $D: cannot flush\" >&2; return 1; }\n"
@@ -247,6 +248,16 @@ static void disk_prelude(struct buf *b, struct nemesis_ctx *c, int node)
 		  * holds a copy of the mount: then the pid file stops it. */
 		 "  i=0; while [ -s \"$W/faultline-diskd.pid\" ] && [ $i -lt 50 ]; do sleep 0.02; i=$((i+1)); done\n"
 		 "  fl_stop_helper diskd\n"
+		 /* It drops its pid file before exiting, and exiting can take a
+		  * while (a sanitizer's leak check, a loaded machine): heal is
+		  * done when the process is gone. */
+		 "  case \"$dp\" in ''|*[!0-9]*) ;; *)\n"
+		 "    i=0; while fl_alive \"$dp\" && [ $i -lt 250 ]; do\n"
+		 "      case \"$(readlink \"/proc/$dp/exe\" 2>/dev/null)\" in */faultline-diskd*) ;; *) break;; esac\n"
+		 "      sleep 0.02; i=$((i+1))\n"
+		 "    done\n"
+		 "    case \"$(readlink \"/proc/$dp/exe\" 2>/dev/null)\" in */faultline-diskd*) kill -KILL \"$dp\" 2>/dev/null;; esac;;\n"
+		 "  esac\n"
 		 "  rm -f \"$W/faultline-diskd.mnt\" \"$S\"\n"
 		 "}\n");
 }
