@@ -187,12 +187,28 @@ static int lin_encode(struct lin_builder *b, struct lop *l, json_t *value, bool 
 	return 0;
 }
 
+/* The key's identity: its type byte, then its text (keys 1 and "1"
+ * differ). */
+static uint32_t lin_key(struct lin_builder *b, const struct op *op)
+{
+	char stackbuf[128];
+	size_t n = strlen(op->key);
+	char *k = n + 1 <= sizeof stackbuf ? stackbuf : xmalloc(n + 1);
+	k[0] = (char)('0' + op->key_type);
+	memcpy(k + 1, op->key, n);
+	uint32_t id = interner_intern(&b->keys, k, n + 1) + 1;
+	if (k != stackbuf)
+		free(k);
+	return id;
+}
+
 static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, size_t errlen)
 {
 	if (op->process == PROCESS_NEMESIS)
 		return 0;
 	uint64_t pos = b->seq++;
-	json_t *value = op->value ? op->value : json_null();
+	/* Values compare with keywords kept (EDN :a is not "a"). */
+	json_t *value = op->value_kw ? op->value_kw : op->value ? op->value : json_null();
 	if (op->type == OP_INVOKE) {
 		if (b->n == b->cap) {
 			b->cap = b->cap ? b->cap * 2 : 1024;
@@ -210,11 +226,17 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 		const char *f = op->f ? op->f : "";
 		l->f = interner_intern(&b->fs, f, strlen(f));
 		if (op->key)
-			l->key = interner_intern(&b->keys, op->key, strlen(op->key)) + 1;
+			l->key = lin_key(b, op);
 		else
 			b->have_nokey = true;
 		l->inv_value = values_intern(&b->env.vals, value);
 		l->value = l->inv_value;
+		/* Encoded now as it would be if it never completed: an op the
+		 * model does not know is refused whatever becomes of it (a
+		 * failed or pending op too), and an info op reuses this. */
+		values_memo_set(&b->env.vals, value, l->inv_value);
+		if (lin_encode(b, l, value, false, err, errlen) < 0)
+			return -1;
 		/* A process that invokes again while its previous op is open
 		 * (wrong after an info, but it happens) leaves that op pending. */
 		struct pent *pe = pmap_slot(&b->open, op->process, true);
@@ -246,10 +268,9 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 		l->value = values_intern(&b->env.vals, value);
 		values_memo_set(&b->env.vals, value, l->value);
 		rc = lin_encode(b, l, value, true, err, errlen);
-	} else if (op->type == OP_INFO) {
-		/* may have happened, with the invocation's arguments */
-		rc = lin_encode(b, l, inv, false, err, errlen);
 	}
+	/* info: may have happened, with the invocation's arguments: the
+	 * encoding made at the invoke stands */
 	json_decref(inv);
 	return rc;
 }
@@ -715,7 +736,7 @@ static json_t *key_json(struct lin_builder *b, uint32_t key)
 		return json_null();
 	size_t n;
 	const char *k = interner_get(&b->keys, key - 1, &n);
-	return json_stringn(k, n);
+	return json_stringn(k + 1, n - 1);
 }
 
 static json_t *lop_json(struct lin_builder *b, const struct lop *l, bool with_window)
@@ -768,7 +789,7 @@ static json_t *failure_json(struct lin_builder *b, struct key_job *job)
 	if (job->key) {
 		size_t kl;
 		const char *k = interner_get(&b->keys, job->key - 1, &kl);
-		buf_printf(&msg, " on key %.*s", (int)kl, k);
+		buf_printf(&msg, " on key %.*s", (int)kl - 1, k + 1);
 	}
 	buf_printf(&msg, " cannot be linearized: every legal order of the ops before its "
 		   "completion leaves the %s state at ", b->model->name);
@@ -829,17 +850,8 @@ static int default_threads(void)
 
 static json_t *lin_finish(struct lin_builder *b)
 {
-	/* Ops still open at the end may have happened: encode as info. */
-	char err[300];
-	for (size_t i = 0; i < b->n; i++) {
-		struct lop *l = &b->ops[i];
-		if (l->type != OP_INVOKE)
-			continue;
-		json_t *iv = values_json(&b->env.vals, l->inv_value);
-		if (lin_encode(b, l, iv, false, err, sizeof err) < 0)
-			l->keep = 0;
-		json_decref(iv);
-	}
+	/* Ops still open at the end may have happened: as info, with the
+	 * encoding made at their invoke. */
 	/* Group kept ops by key (counting sort keeps history order). */
 	size_t nkeys = (size_t)b->keys.n + 1;
 	size_t *count = xcalloc(nkeys + 1, sizeof *count);

@@ -76,6 +76,8 @@ value_id values_intern(struct values *v, json_t *j);
 value_id values_intern_str(struct values *v, const char *s, size_t len);
 /* The id of string s if some history value equals it, else UINT32_MAX. */
 value_id values_find_str(const struct values *v, const char *s, size_t len);
+/* The id of integer x if some history value equals it, else UINT32_MAX. */
+value_id values_find_int(const struct values *v, int64_t x);
 /* New reference rebuilt from the interned form. */
 json_t *values_json(const struct values *v, value_id id);
 /* Raw bytes of a string value, NULL if the value is not a string. */

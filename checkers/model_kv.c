@@ -1,9 +1,11 @@
 /*
  * model_kv.c - the kv model, per key: a string register with get, put and
  * append. The checker splits a kv history by key (P-compositionality), so
- * the model only ever sees one key: its state is that key's string, a key
+ * the model only ever sees one key: its state is that key's value, a key
  * never written reads as "" (and, by default, a nil get reads "" too; with
- * --nil-read unknown it constrains nothing).
+ * --nil-read unknown it constrains nothing). Values compare exactly (1 is
+ * not "1"); append concatenates strings: its argument must be one, and an
+ * append to a key holding a non-string value is not legal.
  *
  * A state is one canonical id: the global id of the string when some
  * history value equals it (always, after a put), else an id in the search's
@@ -28,16 +30,10 @@ struct kv_ctx {
 	size_t tmpcap;
 };
 
-/* kv values are strings; anything else is judged by its JSON text. */
+/* A kv value: nil is the empty string (a key never written). */
 static value_id kv_value(struct model_env *env, json_t *v)
 {
-	if (json_is_string(v) || json_is_null(v))
-		return json_is_null(v) ? values_intern_str(&env->vals, "", 0)
-				       : values_intern(&env->vals, v);
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-	value_id id = values_intern_str(&env->vals, s ? s : "", s ? strlen(s) : 0);
-	free(s);
-	return id;
+	return json_is_null(v) ? values_intern_str(&env->vals, "", 0) : values_intern(&env->vals, v);
 }
 
 static int kv_encode(struct model_env *env, const char *f, json_t *value, bool known_result,
@@ -51,6 +47,13 @@ static int kv_encode(struct model_env *env, const char *f, json_t *value, bool k
 	} else if (f_is_write(f)) {
 		out->f = KV_PUT;
 	} else if (!strcmp(f, "append")) {
+		if (!json_is_string(value)) {
+			model_err(err, errlen, "a kv append takes a string, not %s",
+				  json_is_array(value) ? "a list" : json_is_object(value) ? "a map"
+				  : json_is_integer(value) || json_is_real(value) ? "a number"
+				  : "this value");
+			return MODEL_ERR;
+		}
 		out->f = KV_APPEND;
 	} else {
 		model_err(err, errlen, "the kv model has no op '%s' (it knows get, put, append)", f);
@@ -108,6 +111,8 @@ static bool kv_step(void *ctx, model_state s, const struct mop *op, model_state 
 	size_t sn, vn;
 	const char *sv = kv_bytes(c, s, &sn);
 	const char *v = values_str(&c->env->vals, op->a, &vn);
+	if (!sv || !v)
+		return false; /* appending to a number, list...: no such string */
 	if (sn + vn + 1 > c->tmpcap) {
 		c->tmpcap = (sn + vn + 1) * 2;
 		c->tmp = xrealloc(c->tmp, c->tmpcap);
@@ -124,6 +129,8 @@ static char *kv_describe(void *ctx, model_state s)
 	struct kv_ctx *c = ctx;
 	size_t n;
 	const char *sv = kv_bytes(c, s, &n);
+	if (!sv)
+		return model_describe_value(c->env, (value_id)s);
 	json_t *j = json_stringn(sv, n);
 	char *d = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
 	json_decref(j);
