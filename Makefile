@@ -11,12 +11,15 @@
 
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := libssh libcurl jansson libnl-3.0 libnl-route-3.0 libnl-nf-3.0 libnetfilter_queue
+PKGS := libssh libcurl jansson libnl-3.0 libnl-route-3.0 libnl-nf-3.0 libnetfilter_queue \
+	libpq hiredis fuse3
 # Debian packages the build, the tests and the local cluster need.
 DEPS_PKGS := build-essential pkg-config libssh-dev libcurl4-openssl-dev libjansson-dev \
 	libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnetfilter-queue-dev libcmocka-dev \
 	openssh-server openssh-client iptables iproute2 etcd-server etcd-client \
-	libfaketime chromium clang libclang-rt-14-dev procps jq sudo
+	libfaketime chromium clang libclang-rt-14-dev procps jq sudo libxml2-utils \
+	postgresql libpq-dev patroni redis-server redis-sentinel libhiredis-dev \
+	libfuse3-dev fuse3 python3-redis
 
 CFLAGS ?= -O2 -g
 # Source folders (design.md, Layout v2); every folder's headers are visible
@@ -58,7 +61,7 @@ TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/t
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit bench demo demo-rate fuzz install clean
+.PHONY: all deps test unit bench demo demo-rate soak fuzz install clean
 all: $(BINDIR)faultline $(DAEMONS)
 
 deps:
@@ -112,9 +115,21 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) FAULTLINE=$(CURDIR)/$(BINDIR)faultline bash bench/run.sh
 
+# make demo DB=postgres (or redis): that database's demo, examples/demo-DB.sh.
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@bash examples/demo.sh
+	@bash examples/demo$(if $(DB),$(if $(filter etcd,$(DB)),,-$(DB))).sh
+
+demo-%: deps
+	@$(MAKE) --no-print-directory all
+	@bash examples/demo-$*.sh
+
+# Reliability soak: kill -9, SIGINT, cluster down and a deleted bridge
+# under runs for SOAK_MINUTES (default 10); prints what it checked and what
+# was left (nothing).
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@FAULTLINE=$(CURDIR)/$(BINDIR)faultline bash tests/soak.sh
 
 # How often the demo's serializable run is invalid over RUNS seeds (slow:
 # about 2 minutes per seed; not part of make bench).

@@ -20,7 +20,7 @@
  * "period_ms", "duration_ms" (strobe), targets (default one).
  */
 #include "test.h"
-#include "generator.h"
+#include "rng.h"
 #include "nemesis_impl.h"
 
 #include <stdio.h>

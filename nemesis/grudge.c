@@ -9,7 +9,7 @@
  */
 #include "grudge.h"
 
-#include "generator.h"
+#include "rng.h"
 #include "util.h"
 
 #include <stdio.h>

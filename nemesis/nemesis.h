@@ -12,9 +12,13 @@
  * FAULTLINE-*, qdisc handle fa17:, pid files and markers in the node's
  * workdir), so heal finds it there.
  *
- * schedule.c drives them during a run: it alternates start/stop every
- * interval, writes each as a nemesis op to the history, records applied
- * faults in a state file in the run directory, and heals at the end.
+ * schedule.c drives them during a run: every interval it starts or stops
+ * faults (schedule alternate, mix or together), writes each as a nemesis op
+ * to the history, records applied faults in a state file in the run
+ * directory, and heals at the end.
+ *
+ * Adding a fault kind: one file in nemesis/ defining a struct nemesis, one
+ * line in the table of registry.c (which also sets the heal order).
  */
 #ifndef FAULTLINE_NEMESIS_H
 #define FAULTLINE_NEMESIS_H
@@ -109,6 +113,12 @@ void nemesis_schedule_active(struct nemesis_schedule *s, char *out, size_t n);
 /* Heal every fault kind on every node (faultline heal, signal handlers).
  * Nodes whose ssh entry is NULL are skipped (and make it return -1). */
 int nemesis_heal_all(const struct test *t, struct ssh_node **ssh, const struct db *db);
+/* Faults an earlier run left on the nodes (a crashed or kill -9'd run):
+ * returns how many nodes carry some, described in out ("n1: partition
+ * rules (iptables), faultline-packetd running; n3: etcd stopped
+ * (SIGSTOP)"). Unreachable nodes are skipped. */
+int nemesis_leftovers(const struct test *t, struct ssh_node **ssh, const struct db *db,
+		      char *out, size_t outlen);
 /* Same, with every problem written to err ("n2: ...; n3: ..."). */
 int nemesis_heal_all_err(const struct test *t, struct ssh_node **ssh, const struct db *db,
 			 char *err, size_t errlen);

@@ -8,7 +8,7 @@
 #include "nemesis_impl.h"
 
 #include "test.h"
-#include "generator.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdio.h>

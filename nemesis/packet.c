@@ -24,7 +24,7 @@
 #include "packet.h"
 
 #include "test.h"
-#include "generator.h"
+#include "rng.h"
 #include "nemesis_impl.h"
 
 #include <math.h>

@@ -1,7 +1,7 @@
 /*
  * packet.h - packet fault parameters and the exact node commands they turn
  * into, on both paths (tc netem, or NFQUEUE + faultline-packetd). Exposed
- * so tests/unit/test_packet.c can check the commands byte for byte: the
+ * so tests/unit/test_nemesis.c can check the commands byte for byte: the
  * netem path cannot run on a kernel without netem, but what it would run
  * can still be pinned down.
  */

@@ -29,7 +29,11 @@ const struct nemesis *nemesis_find(const char *name)
 	return NULL;
 }
 
-const char *nemesis_names(void) { return "partition, packet, kill, pause, slow, clock"; }
+const char *nemesis_names(void)
+{
+	static char *cache;
+	return registry_names((const void *const *)kinds, N_KINDS, &cache);
+}
 
 int nemesis_check_test(const struct test *t, char *err, size_t errlen)
 {
@@ -62,6 +66,16 @@ int nemesis_check_test(const struct test *t, char *err, size_t errlen)
 		}
 		if (!json_is_object(v)) {
 			snprintf(err, errlen, "nemesis_opts.%s: expected an object", k);
+			return -1;
+		}
+		bool enabled = false;
+		for (int i = 0; i < t->n_nemesis; i++)
+			enabled |= !strcmp(t->nemesis[i], k);
+		if (!enabled) {
+			/* Options of a fault that never runs are a typo or a forgotten
+			 * --nemesis: say so rather than ignore them. */
+			snprintf(err, errlen, "nemesis_opts.%s: fault %s is not enabled (add it to "
+				 "nemesis / --nemesis)", k, k);
 			return -1;
 		}
 		if (kind->check && kind->check(t, v, err, errlen) < 0)
@@ -177,4 +191,91 @@ int nemesis_heal_all(const struct test *t, struct ssh_node **ssh, const struct d
 	if (rc < 0)
 		log_error("nemesis heal: %s", err);
 	return rc;
+}
+
+/* What faultline may have left on a node, in words, one per line: rules in
+ * its fault chains (the empty chain layout itself is harmless), its netem
+ * qdisc, its daemons, a kill not undone, a clock offset. */
+static char *leftovers_script(struct nemesis_ctx *c, int node)
+{
+	struct buf b;
+	buf_init(&b);
+	nem_prelude(&b, c->test, node);
+	buf_puts(&b, "for ipt in iptables ip6tables; do\n"
+		     "  r=$(\"$ipt\" -w -S 2>/dev/null) || continue\n"
+		     "  printf '%s\\n' \"$r\" | grep -q '^-A FAULTLINE-PART-' && echo \"partition rules ($ipt)\"\n"
+		     "  printf '%s\\n' \"$r\" | grep -q '^-A FAULTLINE-PKT-' && echo \"packet rules ($ipt)\"\n"
+		     "  printf '%s\\n' \"$r\" | grep -q '^-A FAULTLINE-SLOW-' && echo \"slow-node rules ($ipt)\"\n"
+		     "done\n"
+		     "tc qdisc show 2>/dev/null | grep -q ' " NEM_QDISC_HANDLE ": ' && echo 'netem qdisc'\n"
+		     "for h in packetd slowd; do\n"
+		     "  p=$(cat \"$W/faultline-$h.pid\" 2>/dev/null) && fl_alive \"$p\" && echo \"faultline-$h running\"\n"
+		     "done\n"
+		     "[ -e \"$W/faultline-killed\" ] && echo 'database killed by a fault and not restarted'\n"
+		     "[ -e \"$W/faultline-clock.offset\" ] && echo 'clock offset'\n"
+		     "exit 0\n");
+	return buf_steal(&b);
+}
+
+/* arg: a 512-byte slot per node for "etcd stopped (SIGSTOP)". */
+static int paused_db(struct nemesis_ctx *c, int node, void *arg, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	char *slot = (char *)arg + 512 * node;
+	long pid = c->db->pid(&c->dbc, node);
+	if (pid <= 0)
+		return 0;
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "grep -q '^State:[[:space:]]*T' /proc/%ld/status 2>/dev/null", pid);
+	struct ssh_result r;
+	int rc = ssh_exec(c->ssh[node], cmd, NEM_CMD_TIMEOUT_MS, &r);
+	bool paused = rc == 0 && r.status == 0;
+	ssh_result_free(&r);
+	if (paused)
+		snprintf(slot, 512, "%s stopped (SIGSTOP)", c->db->name);
+	return 0;
+}
+
+int nemesis_leftovers(const struct test *t, struct ssh_node **ssh, const struct db *db,
+		      char *out, size_t outlen)
+{
+	uint64_t rng = 1;
+	struct nemesis_ctx c;
+	char e[1024] = "";
+	out[0] = 0;
+	nemesis_ctx_init(&c, t, ssh, db, &rng, e, sizeof e);
+	c.skip_unreachable = true;
+	int n = t->n_nodes, found = 0;
+	char **scripts = xcalloc((size_t)n, sizeof *scripts);
+	struct ssh_result *rs = xcalloc((size_t)n, sizeof *rs);
+	for (int i = 0; i < n; i++)
+		scripts[i] = leftovers_script(&c, i);
+	nem_run(&c, scripts, rs, 0, e, sizeof e);
+	char *paused = xcalloc((size_t)n, 512);
+	if (db && db->pid)
+		nem_each(&c, NULL, paused_db, paused, e, sizeof e);
+	for (int i = 0; i < n; i++) {
+		struct buf what;
+		buf_init(&what);
+		for (char *line = rs[i].out, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = 0;
+			if (*line)
+				buf_printf(&what, "%s%s", what.len ? ", " : "", line);
+		}
+		if (paused[512 * i])
+			buf_printf(&what, "%s%s", what.len ? ", " : "", paused + 512 * i);
+		if (what.len) {
+			found++;
+			nem_err_append(out, outlen, t->nodes[i].name, what.data);
+		}
+		buf_free(&what);
+	}
+	free(paused);
+	nem_results_free(rs, n);
+	free(rs);
+	nem_scripts_free(scripts, n);
+	nemesis_ctx_free(&c);
+	return found;
 }

@@ -19,7 +19,7 @@
  * then heals every kind on every node.
  */
 #include "test.h"
-#include "generator.h"
+#include "rng.h"
 #include "history.h"
 #include "nemesis_impl.h"
 #include "store.h"

@@ -88,8 +88,7 @@ static int cluster_cmd_up(const struct cluster_args *a)
 {
 	char err[512];
 	struct cluster_spec sp = {.name = a->name, .n = (int)a->nodes, .db = a->db};
-	if (strcmp(a->db, "none") && !db_find(a->db))
-	{
+	if (strcmp(a->db, "none") && !db_find(a->db)) {
 		fprintf(stderr, "faultline cluster: --db %s: unknown database (known: %s, none) (see "
 			"faultline cluster --help)\n", a->db, db_names());
 		return EXIT_BADARGS;
@@ -100,15 +99,7 @@ static int cluster_cmd_up(const struct cluster_args *a)
 		return usage_error("%s", "cluster up needs root (network namespaces, bridge)");
 	if (access("/usr/sbin/sshd", X_OK) < 0)
 		return usage_error("%s", "/usr/sbin/sshd not found (Debian package openssh-server)");
-	if (cluster_exists(a->name)) {
-		fprintf(stderr, "faultline cluster: cluster %s already exists (state in %s/%s); "
-			"`faultline cluster down --name %s` removes it\n", a->name,
-			CLUSTER_STATE_ROOT, a->name, a->name);
-		return EXIT_BADARGS;
-	}
-	if (!a->subnet && cluster_pick_subnet(a->name, &sp.net, &sp.prefix) < 0)
-		return usage_error("%s", "no free 10.213.X.0/24 subnet; give one with --subnet");
-	if (cluster_check_subnet(a->name, sp.net, sp.prefix, sp.n, err, sizeof err) < 0)
+	if (cluster_reserve(&sp, err, sizeof err) < 0)
 		return usage_error("%s", err);
 	char *sub = cluster_subnet_str(sp.net, sp.prefix);
 	printf("faultline cluster: bringing up %s: %d nodes on %s, db %s\n", a->name, sp.n, sub,
@@ -141,9 +132,10 @@ static int cluster_cmd_down(const struct cluster_args *a)
 	}
 	if (geteuid() != 0)
 		return usage_error("%s", "cluster down needs root");
-	if (cluster_down(a->name, err, sizeof err) < 0) {
+	int rc = cluster_down(a->name, err, sizeof err);
+	if (rc < 0) {
 		fprintf(stderr, "faultline cluster: down %s: %s\n", a->name, err);
-		return EXIT_INTERNAL;
+		return rc == CLUSTER_LOCK_HELD ? EXIT_BADARGS : EXIT_INTERNAL;
 	}
 	printf("faultline cluster: %s removed (namespaces, bridge, processes, state)\n", a->name);
 	return 0;

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "nemesis.h"
 #include "nodes.h"
+#include "runlock.h"
 #include "ssh.h"
 #include "util.h"
 
@@ -36,7 +37,10 @@ static const char heal_usage[] =
 	"cluster is used if exactly one is up. Takes the same node and SSH options as\n"
 	"`faultline run`.\n"
 	"\n"
-	"exit: 0 every node healed, 254 bad arguments or no node reachable,\n"
+	"A cluster in use by a run is refused (exit 254, naming the run); --force\n"
+	"heals it anyway (for a run on another host that is gone, or a stuck one).\n"
+	"\n"
+	"exit: 0 every node healed, 254 bad arguments, no node reachable or in use,\n"
 	"      255 some node unreachable or not healed\n"
 	"\n"
 	"options:\n";
@@ -47,16 +51,49 @@ static void heal_report(const char *why, void *ctx)
 	fprintf(stderr, "faultline heal: %s\n", why);
 }
 
+/* --force is heal's own flag: taken out before the run flags are parsed. */
+static bool take_force(int *argc, char **argv)
+{
+	bool force = false;
+	int j = 0;
+	for (int i = 0; i < *argc; i++) {
+		if (!strcmp(argv[i], "--force"))
+			force = true;
+		else
+			argv[j++] = argv[i];
+	}
+	*argc = j;
+	return force;
+}
+
 int cmd_heal(int argc, char **argv)
 {
 	struct test t;
+	bool force = take_force(&argc, argv);
 	int cfg = config_from_argv(&t, argc, argv, "heal", heal_usage);
 	if (cfg >= 0)
 		return cfg;
+	char lerr[1024];
+	struct runlock *lock = NULL;
+	if (t.cluster && !(lock = runlock_take(&t, NULL, "faultline heal", false, lerr, sizeof lerr))) {
+		if (!force) {
+			fprintf(stderr, "faultline heal: %s (--force heals anyway)\n", lerr);
+			test_free(&t);
+			return EXIT_BADARGS;
+		}
+		log_warn("%s; healing anyway (--force)", lerr);
+	}
 	struct ssh_node **ssh;
 	int up = nodes_connect_each(&t, &ssh, heal_report, NULL);
 	if (up == 0) {
 		fprintf(stderr, "faultline heal: no node reachable; nothing healed\n");
+		runlock_release(lock);
+		ssh_nodes_free(ssh, t.n_nodes);
+		test_free(&t);
+		return EXIT_BADARGS;
+	}
+	if (!t.cluster && !(lock = runlock_take(&t, ssh, "faultline heal", force, lerr, sizeof lerr))) {
+		fprintf(stderr, "faultline heal: %s (--force heals anyway)\n", lerr);
 		ssh_nodes_free(ssh, t.n_nodes);
 		test_free(&t);
 		return EXIT_BADARGS;
@@ -80,6 +117,7 @@ int cmd_heal(int argc, char **argv)
 	printf("faultline heal: %s%s (%d of %d nodes reached, %.0f ms)\n",
 	       code == EXIT_VALID ? "healed" : "tried", b.data, up, t.n_nodes, ms);
 	buf_free(&b);
+	runlock_release(lock);
 	ssh_nodes_free(ssh, t.n_nodes);
 	test_free(&t);
 	return code;

@@ -2,9 +2,9 @@
  * cmd_report.c - `faultline report RUN_DIR`: regenerates a run's
  * report.html and junit.xml from what the run left on disk (history.jsonl,
  * results.json, test.json), then the store's index.html two levels up
- * (store/<test>/<timestamp>/). Useful after upgrading faultline, after
- * `faultline check` rewrote results.json, or for a run that crashed before
- * writing its report.
+ * (store/<test>/<timestamp>/). Useful after upgrading faultline, or for a
+ * run that crashed before writing its report (`faultline check RUN_DIR
+ * --write` judges such a run's history and rewrites its report itself).
  */
 #include "cmd.h"
 #include "report.h"

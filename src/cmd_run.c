@@ -16,8 +16,11 @@
  */
 #include "cmd.h"
 #include "config.h"
+#include "db.h"
+#include "nemesis.h"
 #include "nodes.h"
 #include "results.h"
+#include "runlock.h"
 #include "runner.h"
 #include "ssh.h"
 #include "util.h"
@@ -74,6 +77,29 @@ static void signals_take(void)
 		pthread_detach(th);
 }
 
+/* Faults an earlier run left (a crashed or kill -9'd controller) would
+ * make this run fail in confusing ways ("etcd not healthy"): refuse, or
+ * heal them with --heal-first. 0 to go on, else the exit code. */
+static int run_leftovers(struct test *t, struct ssh_node **ssh)
+{
+	char found[2048];
+	const struct db *db = db_find(t->db);
+	if (nemesis_leftovers(t, ssh, db, found, sizeof found) == 0)
+		return 0;
+	if (!t->heal_first) {
+		fprintf(stderr, "faultline run: the nodes carry faults of an earlier run (%s); run "
+			"`faultline heal` first, or add --heal-first\n", found);
+		return EXIT_BADARGS;
+	}
+	log_warn("healing what an earlier run left: %s", found);
+	char err[4096];
+	if (nemesis_heal_all_err(t, ssh, db, err, sizeof err) < 0) {
+		fprintf(stderr, "faultline run: --heal-first: %s\n", err);
+		return EXIT_INTERNAL;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct test t;
@@ -81,16 +107,23 @@ int cmd_run(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	signals_take();
-	char err[512];
+	char err[2048];
+	struct runlock *lock = NULL;
+	struct ssh_node **ssh = NULL;
+	int code = EXIT_BADARGS;
+	/* A local cluster is locked before anything else; remote nodes hold
+	 * their lock files, so they are reached first. */
+	if (t.cluster && !(lock = runlock_take(&t, NULL, "faultline run", false, err, sizeof err)))
+		goto refused;
 	log_debug("connecting to %d nodes", t.n_nodes);
-	struct ssh_node **ssh = nodes_connect(&t, err, sizeof err);
-	if (!ssh) {
-		fprintf(stderr, "faultline run: %s\n", err);
-		test_free(&t);
-		return EXIT_BADARGS;
-	}
+	if (!(ssh = nodes_connect(&t, err, sizeof err)))
+		goto refused;
+	if (!lock && !(lock = runlock_take(&t, ssh, "faultline run", false, err, sizeof err)))
+		goto refused;
+	if ((code = run_leftovers(&t, ssh)) != 0)
+		goto out;
 	/* Interrupted before any run: nothing was judged. */
-	int code = EXIT_UNKNOWN;
+	code = EXIT_UNKNOWN;
 	uint64_t seed0 = t.seed;
 	for (int i = 0; i < t.test_count && !runner_stop_requested(); i++) {
 		/* Repetitions explore different op streams; each records its seed. */
@@ -101,6 +134,11 @@ int cmd_run(int argc, char **argv)
 		if (interrupted || runner_stop_requested())
 			break;
 	}
+	goto out;
+refused:
+	fprintf(stderr, "faultline run: %s\n", err);
+out:
+	runlock_release(lock);
 	ssh_nodes_free(ssh, t.n_nodes);
 	test_free(&t);
 	return code;

@@ -74,6 +74,8 @@ static const struct opt opts[] = {
 	 "seconds before an op completes as info"},
 	{"leave_db_running", "leave-db-running", K_BOOL, F(leave_db_running), 0, 0, NULL,
 	 "skip db teardown"},
+	{"heal_first", "heal-first", K_BOOL, F(heal_first), 0, 0, NULL,
+	 "heal faults an earlier run left instead of refusing to start"},
 	{"read_mode", "read-mode", K_SPECIAL, 0, 0, 0, NULL,
 	 "linearizable|serializable (db_opts.read_mode)"},
 	{"fail_on", "fail-on", K_ENUM, F(fail_on), 0, 0, "unknown", "unknown: exit 1 on unknown"},
@@ -165,6 +167,7 @@ void test_free(struct test *t)
 	free(t->db);
 	free(t->workload);
 	free(t->cluster);
+	free(t->bind_device);
 	free(t->username);
 	free(t->private_key);
 	free(t->known_hosts);
@@ -321,6 +324,7 @@ static int set_nodes_json(struct test *t, json_t *v, const char *src, struct con
 	if (json_array_size(v) == 0)
 		return fail(err, "%snodes: empty", src);
 	nodes_free(t);
+	t->nodes_from_file = true;
 	size_t i;
 	json_t *e;
 	json_array_foreach(v, i, e) {
@@ -339,21 +343,48 @@ static int set_nodes_json(struct test *t, json_t *v, const char *src, struct con
 	return 0;
 }
 
+/* Split a comma list strictly: "a,,b", ",a" and "" are errors (an empty
+ * item is always a typo), unlike strtok. Returns the item count, or -1
+ * with err. items[] are pointers into the copy *buf (caller frees). */
+static int split_list(const char *v, const char *where, char **buf, char ***items,
+		      struct config_error *err)
+{
+	*buf = xstrdup(v);
+	*items = NULL;
+	int n = 0;
+	for (char *p = *buf;; n++) {
+		char *c = strchr(p, ',');
+		if (c)
+			*c = 0;
+		if (!*p) {
+			free(*items);
+			free(*buf);
+			*items = NULL;
+			*buf = NULL;
+			return fail(err, "%s: empty item in '%s'", where, v);
+		}
+		*items = xrealloc(*items, (size_t)(n + 1) * sizeof **items);
+		(*items)[n] = p;
+		if (!c)
+			return n + 1;
+		p = c + 1;
+	}
+}
+
 static int set_nodes_flag(struct test *t, const char *v, struct config_error *err)
 {
 	nodes_free(t);
-	char *s = xstrdup(v), *save = NULL;
-	int i = 0, r = 0;
-	for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save), i++) {
+	t->nodes_from_file = false;
+	char *buf, **items;
+	int n = split_list(v, "--nodes", &buf, &items, err), r = 0;
+	for (int i = 0; i < n && r == 0; i++) {
 		char where[64];
 		snprintf(where, sizeof where, "--nodes[%d]", i);
-		if ((r = parse_node_spec(t, tok, where, err)) < 0)
-			break;
+		r = parse_node_spec(t, items[i], where, err);
 	}
-	free(s);
-	if (r == 0 && t->n_nodes == 0)
-		return fail(err, "--nodes: empty");
-	return r;
+	free(items);
+	free(buf);
+	return n < 0 ? -1 : r;
 }
 
 static int set_concurrency(struct test *t, const char *s, const char *where,
@@ -396,14 +427,15 @@ static int set_nemesis_list(struct test *t, const char *v, const char *where,
 			    struct config_error *err)
 {
 	nemesis_free(t);
-	if (!strcmp(v, "none") || !*v)
+	if (!strcmp(v, "none"))
 		return 0;
-	char *s = xstrdup(v), *save = NULL;
-	int r = 0;
-	for (char *tok = strtok_r(s, ",", &save); tok && r == 0; tok = strtok_r(NULL, ",", &save))
-		r = add_nemesis(t, tok, where, err);
-	free(s);
-	return r;
+	char *buf, **items;
+	int n = split_list(v, where, &buf, &items, err), r = 0;
+	for (int i = 0; i < n && r == 0; i++)
+		r = add_nemesis(t, items[i], where, err);
+	free(items);
+	free(buf);
+	return n < 0 ? -1 : r;
 }
 
 static int set_seed(struct test *t, const char *s, const char *where, struct config_error *err)
@@ -452,14 +484,13 @@ static int set_checkers_list(struct test *t, const char *v, const char *where,
 			     struct config_error *err)
 {
 	checkers_free(t);
-	char *s = xstrdup(v), *save = NULL;
-	int r = 0;
-	for (char *tok = strtok_r(s, ",", &save); tok && r == 0; tok = strtok_r(NULL, ",", &save))
-		r = add_checker(t, tok, where, err);
-	free(s);
-	if (r == 0 && t->n_checkers == 0)
-		return fail(err, "%s: empty", where);
-	return r;
+	char *buf, **items;
+	int n = split_list(v, where, &buf, &items, err), r = 0;
+	for (int i = 0; i < n && r == 0; i++)
+		r = add_checker(t, items[i], where, err);
+	free(items);
+	free(buf);
+	return n < 0 ? -1 : r;
 }
 
 /* Apply one option from a string (flag) value. */
@@ -707,8 +738,15 @@ int config_apply_args(struct test *t, int argc, char **argv, struct config_error
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strncmp(a, "--", 2)) {
-			const struct opt *o = opt_by_flag(a + 2);
-			if (o && flag_takes_value(o) && !strchr(a, '='))
+			char name[64];
+			size_t nl = strcspn(a + 2, "=");
+			snprintf(name, sizeof name, "%.*s", (int)(nl < 63 ? nl : 63), a + 2);
+			const struct opt *o = opt_by_flag(name);
+			/* Before anything is taken for CONFIG.json: a misspelt flag's
+			 * value must not be read as a config file. */
+			if (!o)
+				return fail(err, "unknown option '--%s' (see --help)", name);
+			if (flag_takes_value(o) && !strchr(a, '='))
 				i++;
 			continue;
 		}
@@ -754,15 +792,24 @@ int config_apply_args(struct test *t, int argc, char **argv, struct config_error
 
 static int nodes_check_duplicates(const struct test *t, struct config_error *err)
 {
+	/* Name where the nodes came from: the config file, unless --nodes or
+	 * a cluster gave them. */
+	char src[300] = "";
+	if (t->nodes_from_file && t->config_path)
+		snprintf(src, sizeof src, "%.250s: ", t->config_path);
+	else if (t->cluster)
+		snprintf(src, sizeof src, "cluster %.40s: ", t->cluster);
+	else
+		snprintf(src, sizeof src, "--");
 	for (int i = 0; i < t->n_nodes; i++)
 		for (int j = 0; j < i; j++) {
 			if (!strcmp(t->nodes[i].name, t->nodes[j].name))
-				return fail(err, "nodes[%d]: duplicate node name %s (also nodes[%d])",
-					    i, t->nodes[i].name, j);
+				return fail(err, "%snodes[%d]: duplicate node name %s (also nodes[%d])",
+					    src, i, t->nodes[i].name, j);
 			if (!strcmp(t->nodes[i].host, t->nodes[j].host) &&
 			    t->nodes[i].ssh_port == t->nodes[j].ssh_port)
-				return fail(err, "nodes[%d]: duplicate host %s (also nodes[%d], %s)", i,
-					    t->nodes[i].host, j, t->nodes[j].name);
+				return fail(err, "%snodes[%d]: duplicate host %s (also nodes[%d], %s)",
+					    src, i, t->nodes[i].host, j, t->nodes[j].name);
 		}
 	return 0;
 }
@@ -810,6 +857,8 @@ int config_nodes_from_cluster(struct test *t, const char *name, struct config_er
 		t->known_hosts = xstrdup(json_string_value(json_object_get(c, "known_hosts")) ?: "");
 	if (!t->cluster)
 		t->cluster = xstrdup(name);
+	free(t->bind_device);
+	t->bind_device = xstrdup(json_string_value(json_object_get(c, "bridge")) ?: "");
 	json_decref(c);
 	return 0;
 }
@@ -873,6 +922,7 @@ static json_t *resolved_json(const struct test *t)
 	json_object_set_new(o, "recovery_time", json_real(t->recovery_time));
 	json_object_set_new(o, "op_timeout", json_real(t->op_timeout));
 	json_object_set_new(o, "leave_db_running", json_boolean(t->leave_db_running));
+	json_object_set_new(o, "heal_first", json_boolean(t->heal_first));
 	json_object_set(o, "db_opts", t->db_opts);
 	json_object_set(o, "workload_opts", t->workload_opts);
 	json_t *cs = json_array();
@@ -1051,6 +1101,21 @@ void config_print_flags(FILE *out)
 			 opts[i].kind == K_BOOL ? "" : " V");
 		fprintf(out, "  %-26s %s\n", lhs, opts[i].help);
 	}
+	fputs("\nconfig keys without a flag: db_opts, workload_opts, checker_opts, nemesis_opts\n"
+	      "(objects, each checked by its database, workload, checker or fault kind)\n", out);
+	fprintf(out, "\ndatabases (--db): %s\n", db_names());
+	const struct db *db;
+	for (size_t i = 0; (db = db_at(i)); i++) {
+		struct buf b;
+		buf_init(&b);
+		db_workloads(db, &b);
+		fprintf(out, "  %-10s %s; workloads: %s\n", db->name, db->summary ? db->summary : "",
+			b.data);
+		buf_free(&b);
+	}
+	fprintf(out, "workloads (--workload): %s\n", workload_names());
+	fprintf(out, "checkers (--checker): %s\n", checker_names());
+	fprintf(out, "faults (--nemesis): %s\n", nemesis_names());
 }
 
 int config_from_argv(struct test *t, int argc, char **argv, const char *cmd, const char *usage)

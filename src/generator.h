@@ -20,29 +20,14 @@
 
 #include <stdint.h>
 
+#include "rng.h"
+#include "workload.h"
+
 struct test;
 struct workload;
 struct op;
 struct generator;
 
-/* splitmix64: the rng every seeded stream uses (workloads, nemesis). */
-uint64_t rng_next(uint64_t *state);
-/* Uniform integer in [0, n). */
-uint64_t rng_below(uint64_t *state, uint64_t n);
-/* Independent stream state for (seed, stream id). */
-uint64_t rng_stream(uint64_t seed, uint64_t id);
-
-/* One worker's view of the generator. */
-struct gen_worker {
-	struct generator *g;
-	int worker;          /* 0..concurrency-1 */
-	int group;           /* key group */
-	int64_t process;     /* current process id */
-	uint64_t rng;        /* the process's stream */
-	int64_t interval_ns; /* rate limit: ns between this worker's ops; 0 = none */
-	int64_t next_ns;     /* earliest start of the next op (monotonic) */
-	uint64_t seq;        /* ops this process invoked so far */
-};
 
 struct generator *generator_new(const struct test *t, const struct workload *wl);
 /* The workload's generator state (for its final ops). */

@@ -26,6 +26,7 @@ void nodes_ssh_opts(struct ssh_opts *o, const struct test *t)
 	o->accept_new = t->ssh_accept_new;
 	o->sudo_password = t->sudo_password;
 	o->port = 22;
+	o->bind_device = t->bind_device;
 	o->connect_timeout_ms = t->ssh_timeout_ms > 0 ? t->ssh_timeout_ms : NODES_CONNECT_MS;
 }
 

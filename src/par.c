@@ -16,6 +16,7 @@ struct par_job {
 	par_fn fn;
 	void *ctx;
 	int i, rc;
+	bool wanted;       /* a copy: fn may change the caller's want[] */
 	bool started;
 	pthread_t th;
 	char err[512];
@@ -38,19 +39,19 @@ int par_each(int n, const bool *want, par_fn fn, void *ctx, char *err, size_t er
 	struct par_job *jobs = xcalloc((size_t)n, sizeof *jobs);
 	int last = -1;
 	for (int i = 0; i < n; i++) {
-		jobs[i] = (struct par_job){.fn = fn, .ctx = ctx, .i = i, .rc = 0};
-		if (want && !want[i])
-			continue;
-		last = i;
+		jobs[i] = (struct par_job){.fn = fn, .ctx = ctx, .i = i, .rc = 0,
+					   .wanted = !want || want[i]};
+		if (jobs[i].wanted)
+			last = i;
 	}
 	/* The caller's thread takes the last job instead of idling. */
 	for (int i = 0; i < last; i++)
-		if (!want || want[i])
+		if (jobs[i].wanted)
 			jobs[i].started = pthread_create(&jobs[i].th, NULL, par_job_run, &jobs[i]) == 0;
 	if (last >= 0)
 		par_job_run(&jobs[last]);
 	for (int i = 0; i < last; i++) {
-		if (want && !want[i])
+		if (!jobs[i].wanted)
 			continue;
 		if (jobs[i].started)
 			pthread_join(jobs[i].th, NULL);

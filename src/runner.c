@@ -11,10 +11,14 @@
  * process p + concurrency with a fresh one, as in Jepsen.
  *
  * Phases of a repetition, each of which is logged and ends with the history
- * fsynced: run dir + test.json -> db setup -> workers (+ nemesis schedule)
- * for time_limit -> heal -> recovery -> final reads -> logs -> db teardown
- * -> checkers -> results.json -> report. Whatever fails or is interrupted,
- * the faults are healed and what was set up is torn down before returning.
+ * fsynced: run dir + test.json -> db setup -> client setup -> workers (+
+ * nemesis schedule) for time_limit -> heal -> recovery -> the workload's
+ * final ops -> logs -> client and db teardown -> check_history (the same
+ * judging path as `faultline check`) -> results.json -> report. The
+ * client comes from the db's table for the workload; ops come from the
+ * workload's generator, which outlives the workers so its final ops can
+ * use what it handed out. Whatever fails or is interrupted, the faults are
+ * healed and what was set up is torn down before returning.
  */
 #include "runner.h"
 #include "check.h"
@@ -33,6 +37,7 @@
 #include "workload.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +310,7 @@ struct run {
 	bool db_set_up;    /* teardown owed */
 	bool client_set_up; /* client teardown owed */
 	bool healed;       /* the schedule stopped and healed every node */
+	bool gone;         /* the local cluster vanished: nothing left to reach */
 	bool interrupted;
 	char error[512];   /* first internal error, for results.json */
 };
@@ -488,6 +494,21 @@ static void run_report(struct run *r)
 		log_warn("store index: %s", err);
 }
 
+/* A local cluster whose bridge vanished (removed under the run, by hand or
+ * a tool that ignored the run lock): every connection is bound to it, so
+ * nothing can leave the machine, but the run is over. True (and the run's
+ * error set) once it is gone. */
+static bool run_cluster_gone(struct run *r)
+{
+	const char *dev = r->t->bind_device;
+	if (!dev || !*dev || if_nametoindex(dev) != 0)
+		return false;
+	r->gone = true;
+	run_error(r, "cluster %s: its bridge %s is gone (the cluster was removed under the run); "
+		  "stopped", r->t->cluster ? r->t->cluster : "?", dev);
+	return true;
+}
+
 /* The main phase: workers (+ nemesis) for time_limit, with progress. */
 static int run_main_phase(struct run *r)
 {
@@ -512,10 +533,11 @@ static int run_main_phase(struct run *r)
 		return -1;
 	}
 	struct progress *pg = progress_new(stderr, t->time_limit, &r->st, r->ns);
+	bool gone = false;
 	while (!workers_done(w)) {
 		progress_tick(pg, now_ns() - r->t0);
 		sleep_until(now_ns() + 100000000LL, NULL);
-		if (runner_stop_requested())
+		if (runner_stop_requested() || (!gone && (gone = run_cluster_gone(r))))
 			workers_stop(w);
 	}
 	progress_done(pg);
@@ -529,8 +551,8 @@ static int run_main_phase(struct run *r)
 		run_error(r, "history: writing %s failed; test stopped", r->hist_path);
 		return -1;
 	}
-	if (runner_stop_requested())
-		return 0;
+	if (runner_stop_requested() || gone)
+		return gone ? -1 : 0;
 	bool had_faults = r->ns != NULL;
 	run_heal(r, false);
 	if ((had_faults || r->wl->final) && t->recovery_time > 0) {
@@ -617,7 +639,13 @@ finish:
 	r.interrupted = runner_stop_requested();
 	if (r.interrupted)
 		log_warn("interrupted: stopping workers, healing, tearing down");
-	run_heal(&r, r.interrupted || r.error[0]);
+	if (r.gone) {
+		/* Every connection was bound to the vanished bridge (and fails
+		 * at once now): there are no logs to fetch, nothing to tear down. */
+		log_warn("the cluster is gone: no logs or teardown");
+		r.db_set_up = r.client_set_up = false;
+	}
+	run_heal(&r, (r.interrupted || r.error[0]) && !r.gone);
 	if (r.hw) {
 		history_writer_close(r.hw);
 		r.hw = NULL;

@@ -1,7 +1,7 @@
 /*
- * runner.h - runs a test: the phases of `faultline run` (connect, db setup,
- * workers + nemesis, heal, recovery, final reads, logs, teardown, checkers,
- * report) and the worker pool they are built on.
+ * runner.h - runs a test: the phases of `faultline run` (db setup, client
+ * setup, workers + nemesis, heal, recovery, the workload's final ops, logs,
+ * teardown, check_history, report) and the worker pool they are built on.
  *
  * The worker pool is usable on its own (runner_run_local): the benchmark
  * drives the real workers, generator and history writer with an in-process

@@ -19,6 +19,7 @@
  */
 #include "ssh.h"
 
+#include "net.h"
 #include "par.h"
 
 #include "util.h"
@@ -31,6 +32,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,6 +51,7 @@
 struct ssh_node {
 	char *name, *host;
 	char *user, *private_key, *known_hosts, *sudo_password;
+	char *bind_device;    /* NULL, or the local cluster's bridge */
 	bool accept_new;
 	int port, connect_timeout_ms;
 	pthread_mutex_t lock; /* serialises everything on session */
@@ -90,6 +93,7 @@ struct ssh_node *ssh_node_new(const char *name, const char *host,
 							       : default_known_hosts();
 	n->sudo_password = o && o->sudo_password ? xstrdup(o->sudo_password) : NULL;
 	n->accept_new = o && o->accept_new;
+	n->bind_device = o && o->bind_device && *o->bind_device ? xstrdup(o->bind_device) : NULL;
 	n->port = o && o->port > 0 ? o->port : 22;
 	n->connect_timeout_ms = o && o->connect_timeout_ms > 0 ? o->connect_timeout_ms
 								: SSH_DEFAULT_CONNECT_MS;
@@ -135,6 +139,7 @@ void ssh_node_free(struct ssh_node *n)
 	free(n->user);
 	free(n->private_key);
 	free(n->known_hosts);
+	free(n->bind_device);
 	free(n);
 }
 
@@ -155,72 +160,16 @@ static void node_err(const struct ssh_node *n, char *err, size_t errlen,
 		snprintf(err, errlen, "%s: %s", n->prefix, msg);
 }
 
-static const char *connect_errno_text(int e)
-{
-	switch (e) {
-	case ECONNREFUSED: return "connection refused";
-	case ETIMEDOUT: return "timeout";
-	case EHOSTUNREACH: return "host unreachable";
-	case ENETUNREACH: return "network unreachable";
-	default: return strerror(e);
-	}
-}
-
-/* Wait for a non-blocking connect; 0 or an errno value. */
-static int tcp_wait_connected(int fd, int timeout_ms)
-{
-	struct pollfd p = {.fd = fd, .events = POLLOUT};
-	int rc;
-	do
-		rc = poll(&p, 1, timeout_ms);
-	while (rc < 0 && errno == EINTR);
-	if (rc == 0)
-		return ETIMEDOUT;
-	if (rc < 0)
-		return errno;
-	int soerr = 0;
-	socklen_t sl = sizeof soerr;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-		return errno;
-	return soerr;
-}
-
-/* Our own TCP connect, so that failures keep their errno. Returns fd or -1. */
+/* Our own TCP connect (net.c), so that failures keep their errno and a
+ * local cluster's connections stay on its bridge. Returns fd or -1. */
 static int tcp_connect(struct ssh_node *n, char *err, size_t errlen)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *res = NULL;
-	char port[16];
-	snprintf(port, sizeof port, "%d", n->port);
-	int gai = getaddrinfo(n->host, port, &hints, &res);
-	if (gai != 0) {
-		node_err(n, err, errlen, "cannot resolve host: %s", gai_strerror(gai));
-		return -1;
-	}
-	int fd = -1, last = ECONNREFUSED;
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			    ai->ai_protocol);
-		if (fd < 0) {
-			last = errno;
-			continue;
-		}
-		int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-		last = rc == 0 ? 0 : errno == EINPROGRESS ? tcp_wait_connected(fd, n->connect_timeout_ms)
-							  : errno;
-		if (last == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		node_err(n, err, errlen, "%s", connect_errno_text(last));
-		return -1;
-	}
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	int e = 0;
+	char why[200];
+	int fd = net_tcp_connect(n->host, n->port, n->bind_device, n->connect_timeout_ms, &e, why,
+				 sizeof why);
+	if (fd < 0)
+		node_err(n, err, errlen, "%s", why[0] ? why : net_errno_text(e));
 	return fd;
 }
 
@@ -698,6 +647,12 @@ static enum exec_outcome shell_run(struct ssh_node *n, const char *cmd, int time
 		if (left <= 0) {
 			snprintf(why, whylen, "command timed out after %d ms", timeout_ms);
 			return EXEC_TIMEOUT;
+		}
+		/* A connection bound to a bridge that is gone never answers:
+		 * say so now rather than at the timeout. */
+		if (n->bind_device && if_nametoindex(n->bind_device) == 0) {
+			snprintf(why, whylen, "the local cluster's bridge %s is gone", n->bind_device);
+			return EXEC_LOST;
 		}
 		if (!shell_pump(n, (int)(left > 1000 ? 1000 : left))) {
 			snprintf(why, whylen, "connection lost: %s", ssh_get_error(n->session));

@@ -23,6 +23,8 @@ struct ssh_opts {
 	const char *sudo_password; /* NULL = passwordless sudo (or root) */
 	int port;                  /* default 22 */
 	int connect_timeout_ms;    /* default 5000 */
+	const char *bind_device;   /* NULL, or the interface every connection is bound to
+				    * (a local cluster's bridge: see net.h) */
 };
 
 struct ssh_result {

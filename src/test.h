@@ -30,6 +30,10 @@ struct test {
 	struct node *nodes;
 	int n_nodes;
 	char *cluster;         /* local cluster name, or NULL for remote nodes */
+	/* A local cluster's bridge: every connection the controller opens to a
+	 * node is bound to it (net.h), so node traffic can never leave the
+	 * machine. NULL for remote nodes. */
+	char *bind_device;
 
 	/* SSH */
 	char *username;        /* default "root" */
@@ -50,6 +54,7 @@ struct test {
 	double recovery_time;  /* seconds without faults after heal; default 10 */
 	double op_timeout;     /* seconds before an op completes as info; default 5 */
 	bool leave_db_running;
+	bool heal_first;       /* heal an earlier run's faults instead of refusing to start */
 	char *fail_on;         /* NULL or "unknown": unknown exits 1 */
 	int concurrency_per_node; /* N of "Nn" (resolved at finish), 0 if absolute */
 	bool seed_given;       /* false: a random seed was drawn (and recorded) */
@@ -58,6 +63,7 @@ struct test {
 	int ops_per_key;       /* default 200 */
 	int key_concurrency;   /* default 5 */
 	char *config_path;     /* the CONFIG.json given, or NULL */
+	bool nodes_from_file;  /* nodes came from config_path (for error messages) */
 
 	/* Nemesis */
 	char **nemesis;        /* fault kinds: partition, packet, kill, pause, slow, clock */

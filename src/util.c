@@ -355,6 +355,10 @@ bool parse_double(const char *s, double min, double max, double *out)
 {
 	if (!s || !*s)
 		return false;
+	/* Decimal only: strtod would also take "0x10", "inf" and "nan". */
+	for (const char *p = s; *p; p++)
+		if (!strchr("0123456789.eE+-", *p))
+			return false;
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);

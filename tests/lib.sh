@@ -26,3 +26,30 @@ on_exit() { _cleanups+=("$1"); }
 _run_cleanups() { local i; for ((i=${#_cleanups[@]}-1; i>=0; i--)); do eval "${_cleanups[$i]}" >/dev/null 2>&1; done; }
 trap _run_cleanups EXIT
 done_testing() { echo "1..$_tap_n"; [ "$_tap_failed" -eq 0 ]; }
+
+# cluster_leftovers NAME: everything faultline could leave on a local
+# cluster's nodes, one line each ("n2: stopped pid 123 (etcd)"); empty =
+# clean. leftovers_summary reads those lines and counts them by kind.
+cluster_leftovers() {
+	local c=$1 st=/run/faultline/clusters/$1 n p wd
+	for n in $(jq -r '.nodes[].name' "$st/cluster.json" 2>/dev/null); do
+		ip netns exec "fl-$c-$n" iptables -S 2>/dev/null | grep -E 'FAULTLINE|NFQUEUE' | sed "s/^/$n: /"
+		ip netns exec "fl-$c-$n" tc qdisc show 2>/dev/null |
+			grep -vE '^qdisc (noqueue|noop|pfifo_fast|fq_codel|mq) ' | sed "s/^/$n: /"
+		for p in $(ip netns pids "fl-$c-$n"); do
+			case "$(readlink "/proc/$p/exe" 2>/dev/null)" in
+			*/faultline-*) echo "$n: helper pid $p $(readlink "/proc/$p/exe")" ;;
+			esac
+			[ "$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$p/status" 2>/dev/null)" = T ] &&
+				echo "$n: stopped pid $p ($(cat "/proc/$p/comm" 2>/dev/null))"
+		done
+		wd=$(jq -r --arg n "$n" '.nodes[] | select(.name == $n) | .workdir' "$st/cluster.json")
+		find "$wd" -maxdepth 1 \( -name 'faultline-*.pid' -o -name faultline-killed \) 2>/dev/null |
+			sed "s/^/$n: marker /"
+	done
+	return 0
+}
+leftovers_summary() {
+	awk '/ -[NA] |NFQUEUE/ {i++} /qdisc/ {q++} /helper pid/ {h++} /stopped pid/ {s++} /marker/ {m++}
+		END {printf "%d iptables lines, %d qdiscs, %d helpers, %d stopped, %d markers", i, q, h, s, m}'
+}

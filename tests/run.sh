@@ -57,6 +57,10 @@ for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	CMOCKA_MESSAGE_OUTPUT=TAP run_one "unit/$(basename "$t")" "$t"
 done
+for t in tests/static/*.sh; do
+	[ -f "$t" ] || continue
+	run_one "static/$(basename "$t" .sh)" bash "$t"
+done
 for t in tests/integration/*.sh; do
 	[ -f "$t" ] || continue
 	run_one "integration/$(basename "$t" .sh)" bash "$t"

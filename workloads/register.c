@@ -9,7 +9,7 @@
  * read (null for a missing key); write carries the value; cas carries
  * [expected, new].
  */
-#include "generator.h"
+#include "rng.h"
 #include "history.h"
 #include "util.h"
 #include "workload.h"

@@ -8,10 +8,12 @@
 
 #include <string.h>
 
-extern const struct workload workload_register;
+extern const struct workload workload_register, workload_set, workload_append,
+	workload_rw_register, workload_bank, workload_counter, workload_lock;
 
 static const struct workload *const workloads[] = {
-	&workload_register,
+	&workload_register, &workload_set, &workload_append, &workload_rw_register,
+	&workload_bank, &workload_counter, &workload_lock,
 };
 
 #define N_WORKLOADS (sizeof workloads / sizeof *workloads)

@@ -23,7 +23,20 @@
 
 struct op;
 struct test;
-struct gen_worker;
+struct generator;
+
+/* One worker's view of the generator (generator.c): what a workload's
+ * next() may read - which process asks and its seeded stream. */
+struct gen_worker {
+	struct generator *g;
+	int worker;          /* 0..concurrency-1 */
+	int group;           /* key group */
+	int64_t process;     /* current process id */
+	uint64_t rng;        /* the process's stream (rng.h): every random choice comes from it */
+	int64_t interval_ns; /* rate limit: ns between this worker's ops; 0 = none */
+	int64_t next_ns;     /* earliest start of the next op (monotonic) */
+	uint64_t seq;        /* ops this process invoked so far */
+};
 
 struct workload {
 	const char *name;

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -521,19 +522,70 @@ static int nodes_wait_sshd(const struct cluster_spec *sp, json_t *nodes, char *e
 }
 
 
+/* The machine-wide lock of cluster creation: subnet choice and the state
+ * directory that records it happen under it, so two `cluster up` at once
+ * never take the same subnet. Released when the fd is closed (or the
+ * process dies). */
+static int machine_lock(char *err, size_t errlen)
+{
+	if (mkdir_p(CLUSTER_STATE_ROOT, 0755) < 0) {
+		snprintf(err, errlen, "%s: %s", CLUSTER_STATE_ROOT, strerror(errno));
+		return -1;
+	}
+	int fd = open(CLUSTER_STATE_ROOT "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		snprintf(err, errlen, "%s/.lock: %s", CLUSTER_STATE_ROOT, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int cluster_reserve(struct cluster_spec *sp, char *err, size_t errlen)
+{
+	int lock = machine_lock(err, errlen);
+	if (lock < 0)
+		return -1;
+	int rc = -1;
+	char *dir = state_dir(sp->name);
+	json_t *j = NULL;
+	if (cluster_exists(sp->name)) {
+		snprintf(err, errlen, "cluster %s already exists (state in %s); `faultline cluster "
+			 "down --name %s` removes it", sp->name, dir, sp->name);
+	} else if (!sp->net && cluster_pick_subnet(sp->name, &sp->net, &sp->prefix) < 0) {
+		snprintf(err, errlen, "no free 10.213.X.0/24 subnet; give one with --subnet");
+	} else if (cluster_check_subnet(sp->name, sp->net, sp->prefix, sp->n, err, errlen) == 0) {
+		j = plan_json(sp, dir);
+		if (mkdir(dir, 0700) < 0)
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		else if (state_write(sp->name, j, err, errlen) == 0)
+			rc = 0;
+	}
+	json_decref(j);
+	free(dir);
+	close(lock);
+	return rc;
+}
+
 int cluster_up(const struct cluster_spec *sp, char *err, size_t errlen)
 {
 	char *dir = state_dir(sp->name);
-	json_t *j = plan_json(sp, dir);
+	json_t *j = state_read(sp->name);
 	json_t *nodes = json_object_get(j, "nodes");
 	int rc = -1;
 	char br[16];
 	bridge_name(sp->name, br);
-	if (mkdir_p(CLUSTER_STATE_ROOT, 0755) < 0 || mkdir(dir, 0700) < 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		goto out_nostate;
+	if (!j) {
+		snprintf(err, errlen, "cluster %s: no reserved state (cluster_reserve first)", sp->name);
+		goto out;
 	}
-	if (state_write(sp->name, j, err, errlen) < 0 || mkdir_p("/run/sshd", 0755) < 0)
+	if (mkdir_p("/run/sshd", 0755) < 0) {
+		snprintf(err, errlen, "/run/sshd: %s", strerror(errno));
+		goto out;
+	}
+	/* Before any link exists: node addresses never route elsewhere. */
+	if (netns_guard_route_add(sp->net, sp->prefix, err, errlen) < 0)
 		goto out;
 	char *key = xasprintf("%s/id_ed25519", dir);
 	char *pub = key_generate(key, "faultline-controller", err, errlen);
@@ -570,7 +622,6 @@ out:
 		char e2[256];
 		cluster_down(sp->name, e2, sizeof e2);
 	}
-out_nostate:
 	json_decref(j);
 	free(dir);
 	return rc;
@@ -605,8 +656,45 @@ static int netns_count_on_disk(const char *name)
 	return max;
 }
 
+int cluster_lock(const char *name, const char *holder, char *who, size_t wholen)
+{
+	char *path = xasprintf("%s/%s/run.lock", CLUSTER_STATE_ROOT, name);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(who, wholen, "%s: %s", path, strerror(errno));
+		free(path);
+		return errno == ENOENT ? CLUSTER_LOCK_GONE : -1;
+	}
+	free(path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, who, wholen - 1, 0);
+		who[n > 0 ? n : 0] = 0;
+		if (n <= 0)
+			snprintf(who, wholen, "another faultline process");
+		close(fd);
+		return CLUSTER_LOCK_HELD;
+	}
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, holder, strlen(holder), 0) < 0)
+		log_warn("cluster %s: cannot record the lock holder: %s", name, strerror(errno));
+	return fd;
+}
+
+void cluster_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 int cluster_down(const char *name, char *err, size_t errlen)
 {
+	char holder[128], who[400];
+	snprintf(holder, sizeof holder, "faultline cluster down (pid %ld)", (long)getpid());
+	int lock = cluster_lock(name, holder, who, sizeof who);
+	if (lock == CLUSTER_LOCK_HELD) {
+		snprintf(err, errlen, "cluster %s is in use by %s; stop it first (or wait for it)",
+			 name, who);
+		return CLUSTER_LOCK_HELD;
+	}
 	json_t *j = state_read(name);
 	json_t *nodes = json_object_get(j, "nodes");
 	int n = (int)json_array_size(nodes);
@@ -642,6 +730,15 @@ int cluster_down(const char *name, char *err, size_t errlen)
 	}
 	while (forward_rule("-C", br, name) == 0 && forward_rule("-D", br, name) == 0)
 		;
+	/* The guard route goes last, once no link of the cluster is left. */
+	uint32_t net;
+	int prefix;
+	const char *sub = json_string_value(json_object_get(j, "subnet"));
+	if (rc == 0 && sub && cluster_parse_subnet(sub, &net, &prefix, e2, sizeof e2) == 0 &&
+	    netns_guard_route_del(net, prefix, e2, sizeof e2) < 0) {
+		snprintf(err, errlen, "%s", e2);
+		rc = -1;
+	}
 	char *dir = state_dir(name);
 	if (rc == 0 && nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
@@ -649,6 +746,7 @@ int cluster_down(const char *name, char *err, size_t errlen)
 	}
 	free(dir);
 	json_decref(j);
+	cluster_unlock(lock);
 	return rc;
 }
 

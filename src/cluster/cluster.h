@@ -51,10 +51,30 @@ int cluster_pick_subnet(const char *name, uint32_t *net, int *prefix);
 char *cluster_subnet_str(uint32_t net, int prefix);
 /* Anything of this cluster left on the machine (state, bridge, namespaces)? */
 bool cluster_exists(const char *name);
-/* Build the namespaces, bridge and sshds (not the database: local.c).
- * On failure everything created is removed again. */
+/* Under the machine-wide lock: refuse a name in use, pick a free subnet
+ * when sp->net is 0 (else check the given one), and record the plan in the
+ * cluster's state directory, so that a concurrent `cluster up` sees the
+ * subnet as taken. 0, or -1 with err (bad input: nothing was created). */
+int cluster_reserve(struct cluster_spec *sp, char *err, size_t errlen);
+/* Build the namespaces, bridge and sshds of a reserved cluster (not the
+ * database: local.c), after putting up the guard route of its subnet. On
+ * failure everything created is removed again. */
 int cluster_up(const struct cluster_spec *sp, char *err, size_t errlen);
-/* Remove everything of the cluster; idempotent, works without state. */
+/* The run lock of a local cluster: a kernel lock (flock) on
+ * STATE/run.lock that a run, `heal` and `cluster down` take, so none of
+ * them acts on a cluster another one is using. The kernel drops it when
+ * the holder exits, however it exits, so it is never stale. holder (what
+ * and who: "faultline run (pid 12, since ...)") is recorded in the file for
+ * the others' messages. Returns the fd to keep, CLUSTER_LOCK_HELD with
+ * who = the holder's text, CLUSTER_LOCK_GONE if the cluster has no state,
+ * or -1 with who = the error. */
+#define CLUSTER_LOCK_HELD (-2)
+#define CLUSTER_LOCK_GONE (-3)
+int cluster_lock(const char *name, const char *holder, char *who, size_t wholen);
+void cluster_unlock(int fd);
+/* Remove everything of the cluster (the guard route of its subnet last);
+ * idempotent, works without state. CLUSTER_LOCK_HELD with err naming the
+ * holder if a run (or heal) holds the cluster's lock. */
 int cluster_down(const char *name, char *err, size_t errlen);
 /* cluster.json with, per node, "sshd_alive" (the recorded sshd still runs)
  * and "state_dir"; NULL if the cluster is not up. New reference. */

@@ -22,6 +22,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -372,4 +373,83 @@ pid_t netns_spawn(const char *ns, char *const argv[], char *err, size_t errlen)
 	if (pid < 0)
 		snprintf(err, errlen, "%s in %s: fork: %s", argv[0], ns, strerror(e));
 	return pid;
+}
+
+/* An unreachable route for net/prefix (see netns.h): metric and protocol
+ * say it is faultline's. */
+static struct rtnl_route *unreachable_route(uint32_t net, int prefix)
+{
+	uint32_t be = htonl(net);
+	struct nl_addr *dst = nl_addr_build(AF_INET, &be, sizeof be);
+	nl_addr_set_prefixlen(dst, prefix);
+	struct rtnl_route *r = rtnl_route_alloc();
+	rtnl_route_set_family(r, AF_INET);
+	rtnl_route_set_type(r, RTN_UNREACHABLE);
+	rtnl_route_set_dst(r, dst);
+	rtnl_route_set_priority(r, NETNS_GUARD_METRIC);
+	rtnl_route_set_protocol(r, NETNS_GUARD_PROTO);
+	rtnl_route_set_table(r, RT_TABLE_MAIN);
+	rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
+	nl_addr_put(dst);
+	return r;
+}
+
+int netns_guard_route_add(uint32_t net, int prefix, char *err, size_t errlen)
+{
+	struct nl_sock *sk = nl_open(err, errlen);
+	if (!sk)
+		return -1;
+	struct rtnl_route *r = unreachable_route(net, prefix);
+	int rc = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_route_put(r);
+	nl_socket_free(sk);
+	if (rc < 0) {
+		struct in_addr in = {htonl(net)};
+		snprintf(err, errlen, "unreachable route for %s/%d: %s", inet_ntoa(in), prefix,
+			 nl_geterror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int netns_guard_route_del(uint32_t net, int prefix, char *err, size_t errlen)
+{
+	struct nl_sock *sk = nl_open(err, errlen);
+	if (!sk)
+		return -1;
+	struct rtnl_route *r = unreachable_route(net, prefix);
+	int rc = rtnl_route_delete(sk, r, 0);
+	rtnl_route_put(r);
+	nl_socket_free(sk);
+	if (rc < 0 && rc != -NLE_OBJ_NOTFOUND) {
+		struct in_addr in = {htonl(net)};
+		snprintf(err, errlen, "unreachable route for %s/%d: %s", inet_ntoa(in), prefix,
+			 nl_geterror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+bool netns_guard_route_exists(uint32_t net, int prefix)
+{
+	char err[200];
+	struct nl_sock *sk = nl_open(err, sizeof err);
+	struct nl_cache *cache = NULL;
+	if (!sk || rtnl_route_alloc_cache(sk, AF_INET, 0, &cache) < 0) {
+		nl_socket_free(sk);
+		return false;
+	}
+	bool found = false;
+	for (struct nl_object *o = nl_cache_get_first(cache); o && !found; o = nl_cache_get_next(o)) {
+		struct rtnl_route *r = (struct rtnl_route *)o;
+		struct nl_addr *d = rtnl_route_get_dst(r);
+		uint32_t be = htonl(net);
+		found = rtnl_route_get_type(r) == RTN_UNREACHABLE &&
+			rtnl_route_get_priority(r) == NETNS_GUARD_METRIC && d &&
+			nl_addr_get_prefixlen(d) == (unsigned)prefix &&
+			nl_addr_get_len(d) == sizeof be && !memcmp(nl_addr_get_binary_addr(d), &be, sizeof be);
+	}
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return found;
 }

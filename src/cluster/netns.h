@@ -38,6 +38,17 @@ int netns_veth_create(const char *host_if, const char *br, const char *ns,
 int netns_link_delete(const char *name, char *err, size_t errlen);
 bool netns_link_exists(const char *name);
 
+/* The guard route of a cluster's subnet: `unreachable NET/PREFIX metric
+ * 4242 proto 250`. While the bridge exists its own route (metric 0) wins;
+ * once it is gone, a packet for a node address meets this route instead of
+ * the host's default route, so it can never leave the machine. */
+#define NETNS_GUARD_METRIC 4242
+#define NETNS_GUARD_PROTO 250
+int netns_guard_route_add(uint32_t net, int prefix, char *err, size_t errlen);
+/* Absent is fine. */
+int netns_guard_route_del(uint32_t net, int prefix, char *err, size_t errlen);
+bool netns_guard_route_exists(uint32_t net, int prefix);
+
 /* Start `argv` detached inside namespace `ns` (new session, stdio to
  * /dev/null, clean environment). Returns the pid or -1. */
 pid_t netns_spawn(const char *ns, char *const argv[], char *err, size_t errlen);

@@ -31,6 +31,8 @@ const struct db *db_find(const char *name)
 	return NULL;
 }
 
+const struct db *db_at(size_t i) { return i < N_DBS ? db_registry[i] : NULL; }
+
 const char *db_names(void)
 {
 	static char *cache;

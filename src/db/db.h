@@ -73,6 +73,8 @@ struct db {
 
 /* Registry: NULL if unknown. */
 const struct db *db_find(const char *name);
+/* The i-th database of the registry, NULL past the end. */
+const struct db *db_at(size_t i);
 /* The known database names, comma-separated (for errors and --help). */
 const char *db_names(void);
 /* The client that runs workload on db, or NULL if db cannot run it. */

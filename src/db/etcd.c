@@ -24,11 +24,14 @@
 #include "etcd.h"
 
 #include "client.h"
+#include "opts.h"
 #include "ssh.h"
 #include "test.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <net/if.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -106,26 +109,59 @@ static void last_line(const char *s, char *out, size_t outlen)
 
 /* ---- the shell scripts run on the node ---- */
 
-/* Common prelude: W (workdir) and etcd_pid, which prints the pid of the
- * etcd serving $W/etcd.data or fails. Zombies count as gone. */
+/* The listen address as /proc/net/tcp writes it (IPv4: 8 hex digits of
+ * the address in host byte order), or "" when it cannot say (IPv6, names). */
+static void proc_net_hex(const char *ip, char *out, size_t n)
+{
+	struct in_addr a;
+	out[0] = 0;
+	if (inet_pton(AF_INET, ip, &a) == 1)
+		snprintf(out, n, "%08X", (unsigned)a.s_addr);
+}
+
+/* Common prelude: W (workdir); etcd_pid, which prints the pid of the etcd
+ * serving $W/etcd.data or fails (a process whose every thread has exited
+ * counts as gone: a zombie nobody reaps stays in /proc); etcd_ports_busy,
+ * true while a socket still listens on our client or peer port (a killed
+ * etcd's threads may hold them a moment after its main thread died);
+ * etcd_stop, which kills it and waits for both; etcd_why, the line of its
+ * log that says why it stopped. */
 static void script_prelude(struct buf *b, const struct test *t, int node)
 {
+	char *ip = etcd_listen_host(t->nodes[node].host);
+	char hex[16];
+	proc_net_hex(ip, hex, sizeof hex);
+	free(ip);
 	buf_puts(b, "W=");
 	buf_sh_quote(b, etcd_workdir(t, node));
-	buf_puts(b, "\n"
-		 "etcd_pid() {\n"
+	buf_printf(b, "\nHEXIP=%s\n", hex);
+	buf_puts(b, "etcd_pid() {\n"
 		 "  p=$(cat \"$W/etcd.pid\" 2>/dev/null) || return 1\n"
 		 "  case \"$p\" in ''|*[!0-9]*) return 1;; esac\n"
 		 "  [ \"$(cat /proc/$p/comm 2>/dev/null)\" = etcd ] || return 1\n"
 		 "  tr '\\0' '\\n' </proc/$p/cmdline 2>/dev/null | grep -qxF -- \"$W/etcd.data\" || return 1\n"
-		 "  grep -q '^State:[[:space:]]*Z' /proc/$p/status 2>/dev/null && return 1\n"
-		 "  echo $p\n"
+		 "  for s in /proc/$p/task/*/stat; do\n"
+		 "    st=$(sed 's/^.*) //' \"$s\" 2>/dev/null | cut -c1) || continue\n"
+		 "    case \"$st\" in Z|X|'') ;; *) echo $p; return 0;; esac\n"
+		 "  done\n"
+		 "  return 1\n"
+		 "}\n"
+		 "etcd_ports_busy() {\n"
+		 "  [ -n \"$HEXIP\" ] || return 1\n"
+		 "  awk -v a=\"$HEXIP\" '$4 == \"0A\" && ($2 == a \":094B\" || $2 == a \":094C\") {f = 1} END {exit !f}' /proc/net/tcp 2>/dev/null\n"
 		 "}\n"
 		 "etcd_stop() {\n"
-		 "  p=$(etcd_pid) || return 0\n"
-		 "  kill -9 $p\n"
-		 "  i=0; while [ $i -lt 100 ] && etcd_pid >/dev/null; do sleep 0.05; i=$((i+1)); done\n"
+		 "  p=$(etcd_pid) && kill -9 $p\n"
+		 "  i=0; while [ $i -lt 200 ] && { etcd_pid >/dev/null || etcd_ports_busy; }; do sleep 0.05; i=$((i+1)); done\n"
 		 "  ! etcd_pid >/dev/null || { echo \"etcd pid $p did not die\" >&2; exit 1; }\n"
+		 "  ! etcd_ports_busy || { echo \"ports 2379/2380 still in use 10 s after etcd was stopped\" >&2; exit 1; }\n"
+		 "}\n"
+		 "etcd_why() {\n"
+		 "  l=$(grep -E '\"level\":\"(fatal|panic|error)\"' \"$W/etcd.log\" 2>/dev/null | tail -n 1)\n"
+		 "  m=$(printf '%s' \"$l\" | sed -n 's/.*\"msg\":\"\\([^\"]*\\)\".*/\\1/p')\n"
+		 "  e=$(printf '%s' \"$l\" | sed -n 's/.*\"error\":\"\\([^\"]*\\)\".*/\\1/p')\n"
+		 "  if [ -n \"$m$e\" ]; then printf '%s%s%s' \"$m\" \"${e:+: }\" \"$e\"; return; fi\n"
+		 "  grep -v '^[[:space:]]' \"$W/etcd.log\" 2>/dev/null | grep -v '^goroutine ' | tail -n 1 | cut -c1-300\n"
 		 "}\n");
 }
 
@@ -203,7 +239,7 @@ static void script_launch(struct buf *b, const struct test *t, int node)
 		     * within moments: report it now, with the log's words. */
 		    "i=0; while [ $i -lt 6 ]; do sleep 0.05; i=$((i+1)); done\n"
 		    "if ! etcd_pid >/dev/null; then\n"
-		    "  echo \"etcd exited at once: $(tail -n 3 \"$W/etcd.log\" | tr '\\n' ' ')\" >&2\n"
+		    "  echo \"etcd exited at once: $(etcd_why)\" >&2\n"
 		    "  exit 1\n"
 		    "fi\n"
 		    "echo $p\n");
@@ -258,13 +294,40 @@ static int etcd_run(struct db_ctx *c, int node, const char *what, const char *sc
 
 /* ---- HTTP from the controller ---- */
 
+/* libcurl's progress callback: abort a transfer whose bridge vanished
+ * (it could only wait for its timeout). Checked at most every 100 ms per
+ * thread: if_nametoindex costs a socket. */
+static int etcd_bridge_gone(void *dev, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	(void)a, (void)b, (void)c, (void)d;
+	static __thread int64_t next_check;
+	int64_t now = now_ns();
+	if (now < next_check)
+		return 0;
+	next_check = now + 100000000LL;
+	return if_nametoindex(dev) == 0;
+}
+
+void etcd_curl_bind(void *curl, const struct test *t)
+{
+	if (t->bind_device && *t->bind_device) {
+		char *dev = xasprintf("if!%s", t->bind_device);
+		curl_easy_setopt((CURL *)curl, CURLOPT_INTERFACE, dev);
+		free(dev);
+		curl_easy_setopt((CURL *)curl, CURLOPT_XFERINFOFUNCTION, etcd_bridge_gone);
+		curl_easy_setopt((CURL *)curl, CURLOPT_XFERINFODATA, t->bind_device);
+		curl_easy_setopt((CURL *)curl, CURLOPT_NOPROGRESS, 0L);
+	}
+}
+
 static size_t curl_collect(char *p, size_t size, size_t nmemb, void *userdata)
 {
 	buf_append(userdata, p, size * nmemb);
 	return size * nmemb;
 }
 
-static CURL *etcd_http(const char *url, const char *post_body, struct buf *body)
+static CURL *etcd_http(const struct test *t, const char *url, const char *post_body,
+		       struct buf *body)
 {
 	pthread_once(&curl_once, etcd_curl_init);
 	CURL *h = curl_easy_init();
@@ -275,6 +338,7 @@ static CURL *etcd_http(const char *url, const char *post_body, struct buf *body)
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)ETCD_HTTP_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)ETCD_HTTP_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_PROXY, ""); /* never via an http_proxy */
+	etcd_curl_bind(h, t);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_collect);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
 	if (post_body) {
@@ -291,7 +355,7 @@ static int etcd_healthy(const struct test *t, int node, char *err, size_t errlen
 	struct buf body;
 	buf_init(&body);
 	int rc = -1;
-	CURL *h = etcd_http(url, NULL, &body);
+	CURL *h = etcd_http(t, url, NULL, &body);
 	CURLcode cc = h ? curl_easy_perform(h) : CURLE_FAILED_INIT;
 	if (cc != CURLE_OK) {
 		etcd_err(t, node, err, errlen, "etcd unreachable at %s: %s", base,
@@ -493,7 +557,7 @@ static int etcd_primaries(struct db_ctx *c, bool *is_primary, char *err, size_t 
 		char *base = etcd_client_url(t, i);
 		urls[i] = xasprintf("%s/v3/maintenance/status", base);
 		free(base);
-		h[i] = etcd_http(urls[i], "{}", &bodies[i]);
+		h[i] = etcd_http(t, urls[i], "{}", &bodies[i]);
 		if (h[i])
 			curl_multi_add_handle(m, h[i]);
 	}
@@ -548,24 +612,12 @@ static int etcd_primaries(struct db_ctx *c, bool *is_primary, char *err, size_t 
 static int etcd_check(const struct test *t, json_t *opts, char *err, size_t errlen)
 {
 	(void)t;
-	const char *k;
-	json_t *v;
-	json_object_foreach(opts, k, v) {
-		if (strcmp(k, "read_mode")) {
-			snprintf(err, errlen, "db_opts.%s: unknown option for etcd (known: read_mode)", k);
-			return -1;
-		}
-	}
-	json_t *rm = json_object_get(opts, "read_mode");
-	if (!rm) {
-		json_object_set_new(opts, "read_mode", json_string("linearizable"));
-		return 0;
-	}
-	const char *m = json_string_value(rm);
-	if (!m || (strcmp(m, "linearizable") && strcmp(m, "serializable"))) {
-		snprintf(err, errlen, "db_opts.read_mode: expected one of linearizable|serializable");
+	static const char *const keys[] = {"read_mode", NULL};
+	const char *rm;
+	if (opts_keys(opts, keys, "db_opts", err, errlen) < 0 ||
+	    opts_enum(opts, "read_mode", "linearizable", "linearizable|serializable", "db_opts", &rm,
+		      err, errlen) < 0)
 		return -1;
-	}
 	return 0;
 }
 

@@ -13,6 +13,10 @@ char *etcd_client_url(const struct test *t, int node);
 /* The --initial-cluster-token of a setup (unique per process and seed). */
 char *etcd_cluster_token(const struct test *t);
 
+/* Bind a curl handle to the local cluster's bridge (no-op for remote
+ * nodes): see net.h. */
+void etcd_curl_bind(void *curl, const struct test *t);
+
 extern const struct client_ops etcd_client_ops;
 
 #endif

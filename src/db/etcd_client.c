@@ -152,6 +152,7 @@ static void *etcd_client_open(const struct test *t, int node, char *err, size_t 
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	etcd_curl_bind(h, t);
 	curl_easy_setopt(h, CURLOPT_POST, 1L);
 	return c;
 }

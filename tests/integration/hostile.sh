@@ -92,6 +92,16 @@ reject "--workload with backticks" "workload" run --nodes "$NET.11" --workload "
 reject "heal --nodes with ';'" "bad host" heal --nodes "$NET.11;touch $P"
 reject "cluster up --name with \$(...)" "--name" cluster up --name "\$(touch $P)"
 reject "cluster down --name ../x" "--name" cluster down --name "../x"
+# Careless input that was accepted or misreported (issue 13, item 11).
+reject "misspelt flag before a value" "unknown option '--tim-limit'" run --nodes "$NET.11" --tim-limit 3
+reject "--nemesis ,," "--nemesis: empty item" run --nodes "$NET.11" --nemesis ,,
+reject "--nemesis ''" "--nemesis: empty item" run --nodes "$NET.11" --nemesis ''
+reject "--nodes a,,b" "--nodes: empty item" run --nodes "$NET.11,,$NET.12"
+reject "--time-limit 0x10" "--time-limit: expected a number" run --nodes "$NET.11" --time-limit 0x10
+reject "options of a fault not enabled" "nemesis_opts.packet: fault packet is not enabled" \
+	run "$(nodes_cfg '.nemesis = ["partition"] | .nemesis_opts = {packet: {loss: 0.1}}')"
+reject "duplicate nodes name the file" "cfg.json: nodes[1]: duplicate host" \
+	run "$(nodes_cfg '.nodes[1].host = .nodes[0].host')"
 unpwned "config layer"
 
 # ---- 2. a real run with hostile workdirs and store path ----

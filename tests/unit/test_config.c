@@ -114,6 +114,33 @@ static void test_rejections_name_the_key(void **state)
 	expect_error(NULL, f6, "sudo_password_env: environment variable FL_TEST_UNSET_VAR is not set");
 	const char *f7[] = {"--nodes", "a,b", "--name", "latest", NULL};
 	expect_error(NULL, f7, "name: 'latest'");
+
+	/* Issue 13's nits: each was accepted (or misreported) before. */
+	const char *n1[] = {"--nodes", "a,b", "--tim-limit", "3", NULL};
+	expect_error(NULL, n1, "unknown option '--tim-limit'"); /* not "3: unable to open 3" */
+	const char *n2[] = {"--nodes", "a,b", "--nemesis", ",,", NULL};
+	expect_error(NULL, n2, "--nemesis: empty item");
+	const char *n3[] = {"--nodes", "a,,b", NULL};
+	expect_error(NULL, n3, "--nodes: empty item in 'a,,b'");
+	const char *n4[] = {"--nodes", "a,b", "--nemesis", "", NULL};
+	expect_error(NULL, n4, "--nemesis: empty item");
+	const char *n5[] = {"--nodes", "a,b", "--time-limit", "0x10", NULL};
+	expect_error(NULL, n5, "--time-limit: expected a number");
+	const char *n6[] = {"--nodes", "a,b", "--time-limit", "inf", NULL};
+	expect_error(NULL, n6, "--time-limit: expected a number");
+	const char *n7[] = {"--nodes", "a,b", "--checker", "linearizable,", NULL};
+	expect_error(NULL, n7, "--checker: empty item");
+	expect_error("{\"nodes\":[\"10.0.0.1\",\"10.0.0.1\"]}", NULL,
+		     "cfg.json: nodes[1]: duplicate host 10.0.0.1");
+	snprintf(buf, sizeof buf, "{%s, \"nemesis\":[\"kill\"], \"nemesis_opts\":{\"pause\":{}}}",
+		 nodes);
+	expect_error(buf, NULL, "nemesis_opts.pause: fault pause is not enabled");
+	snprintf(buf, sizeof buf, "{%s, \"workload_opts\":{\"x\":1}}", nodes);
+	expect_error(buf, NULL, "workload_opts: workload register takes no options");
+	snprintf(buf, sizeof buf, "{%s, \"db_opts\":{\"read_mode\":\"stale\"}}", nodes);
+	expect_error(buf, NULL, "db_opts.read_mode: expected one of linearizable|serializable");
+	snprintf(buf, sizeof buf, "{%s, \"checker_opts\":{\"nope\":{}}}", nodes);
+	expect_error(buf, NULL, "checker_opts.nope: unknown checker");
 }
 
 static void test_concurrency_per_node(void **state)
@@ -147,7 +174,7 @@ static void test_flags_override_file(void **state)
 	const char *json = "{\"name\":\"mytest\", \"nodes\":[{\"name\":\"db1\",\"host\":\"10.1.1.1\","
 			   "\"ssh_port\":2222,\"workdir\":\"/srv/fl\"},\"10.1.1.2\"],"
 			   "\"time_limit\":100, \"concurrency\":7, \"rate\":50, \"seed\":9,"
-			   "\"nemesis\":[], \"read_mode\":\"serializable\", \"leave_db_running\":true,"
+			   "\"nemesis\":[\"partition\"], \"read_mode\":\"serializable\", \"leave_db_running\":true,"
 			   "\"nemesis_opts\":{\"partition\":{\"grudges\":[\"majority\"]}}}";
 	const char *f[] = {"--time-limit", "20", "--seed=11", "--ssh-accept-new", "--fail-on",
 			   "unknown", NULL};

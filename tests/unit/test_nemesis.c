@@ -185,9 +185,22 @@ static void test_options_through_config(void **state)
 			    "nemesis_opts.packet.loss: expected a number in 0..1, got 2");
 	assert_string_equal(opts_error("{\"schedule\":\"sometimes\"}", 3, e, sizeof e),
 			    "nemesis_opts.schedule: expected alternate, mix or together");
-	assert_string_equal(opts_error("{\"partitoin\":{}}", 3, e, sizeof e),
-			    "nemesis_opts.partitoin: unknown key (schedule, or a fault: partition, "
-			    "packet, kill, pause, slow, clock)");
+	char want[300];
+	snprintf(want, sizeof want, "nemesis_opts.partitoin: unknown key (schedule, or a fault: %s)",
+		 nemesis_names());
+	assert_string_equal(opts_error("{\"partitoin\":{}}", 3, e, sizeof e), want);
+	for (const char *k = "partition\0packet\0kill\0pause\0slow\0clock\0"; *k; k += strlen(k) + 1)
+		assert_non_null(strstr(want, k));
+	/* options of a fault that is not enabled are refused, not ignored */
+	struct test t;
+	struct config_error err = {{0}};
+	test_init_defaults(&t);
+	char *argv[] = {"--nodes", "10.9.9.1,10.9.9.2,10.9.9.3", "--nemesis", "partition"};
+	assert_int_equal(config_apply_args(&t, 4, argv, &err), 0);
+	t.nemesis_opts = json_loads("{\"packet\":{\"loss\":0.1}}", 0, NULL);
+	assert_int_equal(config_finish(&t, &err), -1);
+	assert_non_null(strstr(err.msg, "nemesis_opts.packet: fault packet is not enabled"));
+	test_free(&t);
 	assert_string_equal(opts_error("{\"clock\":{\"mode\":\"jump\"}}", 3, e, sizeof e),
 			    "nemesis_opts.clock.mode: expected bump, strobe or a list of them");
 }
