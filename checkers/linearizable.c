@@ -85,6 +85,10 @@ struct lin_builder {
 	struct pmap open;
 	uint64_t seq;
 	int64_t orphans;          /* completions without an invoke */
+	/* checker_opts.linearizable */
+	bool all_keys;            /* every key to the end, even once invalid */
+	size_t mem_limit;         /* bytes per key's search; 0: the default */
+	double after_invalid;     /* extra seconds for the other keys; < 0: automatic */
 };
 
 /* ------------------------------------------------------------ pmap */
@@ -300,7 +304,7 @@ struct cache {
 	size_t nwords, capwords;
 };
 
-enum key_verdict { KEY_VALID, KEY_INVALID, KEY_UNKNOWN };
+enum key_verdict { KEY_VALID, KEY_INVALID, KEY_UNKNOWN, KEY_UNCHECKED, KEY_DEFERRED };
 
 struct key_job {
 	uint32_t key;          /* 0 = no key */
@@ -308,11 +312,13 @@ struct key_job {
 	size_t n;
 	enum key_verdict verdict;
 	const char *why;       /* for unknown */
+	size_t peak_bytes;     /* the search's memory at its largest */
+	uint64_t configs;      /* configurations memoized */
 	/* counterexample */
 	int64_t blame;         /* lop index */
 	uint32_t *prefix;      /* lop indexes */
 	size_t nprefix;
-	char **states;
+	char **states;         /* as the model describes them, or explains them to the blamed read */
 	size_t nstates;
 };
 
@@ -325,6 +331,8 @@ struct search {
 	uint32_t *lop_of;      /* op id -> lop index */
 	struct mop *mops;      /* op id -> mop */
 	uint64_t *zob;         /* op id -> random */
+	uint64_t *inv, *ret;   /* op id -> event positions (ret UINT64_MAX: never) */
+	uint8_t *ro;           /* op id -> read-only (linearized at once when legal) */
 	/* entry list: 0 head, 1..ne entries, ne+1 tail */
 	uint32_t *next, *prev, *eop, *ematch;
 	uint8_t *ecall;
@@ -333,7 +341,15 @@ struct search {
 	size_t nwords, info_w0, lo_hint, hi_ok, hi_inf;
 	uint64_t zh;
 	struct cache cache;
-	size_t mem_limit;
+	/* what a read reveals (model->reach) */
+	uint64_t *targets;     /* ok read-only ops the model can reach-check */
+	uint32_t *resets;      /* reset ops by invocation */
+	uint32_t *reset_at;    /* op id -> index in resets, UINT32_MAX if none */
+	size_t nresets, reset_lo;
+	uint32_t *tinv;        /* targets by invocation */
+	uint32_t *tinv_at;     /* op id -> index in tinv */
+	size_t ntinv, tinv_lo;
+	bool shortcut, prune, forget;
 	/* frontier */
 	int64_t best_id;
 	size_t best_depth;
@@ -345,9 +361,14 @@ struct lin_run {
 	struct lin_builder *b;
 	struct key_job *jobs;
 	size_t njobs;
+	uint32_t *order;       /* the jobs of this pass */
+	size_t norder;
+	uint64_t budget;       /* steps per key in this pass, 0 none */
 	atomic_size_t next_job;
 	int64_t deadline;      /* now_ns() deadline, 0 none */
-	size_t mem_limit;
+	int64_t t0;            /* when the searches began */
+	size_t mem_limit;      /* bytes per key */
+	_Atomic int64_t stop_at; /* after a key was found invalid: when the others stop; 0 none */
 };
 
 static void bits_set(struct search *s, uint32_t id)
@@ -370,6 +391,19 @@ static void bits_clear(struct search *s, uint32_t id)
 	s->zh ^= s->zob[id];
 	if (w < s->lo_hint)
 		s->lo_hint = w;
+	if (s->reset_at) {
+		uint32_t r = s->reset_at[id];
+		if (r < s->reset_lo)
+			s->reset_lo = r;
+		r = s->tinv_at[id];
+		if (r < s->tinv_lo)
+			s->tinv_lo = r;
+	}
+}
+
+static bool bits_has(const struct search *s, uint32_t id)
+{
+	return s->bits[id >> 6] >> (id & 63) & 1;
 }
 
 /* The stored form of the linearized set. Ops are numbered ok ops first, by
@@ -473,12 +507,22 @@ static int cmp_u64_pair(const void *a, const void *b)
 	return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
+/* Reductions can be switched off to measure what each one buys
+ * (bench/lin.sh): FAULTLINE_LIN_NO_SHORTCUT, FAULTLINE_LIN_NO_PRUNE. */
+static bool env_off(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
 /* Number ops: ok ops 0..n_ok-1 by completion order, then the ops that may
- * never have happened. Build the entry list in history order. */
+ * never have happened. Build the entry list in history order, and what
+ * the reductions need. */
 static void search_setup(struct search *s)
 {
 	struct key_job *job = s->job;
 	struct lin_builder *b = s->b;
+	const struct model *m = s->m;
 	size_t n = job->n;
 	s->n = n;
 	uint64_t *order = xmalloc(n * 2 * sizeof *order);
@@ -494,20 +538,65 @@ static void search_setup(struct search *s)
 	s->lop_of = xmalloc((n + 1) * sizeof *s->lop_of);
 	s->mops = xmalloc((n + 1) * sizeof *s->mops);
 	s->zob = xmalloc((n + 1) * sizeof *s->zob);
+	s->inv = xmalloc((n + 1) * sizeof *s->inv);
+	s->ret = xmalloc((n + 1) * sizeof *s->ret);
+	s->ro = xcalloc(n + 1, 1);
+	s->nwords = (n + 64) / 64;
+	s->shortcut = m->read_only && !env_off("FAULTLINE_LIN_NO_SHORTCUT");
+	s->prune = m->reach && m->read_only && !env_off("FAULTLINE_LIN_NO_PRUNE");
+	s->forget = s->prune && m->forget && !env_off("FAULTLINE_LIN_NO_FORGET");
+	if (s->prune) {
+		s->targets = xcalloc(s->nwords, sizeof *s->targets);
+		s->reset_at = xmalloc((n + 1) * sizeof *s->reset_at);
+		s->resets = xmalloc((n + 1) * sizeof *s->resets);
+		s->tinv_at = xmalloc((n + 1) * sizeof *s->tinv_at);
+		s->tinv = xmalloc((n + 1) * sizeof *s->tinv);
+	}
+	uint64_t *rorder = s->prune ? xmalloc((n + 1) * 2 * sizeof *rorder) : NULL;
+	uint64_t *torder = s->prune ? xmalloc((n + 1) * 2 * sizeof *torder) : NULL;
 	for (size_t i = 0; i < n; i++) {
+		struct lop *l = &b->ops[order[2 * i + 1]];
 		s->lop_of[i] = (uint32_t)order[2 * i + 1];
-		s->mops[i] = b->ops[s->lop_of[i]].mop;
+		s->mops[i] = l->mop;
 		s->zob[i] = hash_mix(0x51ed270b27a1f3cdULL + i * 0x9e3779b97f4a7c15ULL);
+		s->inv[i] = l->inv_pos;
+		s->ret[i] = l->ret_pos;
+		s->ro[i] = m->read_only && m->read_only(&l->mop);
+		if (!s->prune)
+			continue;
+		s->reset_at[i] = s->tinv_at[i] = UINT32_MAX;
+		if (s->ro[i] && i < n_ok) {
+			s->targets[i >> 6] |= 1ULL << (i & 63);
+			torder[2 * s->ntinv] = l->inv_pos;
+			torder[2 * s->ntinv++ + 1] = i;
+		}
+		if (!s->ro[i] && (!m->resets || m->resets(&l->mop))) {
+			rorder[2 * s->nresets] = l->inv_pos;
+			rorder[2 * s->nresets++ + 1] = i;
+		}
+	}
+	if (s->prune) {
+		qsort(rorder, s->nresets, 2 * sizeof *rorder, cmp_u64_pair);
+		for (size_t k = 0; k < s->nresets; k++) {
+			s->resets[k] = (uint32_t)rorder[2 * k + 1];
+			s->reset_at[s->resets[k]] = (uint32_t)k;
+		}
+		qsort(torder, s->ntinv, 2 * sizeof *torder, cmp_u64_pair);
+		for (size_t k = 0; k < s->ntinv; k++) {
+			s->tinv[k] = (uint32_t)torder[2 * k + 1];
+			s->tinv_at[s->tinv[k]] = (uint32_t)k;
+		}
+		free(rorder);
+		free(torder);
 	}
 	/* events: (pos, id*2 + is_return) */
 	size_t ne = 0;
 	uint64_t *ev = xmalloc((n * 2 + 1) * 2 * sizeof *ev);
 	for (size_t i = 0; i < n; i++) {
-		struct lop *l = &b->ops[s->lop_of[i]];
-		ev[2 * ne] = l->inv_pos;
+		ev[2 * ne] = s->inv[i];
 		ev[2 * ne++ + 1] = i * 2;
-		if (l->ret_pos != UINT64_MAX) {
-			ev[2 * ne] = l->ret_pos;
+		if (s->ret[i] != UINT64_MAX) {
+			ev[2 * ne] = s->ret[i];
 			ev[2 * ne++ + 1] = i * 2 + 1;
 		}
 	}
@@ -537,7 +626,6 @@ static void search_setup(struct search *s)
 	free(call_entry);
 	free(ev);
 	free(order);
-	s->nwords = (n + 64) / 64;
 	s->bits = xcalloc(s->nwords, sizeof *s->bits);
 	s->info_w0 = n_ok >> 6;
 	s->lo_hint = s->hi_ok = 0;
@@ -551,13 +639,73 @@ static void search_free(struct search *s)
 	free(s->lop_of);
 	free(s->mops);
 	free(s->zob);
+	free(s->inv);
+	free(s->ret);
+	free(s->ro);
 	free(s->next);
 	free(s->prev);
 	free(s->eop);
 	free(s->ematch);
 	free(s->ecall);
 	free(s->bits);
+	free(s->targets);
+	free(s->resets);
+	free(s->reset_at);
+	free(s->tinv);
+	free(s->tinv_at);
 	cache_free(&s->cache);
+}
+
+static size_t search_bytes(const struct search *s)
+{
+	return cache_bytes(&s->cache) + s->m->ctx_bytes(s->ctx) +
+	       s->n * (sizeof(struct mop) + 3 * sizeof(uint64_t) + 5 * sizeof(uint32_t) + 16);
+}
+
+/* What a read reveals. Let t be the unlinearized ok read that completes
+ * first: every op placed from now on comes before it. If no reset (a
+ * write, a put) can come before t (every reset invoked before t completes
+ * is placed already), the ops in between can only grow the state, so the
+ * new state ns must be able to grow into what t saw, or this
+ * configuration leads nowhere: prune it (return false).
+ *
+ * If a reset can still come first and ns cannot grow into t, some reset
+ * must: then ns can only be seen by a read placed before that reset, and
+ * such a read was invoked before t completed (anything later follows t).
+ * If none of those can see ns either, no read ever will, and for a model
+ * whose only state-inspecting ops are reads (model->forget) ns is
+ * replaced by the canonical forgotten state: configurations that differ
+ * only in a value nobody sees become one. Likewise once no read is left. */
+static bool prune_state(struct search *s, model_state *ns)
+{
+	size_t w = s->lo_hint;
+	uint64_t x = 0;
+	for (; w < s->nwords; w++)
+		if ((x = s->targets[w] & ~s->bits[w]) != 0)
+			break;
+	if (!x) {
+		if (s->forget)
+			*ns = s->m->forget(s->ctx, *ns);
+		return true;
+	}
+	uint32_t t = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
+	if (s->m->reach(s->ctx, *ns, &s->mops[t]))
+		return true;
+	while (s->reset_lo < s->nresets && bits_has(s, s->resets[s->reset_lo]))
+		s->reset_lo++;
+	if (s->reset_lo == s->nresets || s->inv[s->resets[s->reset_lo]] > s->ret[t])
+		return false; /* no reset can come before t */
+	if (!s->forget)
+		return true;
+	while (s->tinv_lo < s->ntinv && bits_has(s, s->tinv[s->tinv_lo]))
+		s->tinv_lo++;
+	for (size_t k = s->tinv_lo; k < s->ntinv && s->inv[s->tinv[k]] < s->ret[t]; k++) {
+		uint32_t g = s->tinv[k];
+		if (g != t && !bits_has(s, g) && s->m->reach(s->ctx, *ns, &s->mops[g]))
+			return true;
+	}
+	*ns = s->m->forget(s->ctx, *ns);
+	return true;
 }
 
 static void list_lift(struct search *s, uint32_t e)
@@ -584,6 +732,7 @@ static void list_unlift(struct search *s, uint32_t e)
 
 struct frame {
 	uint32_t entry;
+	bool forced;       /* a read linearized by the shortcut: no alternative */
 	model_state state;
 };
 
@@ -614,6 +763,64 @@ static void record_frontier(struct search *s, uint32_t id, struct frame *stack, 
 		s->best_states[s->nbest_states++] = st;
 }
 
+/* Every few thousand steps: stop for the deadline, the memory cap, or
+ * because another key already made the verdict invalid. */
+static bool search_must_stop(struct search *s, struct lin_run *run)
+{
+	int64_t now = 0;
+	if (run->deadline && (now = now_ns()) > run->deadline) {
+		s->job->why = "timeout";
+		s->job->verdict = KEY_UNKNOWN;
+		return true;
+	}
+	size_t bytes = search_bytes(s);
+	if (bytes > s->job->peak_bytes)
+		s->job->peak_bytes = bytes;
+	if (bytes > run->mem_limit) {
+		s->job->why = "memory limit";
+		s->job->verdict = KEY_UNKNOWN;
+		return true;
+	}
+	int64_t stop = atomic_load(&run->stop_at);
+	if (stop && (now ? now : now_ns()) > stop) {
+		s->job->verdict = KEY_UNCHECKED;
+		return true;
+	}
+	return false;
+}
+
+/* The first pass over the keys (lin_finish) gives each at most this many
+ * steps or this much time, so every cheap key is done before any hard key
+ * holds a thread. */
+#define LIN_FIRST_PASS_STEPS (1u << 20)
+#define LIN_FIRST_PASS_NS 200000000LL
+
+/*
+ * Wing & Gong's search with Lowe's memoization (see the file's head), and
+ * two reductions that never change a verdict:
+ *
+ * The read shortcut. Let r be a read-only op (whenever legal it leaves the
+ * state unchanged) that is a candidate (its call entry comes before every
+ * return entry still in the list: every ok op that completed before r was
+ * invoked is linearized) and that is legal in the current state s. If
+ * some linearization L extends the current prefix P, then one extends
+ * P.r: L = P x1..xk r y..., and L' = P r x1..xk y... is legal (r is legal
+ * in s; the xi see the same states since r changes nothing) and respects
+ * real time (whatever must precede r is in P; moving r earlier only
+ * breaks an order "xi before r", which would need xi to complete before
+ * r's invoke, making xi part of P). If L places r nowhere (r is an info
+ * op), P.r.L is legal as well. So P and P.r succeed or fail together:
+ * the search linearizes r at once and never tries another op in its
+ * place; and when P.r was seen already (memoized as failed), P fails.
+ *
+ * What a read reveals (prune_state): a state that cannot grow into what
+ * the next read saw, with no reset able to intervene, is dropped before
+ * it is ever memoized; a state no read can see is forgotten.
+ *
+ * Optional ops that change nothing: an info or pending op whose step
+ * leaves the state as it is gives a configuration dominated by the
+ * current one (same state, one option fewer): it is not tried.
+ */
 static enum key_verdict search_run(struct search *s, struct lin_run *run)
 {
 	model_state state;
@@ -623,6 +830,7 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 	uint32_t tail = (uint32_t)(s->ne + 1);
 	uint32_t e = s->next[0];
 	uint64_t steps = 0;
+	int64_t t_start = run->budget ? now_ns() : 0;
 	enum key_verdict v = KEY_UNKNOWN;
 	for (;;) {
 		if (ok_left == 0) {
@@ -630,12 +838,13 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 			break;
 		}
 		if (++steps % LIN_CHECK_EVERY == 0) {
-			if (run->deadline && now_ns() > run->deadline) {
-				s->job->why = "timeout";
+			if (search_must_stop(s, run)) {
+				v = s->job->verdict;
 				break;
 			}
-			if (cache_bytes(&s->cache) + s->m->ctx_bytes(s->ctx) > run->mem_limit) {
-				s->job->why = "memory limit";
+			if (run->budget && (steps >= run->budget ||
+					    now_ns() - t_start > LIN_FIRST_PASS_NS)) {
+				v = KEY_DEFERRED;
 				break;
 			}
 		}
@@ -643,9 +852,21 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 			uint32_t id = s->eop[e];
 			model_state ns;
 			if (s->m->step(s->ctx, state, &s->mops[id], &ns)) {
+				bool forced = s->shortcut && s->ro[id];
+				if (!s->ro[id] && s->prune && !prune_state(s, &ns)) {
+					e = s->next[e];
+					continue;
+				}
+				/* An op that may never have happened and changes
+				 * nothing here is never worth placing: leaving it
+				 * out keeps every option open. */
+				if (id >= s->n_ok && s->m->equal(s->ctx, ns, state)) {
+					e = s->next[e];
+					continue;
+				}
 				bits_set(s, id);
 				if (cache_add(s, ns)) {
-					stack[depth++] = (struct frame){e, state};
+					stack[depth++] = (struct frame){e, forced, state};
 					state = ns;
 					list_lift(s, e);
 					if (id < s->n_ok)
@@ -654,6 +875,8 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 					continue;
 				}
 				bits_clear(s, id);
+				if (forced)
+					goto backtrack; /* P.r failed before, so does P */
 			}
 			e = s->next[e];
 			continue;
@@ -662,24 +885,40 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 		 * op that must have happened by now cannot be placed. */
 		if (e != tail)
 			record_frontier(s, s->eop[e], stack, depth, state);
-		if (depth == 0) {
-			v = KEY_INVALID;
-			break;
+backtrack:
+		for (;;) {
+			if (depth == 0) {
+				v = KEY_INVALID;
+				break;
+			}
+			struct frame fr = stack[--depth];
+			uint32_t id = s->eop[fr.entry];
+			state = fr.state;
+			bits_clear(s, id);
+			list_unlift(s, fr.entry);
+			if (id < s->n_ok)
+				ok_left++;
+			if (!fr.forced) {
+				e = s->next[fr.entry];
+				break;
+			}
 		}
-		struct frame fr = stack[--depth];
-		uint32_t id = s->eop[fr.entry];
-		state = fr.state;
-		bits_clear(s, id);
-		list_unlift(s, fr.entry);
-		if (id < s->n_ok)
-			ok_left++;
-		e = s->next[fr.entry];
+		if (v == KEY_INVALID)
+			break;
 	}
+	s->job->configs = s->cache.n;
+	size_t bytes = search_bytes(s);
+	if (bytes > s->job->peak_bytes)
+		s->job->peak_bytes = bytes;
 	if (v == KEY_INVALID && s->best_id >= 0) {
+		struct lop *blamed = &s->b->ops[s->lop_of[s->best_id]];
 		s->job->blame = s->lop_of[s->best_id];
 		s->job->states = xmalloc(s->nbest_states * sizeof(char *));
-		for (size_t i = 0; i < s->nbest_states; i++)
-			s->job->states[i] = s->m->describe(s->ctx, s->best_states[i]);
+		for (size_t i = 0; i < s->nbest_states; i++) {
+			char *x = s->m->explain && s->ro[s->best_id]
+					  ? s->m->explain(s->ctx, s->best_states[i], &blamed->mop) : NULL;
+			s->job->states[i] = x ? x : s->m->describe(s->ctx, s->best_states[i]);
+		}
 		s->job->nstates = s->nbest_states;
 	}
 	free(stack);
@@ -694,6 +933,11 @@ static void check_key(struct lin_run *run, struct key_job *job)
 		job->verdict = KEY_VALID;
 		return;
 	}
+	int64_t stop = atomic_load(&run->stop_at);
+	if (stop && now_ns() > stop) {
+		job->verdict = KEY_UNCHECKED;
+		return;
+	}
 	struct search s;
 	memset(&s, 0, sizeof s);
 	s.b = run->b;
@@ -702,18 +946,51 @@ static void check_key(struct lin_run *run, struct key_job *job)
 	search_setup(&s);
 	job->verdict = search_run(&s, run);
 	search_free(&s);
+	if (job->verdict == KEY_INVALID && !run->b->all_keys) {
+		/* The verdict is invalid now: the other keys get a bounded extra
+		 * time, by default as long as the searches took so far (so keys
+		 * already cheap finish) within [0.1 s, 5 s]. */
+		int64_t now = now_ns();
+		double extra = run->b->after_invalid >= 0 ? run->b->after_invalid
+				: (double)(now - run->t0) / 1e9;
+		if (run->b->after_invalid < 0)
+			extra = extra < 0.1 ? 0.1 : extra > 5 ? 5 : extra;
+		int64_t want = now + (int64_t)(extra * 1e9), cur = 0;
+		atomic_compare_exchange_strong(&run->stop_at, &cur, want);
+	}
 }
+
+static void job_reset(struct key_job *job);
 
 static void *worker_main(void *arg)
 {
 	struct lin_run *run = arg;
 	for (;;) {
 		size_t i = atomic_fetch_add(&run->next_job, 1);
-		if (i >= run->njobs)
+		if (i >= run->norder)
 			break;
-		check_key(run, &run->jobs[i]);
+		struct key_job *job = &run->jobs[run->order[i]];
+		if (job->verdict == KEY_DEFERRED) { /* starting over: drop the first pass's frontier */
+			job_reset(job);
+		}
+		check_key(run, job);
 	}
 	return NULL;
+}
+
+/* One pass over run->order on threads threads. */
+static void run_pass(struct lin_run *run, int threads)
+{
+	atomic_store(&run->next_job, 0);
+	pthread_t *tids = xcalloc((size_t)threads, sizeof *tids);
+	for (int t = 1; t < threads; t++)
+		if (pthread_create(&tids[t], NULL, worker_main, run) != 0)
+			tids[t] = 0;
+	worker_main(run);
+	for (int t = 1; t < threads; t++)
+		if (tids[t])
+			pthread_join(tids[t], NULL);
+	free(tids);
 }
 
 static int cmp_job_size(const void *a, const void *b)
@@ -759,18 +1036,30 @@ static json_t *lop_json(struct lin_builder *b, const struct lop *l, bool with_wi
 	return o;
 }
 
+/* An op in words, its value clipped: "get "x 1 y..." (+900 chars) by
+ * process 3 (index 12)". */
 static char *lop_words(struct lin_builder *b, const struct lop *l)
 {
 	size_t fl;
 	const char *f = interner_get(&b->fs, l->f, &fl);
 	json_t *v = values_json(&b->env.vals, l->value);
-	char *vs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *vs;
+	if (json_is_string(v)) {
+		vs = model_clip(json_string_value(v), json_string_length(v), 120);
+	} else {
+		char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		vs = d && strlen(d) > 160 ? xasprintf("%.120s... (+%zu chars)", d, strlen(d) - 120)
+					  : xstrdup(d ? d : "?");
+		free(d);
+	}
 	json_decref(v);
-	char *s = xasprintf("%.*s %s by process %" PRId64 " (index %" PRId64 ")", (int)fl, f,
-			    vs ? vs : "?", l->process, l->index);
+	char *s = xasprintf("%.*s %s by process %" PRId64 " (index %" PRId64 ")", (int)fl, f, vs,
+			    l->process, l->index);
 	free(vs);
 	return s;
 }
+
+#define LIN_MSG_STATES 4   /* states named in a failure's message */
 
 static json_t *failure_json(struct lin_builder *b, struct key_job *job)
 {
@@ -793,9 +1082,14 @@ static json_t *failure_json(struct lin_builder *b, struct key_job *job)
 	}
 	buf_printf(&msg, " cannot be linearized: every legal order of the ops before its "
 		   "completion leaves the %s state at ", b->model->name);
-	for (size_t i = 0; i < job->nstates; i++)
-		buf_printf(&msg, "%s%s", i ? (i + 1 == job->nstates ? " or " : ", ") : "",
+	size_t shown = job->nstates < LIN_MSG_STATES ? job->nstates : LIN_MSG_STATES;
+	for (size_t i = 0; i < shown; i++)
+		buf_printf(&msg, "%s%s", i ? (i + 1 == shown && shown == job->nstates ? " or " : ", ") : "",
 			   job->states[i]);
+	if (job->nstates > shown)
+		buf_printf(&msg, " or %zu other state%s%s", job->nstates - shown,
+			   job->nstates - shown == 1 ? "" : "s",
+			   job->nstates == LIN_MAX_STATES ? " (at least)" : "");
 	buf_printf(&msg, " (longest linearizable prefix: %zu op%s), and no order of the "
 		   "concurrent ops makes it legal", job->nprefix, job->nprefix == 1 ? "" : "s");
 	free(what);
@@ -809,14 +1103,19 @@ static json_t *failure_json(struct lin_builder *b, struct key_job *job)
 	/* The window: ops of this key whose intervals overlap the blamed op's
 	 * (an op that never completed overlaps everything after its invoke). */
 	json_t *conc = json_array();
-	for (size_t i = 0; i < job->n && json_array_size(conc) < LIN_MAX_CONCURRENT; i++) {
+	size_t nconc = 0;
+	for (size_t i = 0; i < job->n; i++) {
 		struct lop *l = &b->ops[job->ops[i]];
 		if (l == x)
 			continue;
-		if (l->inv_pos < x->ret_pos && (l->ret_pos == UINT64_MAX || l->ret_pos > x->inv_pos))
-			json_array_append_new(conc, lop_json(b, l, true));
+		if (l->inv_pos < x->ret_pos && (l->ret_pos == UINT64_MAX || l->ret_pos > x->inv_pos)) {
+			if (nconc++ < LIN_MAX_CONCURRENT)
+				json_array_append_new(conc, lop_json(b, l, true));
+		}
 	}
 	json_object_set_new(o, "concurrent", conc);
+	if (nconc > LIN_MAX_CONCURRENT)
+		json_object_set_new(o, "concurrent_more", json_integer((json_int_t)(nconc - LIN_MAX_CONCURRENT)));
 	json_t *states = json_array();
 	for (size_t i = 0; i < job->nstates; i++)
 		json_array_append_new(states, json_string(job->states[i]));
@@ -832,14 +1131,13 @@ static void job_free(struct key_job *job)
 	free(job->states);
 }
 
-/* Memory the searches may use together: half of physical memory, so a
- * pathological key ends "unknown" instead of taking the machine down. */
-static size_t search_memory_budget(void)
+static void job_reset(struct key_job *job)
 {
-	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-	if (pages <= 0 || psz <= 0)
-		return (size_t)2 << 30;
-	return (size_t)pages * (size_t)psz / 2;
+	job_free(job);
+	job->prefix = NULL;
+	job->nprefix = 0;
+	job->states = NULL;
+	job->nstates = 0;
 }
 
 static int default_threads(void)
@@ -848,11 +1146,37 @@ static int default_threads(void)
 	return n > 0 ? (int)n : 1;
 }
 
+/* The default memory cap of one key's search: an eighth of physical
+ * memory shared by the keys searched at once, at most 1 GiB each, so a
+ * pathological key ends "unknown (memory limit)" long before the machine
+ * runs short (on 23 GiB and 2 threads: 1 GiB per key, 2 GiB at most). */
+static size_t default_mem_limit(int threads)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	size_t ram = pages > 0 && psz > 0 ? (size_t)pages * (size_t)psz : (size_t)4 << 30;
+	size_t per = ram / 8 / (size_t)(threads > 0 ? threads : 1);
+	return per < ((size_t)1 << 30) ? per : (size_t)1 << 30;
+}
+
+static json_t *keys_array(struct lin_builder *b, struct key_job *jobs, size_t n,
+			  enum key_verdict v, const char *why, size_t max, size_t *count)
+{
+	json_t *a = json_array();
+	*count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].verdict != v || (why && (!jobs[i].why || strcmp(jobs[i].why, why))))
+			continue;
+		if ((*count)++ < max)
+			json_array_append_new(a, key_json(b, jobs[i].key));
+	}
+	return a;
+}
+
 static json_t *lin_finish(struct lin_builder *b)
 {
-	/* Ops still open at the end may have happened: as info, with the
-	 * encoding made at their invoke. */
-	/* Group kept ops by key (counting sort keeps history order). */
+	/* Group kept ops by key (counting sort keeps history order). Ops
+	 * still open at the end may have happened: they count as info, with
+	 * the encoding made at their invoke. */
 	size_t nkeys = (size_t)b->keys.n + 1;
 	size_t *count = xcalloc(nkeys + 1, sizeof *count);
 	for (size_t i = 0; i < b->n; i++)
@@ -883,50 +1207,81 @@ static json_t *lin_finish(struct lin_builder *b)
 	if ((size_t)threads > run.njobs)
 		threads = run.njobs ? (int)run.njobs : 1;
 	run.deadline = b->deadline;
-	run.mem_limit = search_memory_budget() / (size_t)threads;
+	run.mem_limit = b->mem_limit ? b->mem_limit : default_mem_limit(threads);
+	run.t0 = now_ns();
 	atomic_init(&run.next_job, 0);
-	pthread_t *tids = xcalloc((size_t)threads, sizeof *tids);
-	int started = 0;
-	for (int t = 1; t < threads; t++)
-		if (pthread_create(&tids[t], NULL, worker_main, &run) == 0)
-			started++;
-		else
-			tids[t] = 0;
-	worker_main(&run);
-	for (int t = 1; t < threads; t++)
-		if (tids[t])
-			pthread_join(tids[t], NULL);
-	(void)started;
-	free(tids);
+	atomic_init(&run.stop_at, 0);
+	/* Two passes, largest keys first in each: every key with a budget of
+	 * steps (cheap keys are done, and an invalid one found, before any
+	 * hard key holds a thread), then the keys left, without one. */
+	run.order = xmalloc((run.njobs + 1) * sizeof *run.order);
+	for (size_t i = 0; i < run.njobs; i++)
+		run.order[i] = (uint32_t)i;
+	run.norder = run.njobs;
+	run.budget = env_off("FAULTLINE_LIN_ONE_PASS") ? 0 : LIN_FIRST_PASS_STEPS;
+	run_pass(&run, threads);
+	run.norder = 0;
+	for (size_t i = 0; i < run.njobs; i++)
+		if (run.jobs[i].verdict == KEY_DEFERRED)
+			run.order[run.norder++] = (uint32_t)i;
+	run.budget = 0;
+	if (run.norder)
+		run_pass(&run, threads < (int)run.norder ? threads : (int)run.norder);
+	free(run.order);
 
 	/* Merge: any invalid key makes the history invalid; otherwise any
 	 * unfinished key makes it unknown. */
 	json_t *res = json_object();
-	json_t *failures = json_array(), *unfinished = json_array();
-	size_t ninvalid = 0;
+	json_t *failures = json_array();
+	size_t ninvalid = 0, nunknown = 0, nunchecked = 0, nmem = 0;
+	size_t peak = 0;
+	uint64_t configs = 0;
 	qsort(run.jobs, run.njobs, sizeof *run.jobs, cmp_job_key); /* stable output */
 	for (size_t i = 0; i < run.njobs; i++) {
 		struct key_job *j = &run.jobs[i];
 		if (j->verdict == KEY_INVALID && ninvalid++ < LIN_MAX_FAILURES)
 			json_array_append_new(failures, failure_json(b, j));
-		else if (j->verdict == KEY_UNKNOWN)
-			json_array_append_new(unfinished, key_json(b, j->key));
+		if (j->peak_bytes > peak)
+			peak = j->peak_bytes;
+		configs += j->configs;
 	}
-	json_t *valid = ninvalid ? json_false()
-			: json_array_size(unfinished) ? json_string("unknown") : json_true();
+	json_t *unfinished = keys_array(b, run.jobs, run.njobs, KEY_UNKNOWN, NULL, 1000, &nunknown);
+	json_t *unchecked = keys_array(b, run.jobs, run.njobs, KEY_UNCHECKED, NULL, 1000, &nunchecked);
+	json_t *over = keys_array(b, run.jobs, run.njobs, KEY_UNKNOWN, "memory limit", 1000, &nmem);
+	json_t *valid = ninvalid ? json_false() : nunknown ? json_string("unknown") : json_true();
 	json_object_set_new(res, "valid", valid);
 	json_object_set_new(res, "model", json_string(b->model->name));
 	json_object_set_new(res, "keys", json_integer((json_int_t)run.njobs));
 	json_object_set_new(res, "ops", json_integer((json_int_t)b->n));
-	if (json_array_size(unfinished)) {
+	json_object_set_new(res, "all_keys", json_boolean(b->all_keys));
+	if (nunknown) {
 		json_object_set_new(res, "unfinished_keys", unfinished);
-		const char *why = NULL;
-		for (size_t i = 0; i < run.njobs && !why; i++)
-			if (run.jobs[i].verdict == KEY_UNKNOWN)
-				why = run.jobs[i].why;
-		json_object_set_new(res, "unknown_reason", json_string(why ? why : "timeout"));
+		if (nunknown > json_array_size(unfinished))
+			json_object_set_new(res, "unfinished_count", json_integer((json_int_t)nunknown));
+		const char *why = nmem ? "memory limit" : "timeout";
+		json_object_set_new(res, "unknown_reason", json_string(why));
 	} else {
 		json_decref(unfinished);
+	}
+	if (nmem) {
+		json_object_set_new(res, "memory_limit_keys", over);
+		char *m = xasprintf("%zu key%s stopped at the memory limit of %.0f MiB per key "
+				    "(--memory-limit, checker_opts.linearizable.memory_limit)", nmem,
+				    nmem == 1 ? "" : "s", (double)run.mem_limit / 1048576.0);
+		json_object_set_new(res, "memory_limit_message", json_string(m));
+		free(m);
+	} else {
+		json_decref(over);
+	}
+	json_object_set_new(res, "memory_limit_bytes", json_integer((json_int_t)run.mem_limit));
+	if (nunchecked) {
+		json_object_set_new(res, "unchecked_keys", unchecked);
+		if (nunchecked > json_array_size(unchecked))
+			json_object_set_new(res, "unchecked_count", json_integer((json_int_t)nunchecked));
+		json_object_set_new(res, "unchecked_reason",
+				    json_string("the verdict was already invalid (--all-keys checks every key)"));
+	} else {
+		json_decref(unchecked);
 	}
 	if (ninvalid) {
 		json_object_set_new(res, "failures", failures);
@@ -934,6 +1289,8 @@ static json_t *lin_finish(struct lin_builder *b)
 	} else {
 		json_decref(failures);
 	}
+	json_object_set_new(res, "search", json_pack("{s:I, s:I}", "configurations", (json_int_t)configs,
+						     "peak_key_bytes", (json_int_t)peak));
 	if (b->orphans)
 		json_object_set_new(res, "unmatched_completions", json_integer(b->orphans));
 	for (size_t i = 0; i < run.njobs; i++)
@@ -946,11 +1303,88 @@ static json_t *lin_finish(struct lin_builder *b)
 	return res;
 }
 
+/* ---- options (checker_opts.linearizable) ---- */
+
+/* Bytes from a number or a string with a K/M/G suffix; 0 if malformed. */
+static size_t parse_bytes(json_t *v)
+{
+	if (json_is_integer(v))
+		return json_integer_value(v) > 0 ? (size_t)json_integer_value(v) : 0;
+	if (!json_is_string(v))
+		return 0;
+	const char *s = json_string_value(v);
+	char *end;
+	double x = strtod(s, &end);
+	if (end == s || x <= 0)
+		return 0;
+	double mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1024.0; end++; break;
+	case 'm': case 'M': mul = 1048576.0; end++; break;
+	case 'g': case 'G': mul = 1073741824.0; end++; break;
+	case 't': case 'T': mul = 1099511627776.0; end++; break;
+	}
+	if (*end == 'i')
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return 0;
+	return (size_t)(x * mul);
+}
+
+static int lin_check_opts(json_t *opts, char *err, size_t errlen)
+{
+	if (!opts || json_is_null(opts))
+		return 0;
+	if (!json_is_object(opts)) {
+		model_err(err, errlen, "checker_opts.linearizable must be an object");
+		return -1;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(opts, k, v) {
+		if (!strcmp(k, "all_keys")) {
+			if (!json_is_boolean(v)) {
+				model_err(err, errlen, "checker_opts.linearizable.all_keys must be true or false");
+				return -1;
+			}
+		} else if (!strcmp(k, "memory_limit")) {
+			if (parse_bytes(v) < ((size_t)1 << 20)) {
+				model_err(err, errlen, "checker_opts.linearizable.memory_limit must be bytes "
+					  "(at least 1M), e.g. 512M or 2G");
+				return -1;
+			}
+		} else if (!strcmp(k, "after_invalid_seconds")) {
+			if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1e6) {
+				model_err(err, errlen, "checker_opts.linearizable.after_invalid_seconds must "
+					  "be a number of seconds >= 0");
+				return -1;
+			}
+		} else {
+			model_err(err, errlen, "checker_opts.linearizable has no option '%s' (known: "
+				  "all_keys, memory_limit, after_invalid_seconds)", k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* ---- the checker interface (checker.h) ---- */
 
 static void *lin_begin_v(const struct check_ctx *ctx, char *err, size_t errlen)
 {
-	return lin_begin(ctx, err, errlen);
+	json_t *opts = checker_opts(ctx, "linearizable");
+	if (lin_check_opts(opts, err, errlen) < 0)
+		return NULL;
+	struct lin_builder *b = lin_begin(ctx, err, errlen);
+	if (!b)
+		return NULL;
+	b->all_keys = json_is_true(json_object_get(opts, "all_keys"));
+	b->mem_limit = parse_bytes(json_object_get(opts, "memory_limit"));
+	json_t *ai = json_object_get(opts, "after_invalid_seconds");
+	b->after_invalid = json_is_number(ai) ? json_number_value(ai) : -1;
+	return b;
 }
 
 static int lin_add_v(void *st, const struct op *op, char *err, size_t errlen)
@@ -964,6 +1398,7 @@ static void lin_abort_v(void *st) { lin_abort(st); }
 const struct checker checker_linearizable = {
 	.name = "linearizable",
 	.summary = "linearizability per key (WGL search, P-compositionality) against the workload's model",
+	.check_opts = lin_check_opts,
 	.begin = lin_begin_v,
 	.add = lin_add_v,
 	.finish = lin_finish_v,

@@ -94,6 +94,16 @@ char *register_describe(void *ctx, model_state s)
 	return model_describe_value(ctx, (value_id)s);
 }
 
+bool register_read_only(const struct mop *op) { return op->f == REG_READ; }
+bool register_resets(const struct mop *op) { return op->f != REG_READ; }
+
+/* Only writes and cas change a register: without them, a read sees s. */
+bool register_reach(void *ctx, model_state s, const struct mop *read)
+{
+	(void)ctx;
+	return s == read->a;
+}
+
 static int cas_register_encode(struct model_env *env, const char *f, json_t *value,
 			       bool known_result, struct mop *out, char *err, size_t errlen)
 {
@@ -111,4 +121,7 @@ const struct model model_cas_register = {
 	.equal = model_equal_id,
 	.describe = register_describe,
 	.ctx_bytes = model_ctx_bytes_none,
+	.read_only = register_read_only,
+	.resets = register_resets,
+	.reach = register_reach,
 };

@@ -22,6 +22,7 @@
 enum { KV_GET, KV_PUT, KV_APPEND };
 
 #define KV_LOCAL (1ULL << 32)
+#define KV_FORGOTTEN (1ULL << 33) /* a string no get will see (model.h, forget) */
 
 struct kv_ctx {
 	const struct model_env *env;
@@ -92,6 +93,8 @@ static void kv_ctx_free(void *ctx)
 
 static const char *kv_bytes(struct kv_ctx *c, model_state s, size_t *n)
 {
+	if (s == KV_FORGOTTEN)
+		return NULL;
 	if (s & KV_LOCAL)
 		return interner_get(&c->in, (uint32_t)s, n);
 	return values_str(&c->env->vals, (value_id)s, n);
@@ -106,6 +109,10 @@ static bool kv_step(void *ctx, model_state s, const struct mop *op, model_state 
 	}
 	if (op->f == KV_PUT) {
 		*out = op->a;
+		return true;
+	}
+	if (s == KV_FORGOTTEN) { /* still a string, still unseen */
+		*out = s;
 		return true;
 	}
 	size_t sn, vn;
@@ -128,13 +135,58 @@ static char *kv_describe(void *ctx, model_state s)
 {
 	struct kv_ctx *c = ctx;
 	size_t n;
+	if (s == KV_FORGOTTEN)
+		return xstrdup("(a string no get sees before a put replaces it)");
 	const char *sv = kv_bytes(c, s, &n);
 	if (!sv)
 		return model_describe_value(c->env, (value_id)s);
-	json_t *j = json_stringn(sv, n);
-	char *d = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-	json_decref(j);
-	return d ? d : xstrdup("?");
+	return model_clip(sv, n, 200);
+}
+
+static bool kv_read_only(const struct mop *op) { return op->f == KV_GET; }
+static bool kv_resets(const struct mop *op) { return op->f == KV_PUT; }
+
+/* What a get reveals: without a put in between, appends only extend the
+ * string, so the state must be a prefix of what the get saw. */
+static bool kv_reach(void *ctx, model_state s, const struct mop *read)
+{
+	struct kv_ctx *c = ctx;
+	if (s == read->a)
+		return true;
+	size_t sn, vn;
+	const char *sv = kv_bytes(c, s, &sn);
+	const char *v = values_str(&c->env->vals, read->a, &vn);
+	return sv && v && sn <= vn && !memcmp(sv, v, sn);
+}
+
+/* A get that cannot see state s: where they part, not two long strings. */
+static char *kv_explain(void *ctx, model_state s, const struct mop *op)
+{
+	struct kv_ctx *c = ctx;
+	size_t sn, vn;
+	const char *sv = kv_bytes(c, s, &sn);
+	const char *v = values_str(&c->env->vals, op->a, &vn);
+	if (!sv || !v || (sn < 80 && vn < 80))
+		return NULL;
+	size_t p = 0;
+	while (p < sn && p < vn && sv[p] == v[p])
+		p++;
+	while (p > 0 && (((unsigned char)sv[p] & 0xC0) == 0x80 || ((unsigned char)v[p] & 0xC0) == 0x80))
+		p--;
+	char *a = model_clip(sv + p, sn - p, 40), *b = model_clip(v + p, vn - p, 40);
+	char *r = p == sn ? xasprintf("the first %zu chars of what it saw, without %s", p, b)
+		: xasprintf("the same first %zu chars, then %s where it saw %s", p, a, b);
+	free(a);
+	free(b);
+	return r;
+}
+
+/* Only gets look at the state (and appends, at whether it is a string):
+ * a string no get can see is as good as any other. */
+static model_state kv_forget(void *ctx, model_state s)
+{
+	size_t n;
+	return kv_bytes(ctx, s, &n) ? KV_FORGOTTEN : s;
 }
 
 static size_t kv_ctx_bytes(void *ctx)
@@ -154,4 +206,9 @@ const struct model model_kv = {
 	.equal = model_equal_id,
 	.describe = kv_describe,
 	.ctx_bytes = kv_ctx_bytes,
+	.read_only = kv_read_only,
+	.resets = kv_resets,
+	.reach = kv_reach,
+	.forget = kv_forget,
+	.explain = kv_explain,
 };

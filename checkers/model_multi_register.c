@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MR_TXN };
+enum { MR_TXN, MR_TXN_RO /* reads only */ };
 enum { MR_READ, MR_WRITE, MR_READ_ANY };
 
 static int mr_encode(struct model_env *env, const char *f, json_t *value, bool known_result,
@@ -72,7 +72,10 @@ static int mr_encode(struct model_env *env, const char *f, json_t *value, bool k
 	}
 	if (kept == 0)
 		return MODEL_DROP;
-	out->f = MR_TXN;
+	out->f = MR_TXN_RO;
+	for (size_t i = 0; i < kept; i++)
+		if (env->ext[off + 3 * i] == MR_WRITE)
+			out->f = MR_TXN;
 	out->ext = off;
 	out->n = (uint16_t)kept;
 	return MODEL_OP;
@@ -226,6 +229,16 @@ static bool mr_step(void *ctx, model_state s, const struct mop *op, model_state 
 	return true;
 }
 
+static bool mr_read_only(const struct mop *op) { return op->f == MR_TXN_RO; }
+static bool mr_resets(const struct mop *op) { return op->f == MR_TXN; }
+
+/* Only transactions that write change registers. */
+static bool mr_reach(void *ctx, model_state s, const struct mop *read)
+{
+	model_state out;
+	return mr_step(ctx, s, read, &out);
+}
+
 static char *mr_describe(void *ctx, model_state s)
 {
 	struct seq_ctx *c = ctx;
@@ -255,4 +268,7 @@ const struct model model_multi_register = {
 	.equal = model_equal_id,
 	.describe = mr_describe,
 	.ctx_bytes = seq_ctx_bytes,
+	.read_only = mr_read_only,
+	.resets = mr_resets,
+	.reach = mr_reach,
 };

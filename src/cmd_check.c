@@ -49,6 +49,12 @@ static const char check_usage[] =
 	"  --nil-read MODE       empty (default): a read of nil reads the empty register;\n"
 	"                        unknown: a nil read constrains nothing (Knossos)\n"
 	"  --threads N           worker threads (default: number of cores)\n"
+	"  --all-keys            linearizable: check every key to the end even once one\n"
+	"                        is invalid (default: the other keys get a bounded extra\n"
+	"                        time, then are reported unchecked)\n"
+	"  --memory-limit SIZE   linearizable: memory cap of one key's search, e.g. 512M,\n"
+	"                        2G (default: 1/8 of RAM shared by the threads, at most\n"
+	"                        1G per key); a key over it ends unknown\n"
 	"  --lenient             count pairing problems (a completion without an invoke,\n"
 	"                        a second invoke of an open process, a completion whose f\n"
 	"                        differs) instead of refusing the history\n"
@@ -68,6 +74,8 @@ struct check_cli {
 	enum history_format fmt;
 	struct check_ctx ctx;
 	bool timeout_given;
+	bool all_keys;
+	const char *memory_limit;
 	bool json;
 	bool write;
 };
@@ -184,6 +192,17 @@ static json_t *target_checker_opts(const struct check_cli *cli, const struct tar
 			json_array_append_new(arr, json_string(m));
 		free(s);
 		json_object_set_new(elle, "consistency_models", arr);
+	}
+	if (cli->all_keys || cli->memory_limit) {
+		json_t *lin = json_object_get(o, "linearizable");
+		if (!json_is_object(lin)) {
+			lin = json_object();
+			json_object_set_new(o, "linearizable", lin);
+		}
+		if (cli->all_keys)
+			json_object_set_new(lin, "all_keys", json_true());
+		if (cli->memory_limit)
+			json_object_set_new(lin, "memory_limit", json_string(cli->memory_limit));
 	}
 	return o;
 }
@@ -392,6 +411,8 @@ static int parse_args(struct check_cli *cli, int argc, char **argv)
 		{"nil-read", required_argument, NULL, 'n'},
 		{"threads", required_argument, NULL, 'j'},
 		{"lenient", no_argument, NULL, 'L'},
+		{"all-keys", no_argument, NULL, 'A'},
+		{"memory-limit", required_argument, NULL, 'X'},
 		{"json", no_argument, NULL, 'J'},
 		{"write", no_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
@@ -451,6 +472,19 @@ static int parse_args(struct check_cli *cli, int argc, char **argv)
 		case 'L':
 			cli->ctx.lenient = true;
 			break;
+		case 'A':
+			cli->all_keys = true;
+			break;
+		case 'X': {
+			json_t *lin = json_pack("{s:s}", "memory_limit", optarg);
+			char e[256];
+			int bad_limit = checker_find("linearizable")->check_opts(lin, e, sizeof e);
+			json_decref(lin);
+			if (bad_limit < 0)
+				return bad("--memory-limit must be a size such as 512M or 2G, not '%s'", optarg);
+			cli->memory_limit = optarg;
+			break;
+		}
 		case 'J':
 			cli->json = true;
 			break;
