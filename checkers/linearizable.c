@@ -350,6 +350,11 @@ struct search {
 	uint32_t *tinv_at;     /* op id -> index in tinv */
 	size_t ntinv, tinv_lo;
 	bool shortcut, prune, forget;
+	uint64_t budget;       /* steps (and LIN_FIRST_PASS_NS) before giving up; 0 none */
+	/* what each read reveals (model->reveal): the reads that need op x
+	 * are need[need_at[x] .. need_at[x + 1]) */
+	uint32_t *need, *need_at;
+	bool reveal, all_revealed;
 	/* frontier */
 	int64_t best_id;
 	size_t best_depth;
@@ -544,7 +549,8 @@ static void search_setup(struct search *s)
 	s->nwords = (n + 64) / 64;
 	s->shortcut = m->read_only && !env_off("FAULTLINE_LIN_NO_SHORTCUT");
 	s->prune = m->reach && m->read_only && !env_off("FAULTLINE_LIN_NO_PRUNE");
-	s->forget = s->prune && m->forget && !env_off("FAULTLINE_LIN_NO_FORGET");
+	s->forget = s->prune && m->forget && m->forgotten && !env_off("FAULTLINE_LIN_NO_FORGET");
+	s->reveal = s->forget && m->reveal && !env_off("FAULTLINE_LIN_NO_REVEAL");
 	if (s->prune) {
 		s->targets = xcalloc(s->nwords, sizeof *s->targets);
 		s->reset_at = xmalloc((n + 1) * sizeof *s->reset_at);
@@ -653,7 +659,62 @@ static void search_free(struct search *s)
 	free(s->reset_at);
 	free(s->tinv);
 	free(s->tinv_at);
+	free(s->need);
+	free(s->need_at);
 	cache_free(&s->cache);
+}
+
+/* Ask the model what each ok read reveals, and index it by op: the reads
+ * whose result proves op x was placed after their last reset. */
+static void reveal_setup(struct search *s)
+{
+	size_t n = s->n;
+	uint32_t *buf = xmalloc((n + 1) * sizeof *buf);
+	size_t *cnt = xcalloc(n + 1, sizeof *cnt);
+	uint32_t **lists = xcalloc(n + 1, sizeof *lists);
+	long *lens = xcalloc(n + 1, sizeof *lens);
+	s->all_revealed = true;
+	for (size_t t = 0; t < s->n_ok; t++) {
+		if (!s->ro[t])
+			continue;
+		long k = s->m->reveal(s->ctx, s->mops, n, t, buf);
+		if (k < 0) {
+			s->all_revealed = false;
+			continue;
+		}
+		lists[t] = xmalloc(((size_t)k + 1) * sizeof **lists);
+		memcpy(lists[t], buf, (size_t)k * sizeof *buf);
+		lens[t] = k;
+		for (long i = 0; i < k; i++)
+			cnt[buf[i]]++;
+	}
+	s->need_at = xmalloc((n + 2) * sizeof *s->need_at);
+	s->need_at[0] = 0;
+	for (size_t x = 0; x <= n; x++)
+		s->need_at[x + 1] = s->need_at[x] + (uint32_t)cnt[x];
+	s->need = xmalloc(((size_t)s->need_at[n + 1] + 1) * sizeof *s->need);
+	memset(cnt, 0, (n + 1) * sizeof *cnt);
+	for (size_t t = 0; t < s->n_ok; t++) /* by completion: the last needer last */
+		for (long i = 0; i < lens[t]; i++) {
+			uint32_t x = lists[t][i];
+			s->need[s->need_at[x] + cnt[x]++] = (uint32_t)t;
+		}
+	for (size_t t = 0; t <= n; t++)
+		free(lists[t]);
+	free(lists);
+	free(lens);
+	free(cnt);
+	free(buf);
+}
+
+/* Some read not placed yet needs op x (checked from the last needer:
+ * reads are placed roughly in completion order). */
+static bool needed(const struct search *s, uint32_t x)
+{
+	for (uint32_t i = s->need_at[x + 1]; i > s->need_at[x]; i--)
+		if (!bits_has(s, s->need[i - 1]))
+			return true;
+	return false;
 }
 
 static size_t search_bytes(const struct search *s)
@@ -675,8 +736,15 @@ static size_t search_bytes(const struct search *s)
  * If none of those can see ns either, no read ever will, and for a model
  * whose only state-inspecting ops are reads (model->forget) ns is
  * replaced by the canonical forgotten state: configurations that differ
- * only in a value nobody sees become one. Likewise once no read is left. */
-static bool prune_state(struct search *s, model_state *ns)
+ * only in a value nobody sees become one. Likewise once no read is left.
+ * *forgot tells the caller the result is that forgotten state: no
+ * optional op is placed for it when the current state could be forgotten
+ * too, since such a state does at least as well (every op sequence legal
+ * from the forgotten state holds no read before its next reset, so it is
+ * legal from any forgettable state too, and leads to the same state at
+ * that reset). On pruning, *blame is the read that can no longer be
+ * reached, for the counterexample. */
+static bool prune_state(struct search *s, model_state *ns, bool *forgot, uint32_t *blame)
 {
 	size_t w = s->lo_hint;
 	uint64_t x = 0;
@@ -684,17 +752,34 @@ static bool prune_state(struct search *s, model_state *ns)
 		if ((x = s->targets[w] & ~s->bits[w]) != 0)
 			break;
 	if (!x) {
-		if (s->forget)
-			*ns = s->m->forget(s->ctx, *ns);
+		if (s->forget) {
+			model_state f = s->m->forget(s->ctx, *ns);
+			*forgot = f != *ns;
+			*ns = f;
+		}
 		return true;
 	}
 	uint32_t t = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
 	if (s->m->reach(s->ctx, *ns, &s->mops[t]))
 		return true;
+	/* A reset must come before t, and the last one before t must leave
+	 * a state that can grow into what t saw: is one of those left? */
 	while (s->reset_lo < s->nresets && bits_has(s, s->resets[s->reset_lo]))
 		s->reset_lo++;
-	if (s->reset_lo == s->nresets || s->inv[s->resets[s->reset_lo]] > s->ret[t])
-		return false; /* no reset can come before t */
+	bool viable = false;
+	for (size_t k = s->reset_lo; k < s->nresets && s->inv[s->resets[k]] < s->ret[t] && !viable; k++) {
+		uint32_t r = s->resets[k];
+		model_state rs;
+		/* (when the reset's result depends on the state it meets,
+		 * or it cannot apply to ns, it may still apply later) */
+		viable = !bits_has(s, r) &&
+			 (!s->m->reset_state_free || !s->m->step(s->ctx, *ns, &s->mops[r], &rs) ||
+			  s->m->reach(s->ctx, rs, &s->mops[t]));
+	}
+	if (!viable) {
+		*blame = t;
+		return false;
+	}
 	if (!s->forget)
 		return true;
 	while (s->tinv_lo < s->ntinv && bits_has(s, s->tinv[s->tinv_lo]))
@@ -704,7 +789,9 @@ static bool prune_state(struct search *s, model_state *ns)
 		if (g != t && !bits_has(s, g) && s->m->reach(s->ctx, *ns, &s->mops[g]))
 			return true;
 	}
-	*ns = s->m->forget(s->ctx, *ns);
+	model_state f = s->m->forget(s->ctx, *ns);
+	*forgot = f != *ns;
+	*ns = f;
 	return true;
 }
 
@@ -736,8 +823,11 @@ struct frame {
 	model_state state;
 };
 
+/* The furthest op the search had to give up on (see the file's head):
+ * id, reached with the ops of stack[0..depth) placed (and op extra, when
+ * it is not UINT32_MAX) in state st. */
 static void record_frontier(struct search *s, uint32_t id, struct frame *stack, size_t depth,
-			    model_state st)
+			    model_state st, uint32_t extra)
 {
 	struct key_job *job = s->job;
 	if ((int64_t)id < s->best_id)
@@ -749,12 +839,15 @@ static void record_frontier(struct search *s, uint32_t id, struct frame *stack, 
 		s->best_depth = 0;
 		job->nprefix = 0;
 	}
-	if (better || depth > s->best_depth) {
-		s->best_depth = depth;
-		job->prefix = xrealloc(job->prefix, (depth + 1) * sizeof *job->prefix);
+	size_t len = depth + (extra != UINT32_MAX);
+	if (better || len > s->best_depth) {
+		s->best_depth = len;
+		job->prefix = xrealloc(job->prefix, (len + 1) * sizeof *job->prefix);
 		for (size_t i = 0; i < depth; i++)
 			job->prefix[i] = s->lop_of[s->eop[stack[i].entry]];
-		job->nprefix = depth;
+		if (extra != UINT32_MAX)
+			job->prefix[depth] = s->lop_of[extra];
+		job->nprefix = len;
 	}
 	for (size_t i = 0; i < s->nbest_states; i++)
 		if (s->m->equal(s->ctx, s->best_states[i], st))
@@ -825,12 +918,14 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 {
 	model_state state;
 	s->ctx = s->m->ctx_new(&s->b->env, &s->b->init, &state);
+	if (s->reveal)
+		reveal_setup(s);
 	struct frame *stack = xmalloc((s->n + 1) * sizeof *stack);
 	size_t depth = 0, ok_left = s->n_ok;
 	uint32_t tail = (uint32_t)(s->ne + 1);
 	uint32_t e = s->next[0];
 	uint64_t steps = 0;
-	int64_t t_start = run->budget ? now_ns() : 0;
+	int64_t t_start = s->budget ? now_ns() : 0;
 	enum key_verdict v = KEY_UNKNOWN;
 	for (;;) {
 		if (ok_left == 0) {
@@ -842,8 +937,8 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 				v = s->job->verdict;
 				break;
 			}
-			if (run->budget && (steps >= run->budget ||
-					    now_ns() - t_start > LIN_FIRST_PASS_NS)) {
+			if (s->budget && (steps >= s->budget ||
+					  now_ns() - t_start > LIN_FIRST_PASS_NS)) {
 				v = KEY_DEFERRED;
 				break;
 			}
@@ -853,14 +948,40 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 			model_state ns;
 			if (s->m->step(s->ctx, state, &s->mops[id], &ns)) {
 				bool forced = s->shortcut && s->ro[id];
-				if (!s->ro[id] && s->prune && !prune_state(s, &ns)) {
+				/* What reads reveal, in a forgotten state (every read
+				 * left comes after a reset, so whatever is placed now
+				 * is wiped before anyone sees it): an op some read
+				 * needs would be wasted here; an ok op no read needs
+				 * (every read's result telling exactly what it saw)
+				 * can be placed now as well as anywhere: if a
+				 * linearization places it later, no read sees it
+				 * there, and moving it here changes only states no
+				 * read sees, as for the read shortcut. */
+				if (s->reveal && !s->ro[id] && s->m->forgotten(state) &&
+				    s->m->forgotten(ns)) {
+					if (needed(s, id)) {
+						e = s->next[e];
+						continue;
+					}
+					forced = s->all_revealed && id < s->n_ok;
+				}
+				bool forgot = false;
+				uint32_t blame;
+				if (!s->ro[id] && s->prune && !prune_state(s, &ns, &forgot, &blame)) {
+					/* the read that cannot be reached from here is
+					 * what the counterexample names (the search never
+					 * gets to its completion now) */
+					record_frontier(s, blame, stack, depth, ns, id);
 					e = s->next[e];
 					continue;
 				}
 				/* An op that may never have happened and changes
-				 * nothing here is never worth placing: leaving it
-				 * out keeps every option open. */
-				if (id >= s->n_ok && s->m->equal(s->ctx, ns, state)) {
+				 * nothing here, or whose effect no read will see,
+				 * is never worth placing: leaving it out keeps
+				 * every option open. */
+				if (id >= s->n_ok &&
+				    ((forgot && s->m->forgotten(s->m->forget(s->ctx, state))) ||
+				     s->m->equal(s->ctx, ns, state))) {
 					e = s->next[e];
 					continue;
 				}
@@ -884,7 +1005,7 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 		/* A return entry (or, defensively, the end of the list): the
 		 * op that must have happened by now cannot be placed. */
 		if (e != tail)
-			record_frontier(s, s->eop[e], stack, depth, state);
+			record_frontier(s, s->eop[e], stack, depth, state, UINT32_MAX);
 backtrack:
 		for (;;) {
 			if (depth == 0) {
@@ -926,6 +1047,43 @@ backtrack:
 	return v;
 }
 
+static void job_reset(struct key_job *job);
+
+/* Pruning finds an impossible read early, before the search has tried
+ * the orders that lead to it, so the counterexample it leaves names the
+ * read but few of the states before it. When it is cheap (a budget of
+ * steps), the plain search gives the classic one: every state the
+ * furthest blamed op could meet. */
+static void explain_plainly(struct lin_run *run, struct key_job *job)
+{
+	struct key_job tmp = *job;
+	tmp.prefix = NULL;
+	tmp.nprefix = 0;
+	tmp.states = NULL;
+	tmp.nstates = 0;
+	tmp.blame = -1;
+	struct search s;
+	memset(&s, 0, sizeof s);
+	s.b = run->b;
+	s.job = &tmp;
+	s.m = run->b->model;
+	search_setup(&s);
+	s.prune = s.forget = s.reveal = false;
+	s.budget = LIN_FIRST_PASS_STEPS;
+	enum key_verdict v = search_run(&s, run);
+	search_free(&s);
+	if (v == KEY_INVALID && tmp.blame >= 0) {
+		job_reset(job);
+		job->blame = tmp.blame;
+		job->prefix = tmp.prefix;
+		job->nprefix = tmp.nprefix;
+		job->states = tmp.states;
+		job->nstates = tmp.nstates;
+	} else {
+		job_reset(&tmp);
+	}
+}
+
 static void check_key(struct lin_run *run, struct key_job *job)
 {
 	job->blame = -1;
@@ -944,8 +1102,12 @@ static void check_key(struct lin_run *run, struct key_job *job)
 	s.job = job;
 	s.m = run->b->model;
 	search_setup(&s);
+	s.budget = run->budget;
 	job->verdict = search_run(&s, run);
+	bool pruned = s.prune;
 	search_free(&s);
+	if (job->verdict == KEY_INVALID && pruned)
+		explain_plainly(run, job);
 	if (job->verdict == KEY_INVALID && !run->b->all_keys) {
 		/* The verdict is invalid now: the other keys get a bounded extra
 		 * time, by default as long as the searches took so far (so keys
@@ -959,8 +1121,6 @@ static void check_key(struct lin_run *run, struct key_job *job)
 		atomic_compare_exchange_strong(&run->stop_at, &cur, want);
 	}
 }
-
-static void job_reset(struct key_job *job);
 
 static void *worker_main(void *arg)
 {

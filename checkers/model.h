@@ -146,12 +146,22 @@ struct model {
 	bool (*read_only)(const struct mop *op);
 	bool (*resets)(const struct mop *op);
 	bool (*reach)(void *ctx, model_state s, const struct mop *read);
+	/* The state after a legal reset does not depend on the state before
+	 * it (write, put, cas: yes; a transaction writing some registers: no). */
+	bool reset_state_free;
 	/* Optional, for models whose only ops that look at the state are
 	 * read-only ones: a canonical state standing for "a value no read
 	 * will see" (every read left must come after a reset), so that
 	 * configurations differing only in such a value are one. Returns s
 	 * itself when it cannot be forgotten safely. */
 	model_state (*forget)(void *ctx, model_state s);
+	bool (*forgotten)(model_state s); /* s is that canonical state */
+	/* Optional, for append-style models: what read ops[r] reveals. Fill
+	 * out (room for n) with the indexes of the ops its result proves were
+	 * placed after the last reset before it, and return how many; or -1
+	 * when its result could be made in more than one way (or this is not
+	 * known). ops are all the ops of the key being searched. */
+	long (*reveal)(void *ctx, const struct mop *ops, size_t n, size_t r, uint32_t *out);
 	/* Optional: why state s cannot be what op (a read) saw, shortly (a
 	 * diff for long values), malloc'd; NULL: describe() is used. */
 	char *(*explain)(void *ctx, model_state s, const struct mop *op);

@@ -124,4 +124,5 @@ const struct model model_cas_register = {
 	.read_only = register_read_only,
 	.resets = register_resets,
 	.reach = register_reach,
+	.reset_state_free = true,
 };

@@ -29,6 +29,15 @@ struct kv_ctx {
 	struct interner in;
 	char *tmp;
 	size_t tmpcap;
+	model_state init;
+	/* kv_reveal's index of the key's appends, built at its first call */
+	const struct mop *rv_ops;
+	uint32_t *rv_head;     /* bucket -> first append (index + 1) */
+	uint32_t *rv_next;     /* append -> next in its bucket (index + 1) */
+	size_t rv_nbuckets;
+	bool rv_unusable;      /* an empty append: any string parses many ways */
+	uint32_t *rv_ways;     /* per position of a get's value: parses (capped at 2) */
+	size_t rv_cap;
 };
 
 /* A kv value: nil is the empty string (a key never written). */
@@ -79,7 +88,7 @@ static void *kv_ctx_new(const struct model_env *env, const struct mop *init, mod
 	struct kv_ctx *c = xcalloc(1, sizeof *c);
 	c->env = env;
 	interner_init(&c->in);
-	*s0 = init->a;
+	*s0 = c->init = init->a;
 	return c;
 }
 
@@ -88,6 +97,9 @@ static void kv_ctx_free(void *ctx)
 	struct kv_ctx *c = ctx;
 	interner_free(&c->in);
 	free(c->tmp);
+	free(c->rv_head);
+	free(c->rv_next);
+	free(c->rv_ways);
 	free(c);
 }
 
@@ -136,7 +148,7 @@ static char *kv_describe(void *ctx, model_state s)
 	struct kv_ctx *c = ctx;
 	size_t n;
 	if (s == KV_FORGOTTEN)
-		return xstrdup("(a string no get sees before a put replaces it)");
+		return xstrdup("a string some put must replace before any get sees it");
 	const char *sv = kv_bytes(c, s, &n);
 	if (!sv)
 		return model_describe_value(c->env, (value_id)s);
@@ -174,8 +186,15 @@ static char *kv_explain(void *ctx, model_state s, const struct mop *op)
 	while (p > 0 && (((unsigned char)sv[p] & 0xC0) == 0x80 || ((unsigned char)v[p] & 0xC0) == 0x80))
 		p--;
 	char *a = model_clip(sv + p, sn - p, 40), *b = model_clip(v + p, vn - p, 40);
-	char *r = p == sn ? xasprintf("the first %zu chars of what it saw, without %s", p, b)
-		: xasprintf("the same first %zu chars, then %s where it saw %s", p, a, b);
+	char *r;
+	if (p == sn)
+		r = xasprintf("the first %zu chars of what it saw, without the rest, %s", p, b);
+	else if (p == vn)
+		r = xasprintf("what it saw (%zu chars) followed by %s", p, a);
+	else if (p == 0)
+		r = xasprintf("%s (it saw %s)", a, b);
+	else
+		r = xasprintf("the %zu chars it saw first, then %s where it saw %s", p, a, b);
 	free(a);
 	free(b);
 	return r;
@@ -187,6 +206,127 @@ static model_state kv_forget(void *ctx, model_state s)
 {
 	size_t n;
 	return kv_bytes(ctx, s, &n) ? KV_FORGOTTEN : s;
+}
+
+static bool kv_forgotten(model_state s) { return s == KV_FORGOTTEN; }
+
+/* Appends are indexed by their first bytes (up to 4), so the appends that
+ * may start at a position of a get's value are found at once. */
+#define RV_KEY 4
+
+static size_t rv_bucket(const struct kv_ctx *c, const char *p, size_t n)
+{
+	return (size_t)hash_bytes(p, n < RV_KEY ? n : RV_KEY) & (c->rv_nbuckets - 1);
+}
+
+static void rv_index(struct kv_ctx *c, const struct mop *ops, size_t n)
+{
+	c->rv_ops = ops;
+	c->rv_nbuckets = 64;
+	while (c->rv_nbuckets < 2 * n)
+		c->rv_nbuckets *= 2;
+	c->rv_head = xcalloc(c->rv_nbuckets, sizeof *c->rv_head);
+	c->rv_next = xcalloc(n + 1, sizeof *c->rv_next);
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].f != KV_APPEND)
+			continue;
+		size_t vn;
+		const char *v = values_str(&c->env->vals, ops[i].a, &vn);
+		if (!v || vn == 0) {
+			c->rv_unusable = true;
+			return;
+		}
+		size_t b = rv_bucket(c, v, vn);
+		c->rv_next[i] = c->rv_head[b];
+		c->rv_head[b] = (uint32_t)(i + 1);
+	}
+}
+
+/* The append starting at v[i] (of the bucket of its first k bytes) when
+ * its value fits there: its length, else 0. */
+static size_t rv_match(struct kv_ctx *c, uint32_t a, const char *v, size_t i, size_t n, size_t k)
+{
+	size_t an;
+	const char *av = values_str(&c->env->vals, c->rv_ops[a - 1].a, &an);
+	if ((an < RV_KEY ? an != k : k != RV_KEY) || an > n - i || memcmp(av, v + i, an) != 0)
+		return 0;
+	return an;
+}
+
+/* Parses of v[i..n) into append values, capped at 2, right to left. */
+static void rv_count(struct kv_ctx *c, const char *v, size_t n)
+{
+	if (n + 1 > c->rv_cap) {
+		c->rv_cap = 2 * (n + 1);
+		c->rv_ways = xrealloc(c->rv_ways, c->rv_cap * sizeof *c->rv_ways);
+	}
+	c->rv_ways[n] = 1;
+	for (size_t i = n; i-- > 0;) {
+		uint32_t w = 0;
+		for (size_t k = 1; k <= RV_KEY && i + k <= n && w < 2; k++)
+			for (uint32_t a = c->rv_head[rv_bucket(c, v + i, k)]; a && w < 2; a = c->rv_next[a - 1]) {
+				size_t an = rv_match(c, a, v, i, n, k);
+				if (an)
+					w += c->rv_ways[i + an];
+			}
+		c->rv_ways[i] = w > 2 ? 2 : w;
+	}
+}
+
+/* A get's value is its last reset's value (a put, or the initial value)
+ * followed by the appends placed since. When that split is unique (the
+ * usual case with unique append values), the get names those appends. */
+static long kv_reveal(void *ctx, const struct mop *ops, size_t n, size_t r, uint32_t *out)
+{
+	struct kv_ctx *c = ctx;
+	if (c->rv_ops != ops) {
+		free(c->rv_head);
+		free(c->rv_next);
+		c->rv_head = c->rv_next = NULL;
+		c->rv_unusable = false;
+		rv_index(c, ops, n);
+	}
+	size_t vn;
+	const char *v = values_str(&c->env->vals, ops[r].a, &vn);
+	if (c->rv_unusable || !v || ops[r].f != KV_GET)
+		return -1;
+	rv_count(c, v, vn);
+	/* the bases: the initial value, and every put */
+	size_t base = SIZE_MAX;
+	uint32_t total = 0;
+	for (size_t i = 0; i <= n && total < 2; i++) {
+		value_id b;
+		if (i == n)
+			b = (value_id)c->init;
+		else if (ops[i].f == KV_PUT)
+			b = ops[i].a;
+		else
+			continue;
+		size_t bn;
+		const char *bv = values_str(&c->env->vals, b, &bn);
+		if (!bv || bn > vn || memcmp(bv, v, bn) != 0 || !c->rv_ways[bn])
+			continue;
+		total += c->rv_ways[bn]; /* two resets of one value count twice */
+		base = bn;
+	}
+	if (total != 1)
+		return -1;
+	long k = 0;
+	for (size_t i = base; i < vn;) {
+		uint32_t found = 0;
+		size_t an = 0;
+		for (size_t kk = 1; kk <= RV_KEY && i + kk <= vn && !found; kk++)
+			for (uint32_t a = c->rv_head[rv_bucket(c, v + i, kk)]; a; a = c->rv_next[a - 1])
+				if ((an = rv_match(c, a, v, i, vn, kk)) && c->rv_ways[i + an]) {
+					found = a;
+					break;
+				}
+		if (!found)
+			return -1;
+		out[k++] = found - 1;
+		i += an;
+	}
+	return k;
 }
 
 static size_t kv_ctx_bytes(void *ctx)
@@ -209,6 +349,9 @@ const struct model model_kv = {
 	.read_only = kv_read_only,
 	.resets = kv_resets,
 	.reach = kv_reach,
+	.reset_state_free = true,
 	.forget = kv_forget,
+	.forgotten = kv_forgotten,
+	.reveal = kv_reveal,
 	.explain = kv_explain,
 };

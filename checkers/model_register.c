@@ -17,10 +17,12 @@ static model_state plain_register_forget(void *ctx, model_state s)
 	return REG_FORGOTTEN;
 }
 
+static bool plain_register_forgotten(model_state s) { return s == REG_FORGOTTEN; }
+
 static char *plain_register_describe(void *ctx, model_state s)
 {
 	if (s == REG_FORGOTTEN)
-		return xstrdup("(a value no read sees before a write replaces it)");
+		return xstrdup("a value some write must replace before any read sees it");
 	return register_describe(ctx, s);
 }
 
@@ -44,5 +46,7 @@ const struct model model_register = {
 	.read_only = register_read_only,
 	.resets = register_resets,
 	.reach = register_reach,
+	.reset_state_free = true,
 	.forget = plain_register_forget,
+	.forgotten = plain_register_forgotten,
 };

@@ -207,6 +207,28 @@ static json_t *target_checker_opts(const struct check_cli *cli, const struct tar
 	return o;
 }
 
+/* " N keys unchecked/unfinished: a b c ..." for a key list of a result. */
+static void print_keys(json_t *r, const char *list, const char *count, const char *what)
+{
+	json_t *keys = json_object_get(r, list);
+	size_t n = json_array_size(keys);
+	if (!n)
+		return;
+	json_int_t total = json_is_integer(json_object_get(r, count))
+				   ? json_integer_value(json_object_get(r, count)) : (json_int_t)n;
+	printf("  %lld key%s %s:", (long long)total, total == 1 ? "" : "s", what);
+	size_t i;
+	json_t *k;
+	json_array_foreach(keys, i, k) {
+		if (i == 20) {
+			printf(" ...");
+			break;
+		}
+		printf(" %s", json_is_string(k) ? json_string_value(k) : "(none)");
+	}
+	printf("\n");
+}
+
 static void print_lin(const char *file, json_t *r)
 {
 	json_t *valid = json_object_get(r, "valid");
@@ -233,20 +255,18 @@ static void print_lin(const char *file, json_t *r)
 			       json_string_value(json_object_get(f, "message")), op ? op : "?");
 			free(op);
 		}
+		print_keys(r, "unchecked_keys", "unchecked_count",
+			   "left unchecked because the verdict was already invalid (--all-keys checks them)");
+		print_keys(r, "unfinished_keys", "unfinished_count", "undecided");
+		const char *mem = json_string_value(json_object_get(r, "memory_limit_message"));
+		if (mem)
+			printf("  %s\n", mem);
 		return;
 	}
-	printf("%s: unknown (%s; unfinished keys:", file,
-	       json_string_value(json_object_get(r, "unknown_reason")) ?: "undecided");
-	size_t i;
-	json_t *k;
-	json_array_foreach(json_object_get(r, "unfinished_keys"), i, k) {
-		if (i == 20) {
-			printf(" ...");
-			break;
-		}
-		printf(" %s", json_is_string(k) ? json_string_value(k) : "(none)");
-	}
-	printf(")\n");
+	const char *why = json_string_value(json_object_get(r, "unknown_reason"));
+	const char *mem = json_string_value(json_object_get(r, "memory_limit_message"));
+	printf("%s: unknown (%s)\n", file, mem ? mem : why ? why : "undecided");
+	print_keys(r, "unfinished_keys", "unfinished_count", "undecided");
 }
 
 /* Any checker: its verdict, then each failure's kind and message. */
