@@ -59,6 +59,7 @@ struct lop {
 	struct mop mop;
 	uint8_t type;               /* completion type; OP_INVOKE while pending */
 	uint8_t keep;               /* 1 if the model encoded it (not dropped) */
+	uint32_t sid;               /* its number in its key's search (search_setup) */
 };
 
 struct pent {          /* an open op of one process */
@@ -82,6 +83,8 @@ struct lin_builder {
 	bool have_nokey;          /* some op without a key */
 	struct lop *ops;
 	size_t n, cap;
+	uint32_t *done;           /* ok ops (lop indexes) in completion order */
+	size_t ndone, capdone;
 	struct pmap open;
 	uint64_t seq;
 	int64_t orphans;          /* completions without an invoke */
@@ -169,6 +172,7 @@ static void lin_abort(struct lin_builder *b)
 	interner_free(&b->keys);
 	interner_free(&b->fs);
 	free(b->ops);
+	free(b->done);
 	for (size_t i = 0; i < b->open.cap; i++)
 		if (b->open.e[i].inv)
 			json_decref(b->open.e[i].inv);
@@ -265,6 +269,11 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 	int rc = 0;
 	if (op->type == OP_OK) {
 		l->ret_pos = pos;
+		if (b->ndone == b->capdone) {
+			b->capdone = b->capdone ? b->capdone * 2 : 1024;
+			b->done = xrealloc(b->done, b->capdone * sizeof *b->done);
+		}
+		b->done[b->ndone++] = (uint32_t)(l - b->ops);
 		/* Usually the completion repeats the invocation's value (writes,
 		 * cas): then it is already interned. */
 		if (json_equal(inv, value))
@@ -308,8 +317,10 @@ enum key_verdict { KEY_VALID, KEY_INVALID, KEY_UNKNOWN, KEY_UNCHECKED, KEY_DEFER
 
 struct key_job {
 	uint32_t key;          /* 0 = no key */
-	uint32_t *ops;         /* indexes into b->ops, kept ops only */
+	uint32_t *ops;         /* indexes into b->ops, kept ops only, by invocation */
 	size_t n;
+	uint32_t *done;        /* its ok ops, by completion */
+	size_t ndone;
 	enum key_verdict verdict;
 	const char *why;       /* for unknown */
 	size_t peak_bytes;     /* the search's memory at its largest */
@@ -318,6 +329,7 @@ struct key_job {
 	int64_t blame;         /* lop index */
 	uint32_t *prefix;      /* lop indexes */
 	size_t nprefix;
+	bool prefix_known;     /* the prefix goes with the blamed op */
 	char **states;         /* as the model describes them, or explains them to the blamed read */
 	size_t nstates;
 };
@@ -506,12 +518,6 @@ static bool cache_add(struct search *s, model_state st)
 	return true;
 }
 
-static int cmp_u64_pair(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
 /* Reductions can be switched off to measure what each one buys
  * (bench/lin.sh): FAULTLINE_LIN_NO_SHORTCUT, FAULTLINE_LIN_NO_PRUNE. */
 static bool env_off(const char *name)
@@ -528,19 +534,24 @@ static void search_setup(struct search *s)
 	struct key_job *job = s->job;
 	struct lin_builder *b = s->b;
 	const struct model *m = s->m;
-	size_t n = job->n;
+	size_t n = job->n, n_ok = job->ndone;
 	s->n = n;
-	uint64_t *order = xmalloc(n * 2 * sizeof *order);
-	size_t n_ok = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct lop *l = &b->ops[job->ops[i]];
-		order[2 * i] = l->ret_pos != UINT64_MAX ? l->ret_pos : UINT64_MAX / 2 + l->inv_pos;
-		order[2 * i + 1] = job->ops[i];
-		n_ok += l->ret_pos != UINT64_MAX;
-	}
-	qsort(order, n, 2 * sizeof *order, cmp_u64_pair);
 	s->n_ok = n_ok;
 	s->lop_of = xmalloc((n + 1) * sizeof *s->lop_of);
+	/* ids: ok ops by completion, then the others by invocation; the
+	 * history gave both orders, so nothing is sorted here */
+	uint32_t id = 0;
+	for (size_t i = 0; i < n_ok; i++) {
+		b->ops[job->done[i]].sid = id;
+		s->lop_of[id++] = job->done[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lop *l = &b->ops[job->ops[i]];
+		if (l->ret_pos == UINT64_MAX) {
+			l->sid = id;
+			s->lop_of[id++] = job->ops[i];
+		}
+	}
 	s->mops = xmalloc((n + 1) * sizeof *s->mops);
 	s->zob = xmalloc((n + 1) * sizeof *s->zob);
 	s->inv = xmalloc((n + 1) * sizeof *s->inv);
@@ -558,80 +569,64 @@ static void search_setup(struct search *s)
 		s->tinv_at = xmalloc((n + 1) * sizeof *s->tinv_at);
 		s->tinv = xmalloc((n + 1) * sizeof *s->tinv);
 	}
-	uint64_t *rorder = s->prune ? xmalloc((n + 1) * 2 * sizeof *rorder) : NULL;
-	uint64_t *torder = s->prune ? xmalloc((n + 1) * 2 * sizeof *torder) : NULL;
 	for (size_t i = 0; i < n; i++) {
-		struct lop *l = &b->ops[order[2 * i + 1]];
-		s->lop_of[i] = (uint32_t)order[2 * i + 1];
+		struct lop *l = &b->ops[s->lop_of[i]];
 		s->mops[i] = l->mop;
 		s->zob[i] = hash_mix(0x51ed270b27a1f3cdULL + i * 0x9e3779b97f4a7c15ULL);
 		s->inv[i] = l->inv_pos;
 		s->ret[i] = l->ret_pos;
 		s->ro[i] = m->read_only && m->read_only(&l->mop);
-		if (!s->prune)
-			continue;
-		s->reset_at[i] = s->tinv_at[i] = UINT32_MAX;
-		if (s->ro[i] && i < n_ok) {
-			s->targets[i >> 6] |= 1ULL << (i & 63);
-			torder[2 * s->ntinv] = l->inv_pos;
-			torder[2 * s->ntinv++ + 1] = i;
+	}
+	if (s->prune) { /* resets and reads to check against, by invocation */
+		for (size_t i = 0; i < n; i++) {
+			uint32_t x = b->ops[job->ops[i]].sid;
+			s->reset_at[x] = s->tinv_at[x] = UINT32_MAX;
 		}
-		if (!s->ro[i] && (!m->resets || m->resets(&l->mop))) {
-			rorder[2 * s->nresets] = l->inv_pos;
-			rorder[2 * s->nresets++ + 1] = i;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t x = b->ops[job->ops[i]].sid;
+			if (s->ro[x] && x < n_ok) {
+				s->targets[x >> 6] |= 1ULL << (x & 63);
+				s->tinv_at[x] = (uint32_t)s->ntinv;
+				s->tinv[s->ntinv++] = x;
+			}
+			if (!s->ro[x] && (!m->resets || m->resets(&s->mops[x]))) {
+				s->reset_at[x] = (uint32_t)s->nresets;
+				s->resets[s->nresets++] = x;
+			}
 		}
 	}
-	if (s->prune) {
-		qsort(rorder, s->nresets, 2 * sizeof *rorder, cmp_u64_pair);
-		for (size_t k = 0; k < s->nresets; k++) {
-			s->resets[k] = (uint32_t)rorder[2 * k + 1];
-			s->reset_at[s->resets[k]] = (uint32_t)k;
-		}
-		qsort(torder, s->ntinv, 2 * sizeof *torder, cmp_u64_pair);
-		for (size_t k = 0; k < s->ntinv; k++) {
-			s->tinv[k] = (uint32_t)torder[2 * k + 1];
-			s->tinv_at[s->tinv[k]] = (uint32_t)k;
-		}
-		free(rorder);
-		free(torder);
-	}
-	/* events: (pos, id*2 + is_return) */
+	/* entries: calls (by invocation) and returns (by completion) merged */
 	size_t ne = 0;
-	uint64_t *ev = xmalloc((n * 2 + 1) * 2 * sizeof *ev);
-	for (size_t i = 0; i < n; i++) {
-		ev[2 * ne] = s->inv[i];
-		ev[2 * ne++ + 1] = i * 2;
-		if (s->ret[i] != UINT64_MAX) {
-			ev[2 * ne] = s->ret[i];
-			ev[2 * ne++ + 1] = i * 2 + 1;
+	s->next = xmalloc((2 * n + 2) * sizeof *s->next);
+	s->prev = xmalloc((2 * n + 2) * sizeof *s->prev);
+	s->eop = xmalloc((2 * n + 2) * sizeof *s->eop);
+	s->ematch = xcalloc(2 * n + 2, sizeof *s->ematch);
+	s->ecall = xmalloc(2 * n + 2);
+	uint32_t *call_entry = xmalloc((n + 1) * sizeof *call_entry);
+	size_t ci = 0, ri = 0;
+	while (ci < n || ri < n_ok) {
+		bool call = ri == n_ok ||
+			    (ci < n && b->ops[job->ops[ci]].inv_pos < b->ops[job->done[ri]].ret_pos);
+		size_t e = ++ne;
+		if (call) {
+			uint32_t x = b->ops[job->ops[ci++]].sid;
+			s->eop[e] = x;
+			s->ecall[e] = 1;
+			call_entry[x] = (uint32_t)e;
+		} else {
+			uint32_t x = (uint32_t)ri++;
+			s->eop[e] = x;
+			s->ecall[e] = 0;
+			s->ematch[call_entry[x]] = (uint32_t)e;
 		}
 	}
-	qsort(ev, ne, 2 * sizeof *ev, cmp_u64_pair);
 	s->ne = ne;
-	s->next = xmalloc((ne + 2) * sizeof *s->next);
-	s->prev = xmalloc((ne + 2) * sizeof *s->prev);
-	s->eop = xmalloc((ne + 2) * sizeof *s->eop);
-	s->ematch = xcalloc(ne + 2, sizeof *s->ematch);
-	s->ecall = xmalloc(ne + 2);
-	uint32_t *call_entry = xmalloc((n + 1) * sizeof *call_entry);
-	for (size_t e = 1; e <= ne; e++) {
-		uint64_t x = ev[2 * (e - 1) + 1];
-		uint32_t id = (uint32_t)(x >> 1);
-		s->eop[e] = id;
-		s->ecall[e] = !(x & 1);
-		if (s->ecall[e])
-			call_entry[id] = (uint32_t)e;
-		else
-			s->ematch[call_entry[id]] = (uint32_t)e;
-	}
 	for (size_t e = 0; e <= ne; e++) {
 		s->next[e] = (uint32_t)(e + 1);
 		s->prev[e + 1] = (uint32_t)e;
 	}
 	s->ecall[0] = s->ecall[ne + 1] = 0;
 	free(call_entry);
-	free(ev);
-	free(order);
 	s->bits = xcalloc(s->nwords, sizeof *s->bits);
 	s->info_w0 = n_ok >> 6;
 	s->lo_hint = s->hi_ok = 0;
@@ -838,16 +833,18 @@ static void record_frontier(struct search *s, uint32_t id, struct frame *stack, 
 		s->nbest_states = 0;
 		s->best_depth = 0;
 		job->nprefix = 0;
+		job->prefix_known = false;
 	}
-	size_t len = depth + (extra != UINT32_MAX);
-	if (better || len > s->best_depth) {
+	/* A pruned state (extra set) keeps the prefix of the last full record:
+	 * copying it at every prune would cost the depth each time. */
+	size_t len = depth;
+	if (extra == UINT32_MAX && (better || len > s->best_depth)) {
 		s->best_depth = len;
 		job->prefix = xrealloc(job->prefix, (len + 1) * sizeof *job->prefix);
 		for (size_t i = 0; i < depth; i++)
 			job->prefix[i] = s->lop_of[s->eop[stack[i].entry]];
-		if (extra != UINT32_MAX)
-			job->prefix[depth] = s->lop_of[extra];
 		job->nprefix = len;
+		job->prefix_known = true;
 	}
 	for (size_t i = 0; i < s->nbest_states; i++)
 		if (s->m->equal(s->ctx, s->best_states[i], st))
@@ -918,8 +915,6 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 {
 	model_state state;
 	s->ctx = s->m->ctx_new(&s->b->env, &s->b->init, &state);
-	if (s->reveal)
-		reveal_setup(s);
 	struct frame *stack = xmalloc((s->n + 1) * sizeof *stack);
 	size_t depth = 0, ok_left = s->n_ok;
 	uint32_t tail = (uint32_t)(s->ne + 1);
@@ -959,6 +954,8 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 				 * read sees, as for the read shortcut. */
 				if (s->reveal && !s->ro[id] && s->m->forgotten(state) &&
 				    s->m->forgotten(ns)) {
+					if (!s->need_at)
+						reveal_setup(s); /* first use: what every read reveals */
 					if (needed(s, id)) {
 						e = s->next[e];
 						continue;
@@ -1077,6 +1074,7 @@ static void explain_plainly(struct lin_run *run, struct key_job *job)
 		job->blame = tmp.blame;
 		job->prefix = tmp.prefix;
 		job->nprefix = tmp.nprefix;
+		job->prefix_known = tmp.prefix_known;
 		job->states = tmp.states;
 		job->nstates = tmp.nstates;
 	} else {
@@ -1250,8 +1248,10 @@ static json_t *failure_json(struct lin_builder *b, struct key_job *job)
 		buf_printf(&msg, " or %zu other state%s%s", job->nstates - shown,
 			   job->nstates - shown == 1 ? "" : "s",
 			   job->nstates == LIN_MAX_STATES ? " (at least)" : "");
-	buf_printf(&msg, " (longest linearizable prefix: %zu op%s), and no order of the "
-		   "concurrent ops makes it legal", job->nprefix, job->nprefix == 1 ? "" : "s");
+	if (job->prefix_known)
+		buf_printf(&msg, " (longest linearizable prefix: %zu op%s)", job->nprefix,
+			   job->nprefix == 1 ? "" : "s");
+	buf_printf(&msg, ", and no order of the concurrent ops makes it legal");
 	free(what);
 	json_object_set_new(o, "message", json_string(msg.data));
 	buf_free(&msg);
@@ -1350,6 +1350,19 @@ static json_t *lin_finish(struct lin_builder *b)
 	for (size_t i = 0; i < b->n; i++)
 		if (b->ops[i].keep && b->ops[i].type != OP_FAIL)
 			all[fill[b->ops[i].key]++] = (uint32_t)i;
+	/* and each key's ok ops in completion order */
+	size_t *dcount = xcalloc(nkeys + 1, sizeof *dcount);
+	for (size_t i = 0; i < b->ndone; i++)
+		if (b->ops[b->done[i]].keep)
+			dcount[b->ops[b->done[i]].key + 1]++;
+	for (size_t k = 0; k < nkeys; k++)
+		dcount[k + 1] += dcount[k];
+	uint32_t *alldone = xmalloc((dcount[nkeys] + 1) * sizeof *alldone);
+	size_t *dfill = xmalloc(nkeys * sizeof *dfill);
+	memcpy(dfill, dcount, nkeys * sizeof *dfill);
+	for (size_t i = 0; i < b->ndone; i++)
+		if (b->ops[b->done[i]].keep)
+			alldone[dfill[b->ops[b->done[i]].key]++] = b->done[i];
 	struct lin_run run;
 	memset(&run, 0, sizeof run);
 	run.b = b;
@@ -1361,6 +1374,8 @@ static json_t *lin_finish(struct lin_builder *b)
 		j->key = (uint32_t)k;
 		j->ops = all + count[k];
 		j->n = count[k + 1] - count[k];
+		j->done = alldone + dcount[k];
+		j->ndone = dcount[k + 1] - dcount[k];
 	}
 	qsort(run.jobs, run.njobs, sizeof *run.jobs, cmp_job_size);
 	int threads = b->opts.threads > 0 ? b->opts.threads : default_threads();
@@ -1459,6 +1474,9 @@ static json_t *lin_finish(struct lin_builder *b)
 	free(all);
 	free(fill);
 	free(count);
+	free(alldone);
+	free(dfill);
+	free(dcount);
 	lin_abort(b);
 	return res;
 }

@@ -36,8 +36,13 @@ struct kv_ctx {
 	uint32_t *rv_next;     /* append -> next in its bucket (index + 1) */
 	size_t rv_nbuckets;
 	bool rv_unusable;      /* an empty append: any string parses many ways */
+	size_t rv_minlen;      /* the shortest append value */
 	uint32_t *rv_ways;     /* per position of a get's value: parses (capped at 2) */
 	size_t rv_cap;
+	uint64_t *rv_puts;     /* put value ids: id << 2 | count (capped at 2); 0 empty */
+	size_t rv_nputs_slots;
+	size_t *rv_plens;      /* the distinct lengths of put values */
+	size_t rv_nplens;
 };
 
 /* A kv value: nil is the empty string (a key never written). */
@@ -100,6 +105,8 @@ static void kv_ctx_free(void *ctx)
 	free(c->rv_head);
 	free(c->rv_next);
 	free(c->rv_ways);
+	free(c->rv_puts);
+	free(c->rv_plens);
 	free(c);
 }
 
@@ -219,6 +226,30 @@ static size_t rv_bucket(const struct kv_ctx *c, const char *p, size_t n)
 	return (size_t)hash_bytes(p, n < RV_KEY ? n : RV_KEY) & (c->rv_nbuckets - 1);
 }
 
+/* Slot of put value id in the set (its slot, or the empty one for it). */
+static size_t rv_put_slot(const struct kv_ctx *c, value_id id)
+{
+	size_t m = c->rv_nputs_slots - 1, j = hash_mix(id) & m;
+	while (c->rv_puts[j] && (c->rv_puts[j] >> 2) != id)
+		j = (j + 1) & m;
+	return j;
+}
+
+/* The initial value counts as a reset (a put before everything). */
+static void rv_add_put(struct kv_ctx *c, value_id id)
+{
+	size_t vn;
+	if (!values_str(&c->env->vals, id, &vn))
+		return; /* a non-string: no get's string starts with it */
+	size_t j = rv_put_slot(c, id);
+	uint64_t cnt = c->rv_puts[j] & 3;
+	c->rv_puts[j] = (uint64_t)id << 2 | (cnt < 2 ? cnt + 1 : 2);
+	for (size_t i = 0; i < c->rv_nplens; i++)
+		if (c->rv_plens[i] == vn)
+			return;
+	c->rv_plens[c->rv_nplens++] = vn;
+}
+
 static void rv_index(struct kv_ctx *c, const struct mop *ops, size_t n)
 {
 	c->rv_ops = ops;
@@ -227,7 +258,15 @@ static void rv_index(struct kv_ctx *c, const struct mop *ops, size_t n)
 		c->rv_nbuckets *= 2;
 	c->rv_head = xcalloc(c->rv_nbuckets, sizeof *c->rv_head);
 	c->rv_next = xcalloc(n + 1, sizeof *c->rv_next);
+	c->rv_nputs_slots = c->rv_nbuckets;
+	c->rv_puts = xcalloc(c->rv_nputs_slots, sizeof *c->rv_puts);
+	c->rv_plens = xmalloc((n + 2) * sizeof *c->rv_plens);
+	c->rv_nplens = 0;
+	c->rv_minlen = RV_KEY;
+	rv_add_put(c, (value_id)c->init);
 	for (size_t i = 0; i < n; i++) {
+		if (ops[i].f == KV_PUT)
+			rv_add_put(c, ops[i].a);
 		if (ops[i].f != KV_APPEND)
 			continue;
 		size_t vn;
@@ -236,6 +275,8 @@ static void rv_index(struct kv_ctx *c, const struct mop *ops, size_t n)
 			c->rv_unusable = true;
 			return;
 		}
+		if (vn < c->rv_minlen)
+			c->rv_minlen = vn;
 		size_t b = rv_bucket(c, v, vn);
 		c->rv_next[i] = c->rv_head[b];
 		c->rv_head[b] = (uint32_t)(i + 1);
@@ -263,7 +304,7 @@ static void rv_count(struct kv_ctx *c, const char *v, size_t n)
 	c->rv_ways[n] = 1;
 	for (size_t i = n; i-- > 0;) {
 		uint32_t w = 0;
-		for (size_t k = 1; k <= RV_KEY && i + k <= n && w < 2; k++)
+		for (size_t k = c->rv_minlen; k <= RV_KEY && i + k <= n && w < 2; k++)
 			for (uint32_t a = c->rv_head[rv_bucket(c, v + i, k)]; a && w < 2; a = c->rv_next[a - 1]) {
 				size_t an = rv_match(c, a, v, i, n, k);
 				if (an)
@@ -282,7 +323,11 @@ static long kv_reveal(void *ctx, const struct mop *ops, size_t n, size_t r, uint
 	if (c->rv_ops != ops) {
 		free(c->rv_head);
 		free(c->rv_next);
+		free(c->rv_puts);
+		free(c->rv_plens);
 		c->rv_head = c->rv_next = NULL;
+		c->rv_puts = NULL;
+		c->rv_plens = NULL;
 		c->rv_unusable = false;
 		rv_index(c, ops, n);
 	}
@@ -291,22 +336,21 @@ static long kv_reveal(void *ctx, const struct mop *ops, size_t n, size_t r, uint
 	if (c->rv_unusable || !v || ops[r].f != KV_GET)
 		return -1;
 	rv_count(c, v, vn);
-	/* the bases: the initial value, and every put */
+	/* the bases: prefixes of v that are the value of the initial state or
+	 * of a put (looked up by the lengths put values have) */
 	size_t base = SIZE_MAX;
 	uint32_t total = 0;
-	for (size_t i = 0; i <= n && total < 2; i++) {
-		value_id b;
-		if (i == n)
-			b = (value_id)c->init;
-		else if (ops[i].f == KV_PUT)
-			b = ops[i].a;
-		else
+	for (size_t i = 0; i < c->rv_nplens && total < 2; i++) {
+		size_t bn = c->rv_plens[i];
+		if (bn > vn || !c->rv_ways[bn])
 			continue;
-		size_t bn;
-		const char *bv = values_str(&c->env->vals, b, &bn);
-		if (!bv || bn > vn || memcmp(bv, v, bn) != 0 || !c->rv_ways[bn])
+		value_id b = values_find_str(&c->env->vals, v, bn);
+		if (b == UINT32_MAX)
 			continue;
-		total += c->rv_ways[bn]; /* two resets of one value count twice */
+		uint64_t e = c->rv_puts[rv_put_slot(c, b)];
+		if (!e)
+			continue;
+		total += c->rv_ways[bn] * (uint32_t)(e & 3); /* two resets of one value count twice */
 		base = bn;
 	}
 	if (total != 1)
@@ -315,7 +359,7 @@ static long kv_reveal(void *ctx, const struct mop *ops, size_t n, size_t r, uint
 	for (size_t i = base; i < vn;) {
 		uint32_t found = 0;
 		size_t an = 0;
-		for (size_t kk = 1; kk <= RV_KEY && i + kk <= vn && !found; kk++)
+		for (size_t kk = c->rv_minlen; kk <= RV_KEY && i + kk <= vn && !found; kk++)
 			for (uint32_t a = c->rv_head[rv_bucket(c, v + i, kk)]; a; a = c->rv_next[a - 1])
 				if ((an = rv_match(c, a, v, i, vn, kk)) && c->rv_ways[i + an]) {
 					found = a;

@@ -35,6 +35,8 @@ struct edn_reader {
 	int seq_close;    /* closing byte of the entered sequence, 0 if none */
 	char err[512];
 	bool failed;
+	bool kw_op_fields; /* keyword-exact forms only of an op map's :value and :key */
+	int top_depth;     /* depth of the value edn_read/edn_read_elem is reading */
 	struct buf tok;   /* scratch for tokens and strings, reused (no malloc per token) */
 	json_t *kw[EDN_KW_SLOTS]; /* recent keywords (kw_string) */
 };
@@ -106,6 +108,8 @@ void edn_reader_pos(const struct edn_reader *r, int *line, int *col)
 size_t edn_reader_offset(const struct edn_reader *r) { return r->consumed + r->pos; }
 
 void edn_reader_set_seq(struct edn_reader *r, int close) { r->seq_close = close; }
+
+void edn_reader_kw_op_fields(struct edn_reader *r) { r->kw_op_fields = true; }
 
 void edn_reader_set_line(struct edn_reader *r, int line)
 {
@@ -587,7 +591,11 @@ static int read_coll(struct edn_reader *r, int close, bool is_map, json_t **out,
 			break;
 		}
 		json_t *v = NULL, *vk = NULL;
-		if (read_value(r, &v, (kw && (!is_map || key)) ? &vk : NULL, depth + 1) < 0) {
+		bool want = kw && (!is_map || key);
+		if (want && is_map && r->kw_op_fields && depth == r->top_depth)
+			want = json_is_string(key) && (!strcmp(json_string_value(key), "value") ||
+						       !strcmp(json_string_value(key), "key"));
+		if (read_value(r, &v, want ? &vk : NULL, depth + 1) < 0) {
 			rc = -1;
 			break;
 		}
@@ -711,6 +719,7 @@ int edn_read(struct edn_reader *r, json_t **out, json_t **kw)
 			return 0;
 		r->vline = r->line;
 		r->vcol = r->col;
+		r->top_depth = 0;
 		if (read_value(r, out, kw, 0) < 0)
 			return -1;
 		if (*out)
@@ -747,6 +756,7 @@ int edn_read_elem(struct edn_reader *r, json_t **out, json_t **kw)
 		}
 		r->vline = r->line;
 		r->vcol = r->col;
+		r->top_depth = 1;
 		if (read_value(r, out, kw, 1) < 0)
 			return -1;
 		if (*out)

@@ -59,6 +59,9 @@ int edn_read_elem(struct edn_reader *r, json_t **out, json_t **kw);
  * ')'), for a reader resumed in the middle of a history. */
 void edn_reader_set_seq(struct edn_reader *r, int close);
 
+/* For op maps: keyword-exact forms (kw of edn_read) only of the :value
+ * and :key entries of a map read as a whole value or sequence element. */
+void edn_reader_kw_op_fields(struct edn_reader *r);
 /* Count positions from line (column 1) at the reader's current place. */
 void edn_reader_set_line(struct edn_reader *r, int line);
 

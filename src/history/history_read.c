@@ -59,6 +59,7 @@
 #define DECIDE_OPS 1024          /* client ops that settle the tuple question */
 #define ARENA_BLOCK 65536
 #define INDEX_UNSET INT64_MIN    /* + position in batch: no index given */
+#define IS_DIGIT(c) ((unsigned char)((c) - '0') < 10)
 
 /* ------------------------------------------------------------- batches */
 
@@ -68,10 +69,16 @@ struct arena_block {
 	char data[];
 };
 
+/* An EDN value [k v] read already split (op->key from k, op->value v),
+ * pending the history's tuple decision: what k was, to rebuild it. */
+enum { PRE_NONE, PRE_INT, PRE_STRING, PRE_KEYWORD };
+
 struct batch {
 	struct op_batch pub;   /* first member: the consumer's view */
 	size_t cap;
-	struct arena_block *blocks; /* the ops' strings; first block is current */
+	uint8_t *pre;          /* per op: PRE_* */
+	struct arena_block *blocks; /* the ops' strings, kept for reuse */
+	struct arena_block *cur;    /* the block being filled */
 	uint64_t seq;
 	long nlines;           /* lines this batch covers (JSONL, EDN lines) */
 	long first_line;       /* relative line of its first op (EDN lines) */
@@ -93,6 +100,7 @@ static struct batch *batch_new(void)
 	struct batch *b = xcalloc(1, sizeof *b);
 	b->cap = 256;
 	b->pub.ops = xmalloc(b->cap * sizeof *b->pub.ops);
+	b->pre = xmalloc(b->cap);
 	return b;
 }
 
@@ -106,21 +114,14 @@ static void batch_clear(struct batch *b)
 		json_decref(op->extra);
 	}
 	b->pub.n = 0;
-	if (b->blocks) {
-		struct arena_block *keep = b->blocks, *x = keep->next;
-		while (x) {
-			struct arena_block *nx = x->next;
-			free(x);
-			x = nx;
-		}
-		keep->next = NULL;
-		keep->len = 0;
-	}
+	for (struct arena_block *x = b->blocks; x; x = x->next)
+		x->len = 0;
 	struct batch save = *b;
 	memset(b, 0, sizeof *b);
 	b->pub.ops = save.pub.ops;
+	b->pre = save.pre;
 	b->cap = save.cap;
-	b->blocks = save.blocks;
+	b->blocks = b->cur = save.blocks;
 }
 
 static void batch_free(struct batch *b)
@@ -128,8 +129,13 @@ static void batch_free(struct batch *b)
 	if (!b)
 		return;
 	batch_clear(b);
-	free(b->blocks);
+	while (b->blocks) {
+		struct arena_block *nx = b->blocks->next;
+		free(b->blocks);
+		b->blocks = nx;
+	}
 	free(b->pub.ops);
+	free(b->pre);
 	free(b);
 }
 
@@ -138,9 +144,11 @@ static struct op *batch_push(struct batch *b)
 	if (b->pub.n == b->cap) {
 		b->cap *= 2;
 		b->pub.ops = xrealloc(b->pub.ops, b->cap * sizeof *b->pub.ops);
+		b->pre = xrealloc(b->pre, b->cap);
 	}
 	struct op *op = &b->pub.ops[b->pub.n];
 	memset(op, 0, sizeof *op);
+	b->pre[b->pub.n] = PRE_NONE;
 	return op;
 }
 
@@ -154,21 +162,22 @@ static char *sdup(struct batch *b, const char *s, size_t n)
 		d[n] = '\0';
 		return d;
 	}
-	struct arena_block *a = b->blocks;
+	struct arena_block *a = b->cur;
+	while (a && a->len + n + 1 > a->cap && a->next)
+		a = a->next; /* blocks of an earlier use of this batch */
 	if (!a || a->len + n + 1 > a->cap) {
 		size_t cap = n + 1 > ARENA_BLOCK ? n + 1 : ARENA_BLOCK;
 		struct arena_block *nb = xmalloc(sizeof *nb + cap);
 		nb->len = 0;
 		nb->cap = cap;
-		if (a && n + 1 > ARENA_BLOCK) { /* a big string: keep the current block current */
-			nb->next = a->next;
+		nb->next = NULL;
+		if (a)
 			a->next = nb;
-		} else {
-			nb->next = a;
+		else
 			b->blocks = nb;
-		}
 		a = nb;
 	}
+	b->cur = a;
 	char *d = a->data + a->len;
 	memcpy(d, s, n);
 	d[n] = '\0';
@@ -406,22 +415,24 @@ static void sc_ws(struct scan *s)
 		s->p++;
 }
 
+/* Bytes a plain string holds (printable ASCII but '"' and '\\'). */
+static const bool sc_plain[256] = {
+	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
 /* A plain string (no escapes, no control bytes, ASCII); returns length or -1. */
 static long sc_str(struct scan *s, const char **start)
 {
 	if (s->p >= s->end || *s->p != '"')
 		return -1;
-	const char *q = s->p + 1;
-	while (q < s->end && *q != '"') {
-		if (*q == '\\' || (unsigned char)*q < 0x20 || (unsigned char)*q >= 0x80)
-			return -1;
+	const unsigned char *q = (const unsigned char *)s->p + 1, *e = (const unsigned char *)s->end;
+	while (q < e && sc_plain[*q])
 		q++;
-	}
-	if (q >= s->end)
+	if (q >= e || *q != '"')
 		return -1;
 	*start = s->p + 1;
-	long n = q - *start;
-	s->p = q + 1;
+	long n = (const char *)q - *start;
+	s->p = (const char *)q + 1;
 	return n;
 }
 
@@ -433,12 +444,12 @@ static bool sc_int(struct scan *s, int64_t *out)
 		neg = true;
 		q++;
 	}
-	if (q >= s->end || !isdigit((unsigned char)*q) ||
-	    (*q == '0' && q + 1 < s->end && isdigit((unsigned char)q[1])))
+	if (q >= s->end || !IS_DIGIT(*q) ||
+	    (*q == '0' && q + 1 < s->end && IS_DIGIT(q[1])))
 		return false;
 	uint64_t v = 0;
 	int nd = 0;
-	while (q < s->end && isdigit((unsigned char)*q)) {
+	while (q < s->end && IS_DIGIT(*q)) {
 		v = v * 10 + (uint64_t)(*q - '0');
 		if (++nd > 18)
 			return false;
@@ -491,7 +502,7 @@ static json_t *sc_value(struct scan *s)
 		if ((n = sc_str(s, &st)) >= 0)
 			return json_stringn_nocheck(st, (size_t)n); /* ASCII: valid UTF-8 */
 		*s = save;
-	} else if (s->p < s->end && (*s->p == '-' || isdigit((unsigned char)*s->p))) {
+	} else if (s->p < s->end && (*s->p == '-' || IS_DIGIT(*s->p))) {
 		if (sc_int(s, &iv))
 			return json_integer(iv);
 	} else if (s->end - s->p >= 4 && !memcmp(s->p, "null", 4)) {
@@ -507,9 +518,90 @@ static json_t *sc_value(struct scan *s)
 	return v;
 }
 
+/* Expect the literal lit at s->p (consumed). */
+#define SC_LIT(s, lit) ((s)->end - (s)->p >= (long)sizeof(lit) - 1 && \
+			!memcmp((s)->p, lit, sizeof(lit) - 1) && ((s)->p += sizeof(lit) - 1, true))
+
+/* The layout history_write.c writes, field by field with no search:
+ * {"index":N,"time":N,"type":"T","process":P,"f":"F"[,"key":"K"],
+ *  "value":V[,"node":"N"][,"error":"E"]}. 1, or 0 to try the general
+ * scanner. */
+static int jsonl_canonical(const char *line, size_t len, struct batch *b, struct op *op)
+{
+	struct scan s = {line, line + len};
+	const char *vs;
+	long vn;
+	memset(op, 0, sizeof *op);
+	if (!SC_LIT(&s, "{\"index\":") || !sc_int(&s, &op->index) || !SC_LIT(&s, ",\"time\":") ||
+	    !sc_int(&s, &op->time) || !SC_LIT(&s, ",\"type\":"))
+		return 0;
+	if (SC_LIT(&s, "\"invoke\""))
+		op->type = OP_INVOKE;
+	else if (SC_LIT(&s, "\"ok\""))
+		op->type = OP_OK;
+	else if (SC_LIT(&s, "\"info\""))
+		op->type = OP_INFO;
+	else if (SC_LIT(&s, "\"fail\""))
+		op->type = OP_FAIL;
+	else
+		return 0;
+	if (!SC_LIT(&s, ",\"process\":"))
+		return 0;
+	if (sc_int(&s, &op->process)) {
+		if (op->process < 0)
+			return 0;
+	} else if (SC_LIT(&s, "\"nemesis\"")) {
+		op->process = PROCESS_NEMESIS;
+	} else if (SC_LIT(&s, "null")) {
+		op->process = PROCESS_NONE;
+	} else {
+		return 0;
+	}
+	if (!SC_LIT(&s, ",\"f\":") || (vn = sc_str(&s, &vs)) < 0)
+		return 0;
+	op->f = sdup(b, vs, (size_t)vn);
+	if (SC_LIT(&s, ",\"key\":")) {
+		if ((vn = sc_str(&s, &vs)) < 0)
+			return 0;
+		op->key = sdup(b, vs, (size_t)vn);
+	}
+	if (!SC_LIT(&s, ",\"value\":"))
+		return 0;
+	const char *vstart = s.p;
+	if (s.p < s.end && *s.p == '"' && (vn = sc_str(&s, &vs)) >= 0)
+		op->value = json_stringn_nocheck(vs, (size_t)vn); /* ASCII: valid UTF-8 */
+	else if (SC_LIT(&s, "null"))
+		op->value = json_null();
+	else if (s.p = vstart, !(op->value = sc_value(&s)))
+		return 0;
+	if (SC_LIT(&s, ",\"node\":")) {
+		if ((vn = sc_str(&s, &vs)) < 0)
+			goto undo;
+		op->node = sdup(b, vs, (size_t)vn);
+	}
+	if (SC_LIT(&s, ",\"error\":")) {
+		if ((vn = sc_str(&s, &vs)) < 0)
+			goto undo;
+		op->error = sdup(b, vs, (size_t)vn);
+	}
+	if (!SC_LIT(&s, "}"))
+		goto undo;
+	if (s.p < s.end && *s.p == '\r')
+		s.p++;
+	if (s.p != s.end)
+		goto undo;
+	return 1;
+undo:
+	json_decref(op->value);
+	memset(op, 0, sizeof *op);
+	return 0;
+}
+
 static int jsonl_fast(const char *line, size_t len, struct batch *b, int64_t default_index,
 		      struct op *op)
 {
+	if (b && jsonl_canonical(line, len, b, op))
+		return 1;
 	struct scan s = {line, line + len};
 	struct opb o;
 	opb_init(&o, op, b, default_index);
@@ -527,7 +619,8 @@ static int jsonl_fast(const char *line, size_t len, struct batch *b, int64_t def
 		if (s.p >= s.end || *s.p++ != ':')
 			goto fallback;
 		sc_ws(&s);
-#define KEY(name) (kn == (long)sizeof(name) - 1 && !memcmp(k, name, sizeof(name) - 1))
+#define KEY(name) (kn == (long)sizeof(name) - 1 && k[0] == (name)[0] && \
+		   !memcmp(k, name, sizeof(name) - 1))
 		const char *vs;
 		long vn;
 		int64_t iv;
@@ -646,6 +739,7 @@ struct edn_line {
 	struct edn_reader *r;  /* a memory reader for generic values */
 	int seq_close;         /* the top-level vector's closer, 0 if none */
 	bool closed;           /* set when this line closed it */
+	uint8_t pre;           /* the op's value was [k v], read split (PRE_*) */
 	long col;              /* error column */
 	char text[400];
 };
@@ -676,6 +770,79 @@ static size_t el_value(struct edn_line *el, const char *s, size_t i, size_t len,
 	return i + edn_reader_offset(el->r);
 }
 
+/* A :value [k v] with a scalar k (integer, string, keyword), read split:
+ * op->key from k and op->value v, el->pre telling what k was (the
+ * history's tuple decision rebuilds the pair if it is not independent).
+ * Returns the position after it, or 0 when the value is something else
+ * (the caller reads it whole). */
+static size_t el_tuple(struct edn_line *el, struct opb *o, const char *s, size_t i, size_t len,
+		       long lineno)
+{
+	if (i >= len || s[i] != '[')
+		return 0;
+	size_t j = el_ws(s, i + 1, len), ks = j;
+	uint8_t kind;
+	char kb[32];
+	size_t kn;
+	if (j < len && (isdigit((unsigned char)s[j]) || s[j] == '-')) {
+		bool neg = s[j] == '-';
+		size_t d0 = j + neg, d = d0;
+		while (d < len && isdigit((unsigned char)s[d]))
+			d++;
+		if (d == d0 || d - d0 > 18 || (d < len && el_tokc(s[d])) || (s[d0] == '0' && d - d0 > 1))
+			return 0;
+		kind = PRE_INT;
+		kn = d - ks;
+		memcpy(kb, s + ks, kn);
+		j = d;
+	} else if (j < len && s[j] == ':') {
+		size_t d = j + 1;
+		while (d < len && el_tokc(s[d]))
+			d++;
+		if (d == j + 1 || d - j > 31)
+			return 0;
+		kind = PRE_KEYWORD;
+		kn = d - j;
+		memcpy(kb, s + j, kn); /* ":name": the keyword-exact spelling */
+		j = d;
+	} else if (j < len && s[j] == '"') {
+		size_t d = j + 1;
+		while (d < len && s[d] != '"' && s[d] != '\\' && (unsigned char)s[d] >= 0x20 &&
+		       (unsigned char)s[d] < 0x80)
+			d++;
+		if (d >= len || s[d] != '"' || d - j - 1 > 31)
+			return 0;
+		kind = PRE_STRING;
+		kn = d - j - 1;
+		memcpy(kb, s + j + 1, kn);
+		j = d + 1;
+	} else {
+		return 0;
+	}
+	if (j >= len || !(s[j] == ' ' || s[j] == ',' || s[j] == '\t'))
+		return 0;
+	json_t *v = NULL, *kw = NULL;
+	size_t e = el_value(el, s, el_ws(s, j, len), len, lineno, &v, &kw);
+	if (!e) {
+		json_decref(v);
+		json_decref(kw);
+		return 0;
+	}
+	e = el_ws(s, e, len);
+	if (e >= len || s[e] != ']') {
+		json_decref(v);
+		json_decref(kw);
+		return 0;
+	}
+	opb_value(o, v, kw);
+	json_decref(v);
+	json_decref(kw);
+	o->op->key = sdup(o->b, kb, kn);
+	o->op->key_type = kind == PRE_INT ? OP_KEY_INT : OP_KEY_STRING;
+	el->pre = kind;
+	return e + 1;
+}
+
 /* One line of an EDN history written one op map per line. The line must
  * hold exactly one op map (plus, on the first line, the opening bracket
  * at offset open, and on the last, the closing one); anything else is
@@ -685,6 +852,7 @@ static int edn_line_op(struct edn_line *el, const char *s, size_t len, long line
 {
 	size_t i = open >= 0 ? (size_t)open + 1 : 0;
 	el->closed = false;
+	el->pre = PRE_NONE;
 	i = el_ws(s, i, len);
 	if (i == len || s[i] == ';')
 		return EL_BLANK;
@@ -763,6 +931,17 @@ static int edn_line_op(struct edn_line *el, const char *s, size_t len, long line
 				continue;
 			}
 		}
+		if (!strcmp(key, "value") && !o.op->key && !o.op->value) {
+			size_t e = el_tuple(el, &o, s, i, len, lineno);
+			if (e) {
+				i = e;
+				continue;
+			}
+		}
+		if (!strcmp(key, "key") && el->pre) { /* both :key and a pair: not a tuple */
+			opb_discard(&o);
+			return EL_SPANS;
+		}
 		json_t *v = NULL, *kw = NULL;
 		bool want_kw = !strcmp(key, "value") || !strcmp(key, "key");
 		size_t e = el_value(el, s, i, len, lineno, &v, want_kw ? &kw : NULL);
@@ -819,6 +998,7 @@ struct history_reader {
 	bool sniff_eof;
 	long open_off;         /* EDN: offset of the top-level '[' or '(' (-1 none) */
 	int seq_close;
+	bool lines;            /* EDN read one op map per line (edn_line_op) */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -1083,6 +1263,88 @@ static void seq_edn(struct history_reader *R, struct edn_reader *r, uint64_t seq
 	rd_put(R, b);
 }
 
+/* EDN written one op map per line, read line by line with the fast line
+ * parser; from the first line it cannot take (an op spanning lines), the
+ * streaming reader goes on from that line's first byte, which is still
+ * in the buffer: nothing is re-read. */
+static void seq_edn_lines(struct history_reader *R, struct hin *in)
+{
+	uint64_t seq = 0;
+	long lineno = 0;
+	off_t off = 0; /* file offset of the buffer's byte in->pos */
+	bool closed = false;
+	struct edn_line el = {.r = edn_reader_new_mem(R->name), .seq_close = R->seq_close};
+	struct batch *b = rd_batch(R);
+	for (;;) {
+		char *p = in->buf + in->pos;
+		char *nl = memchr(p, '\n', in->len - in->pos);
+		if (!nl && !in->eof) {
+			hin_more(in);
+			continue;
+		}
+		size_t n = nl ? (size_t)(nl - p) : in->len - in->pos;
+		if (!nl && n == 0)
+			break;
+		lineno++;
+		b->nlines++;
+		long open = R->open_off >= (long)off && R->open_off < (long)off + (long)n
+				    ? R->open_off - (long)off : -1;
+		struct op *op = batch_push(b);
+		int r = edn_line_op(&el, p, n, b->nlines, open, b, INDEX_UNSET + (int64_t)b->pub.n, op);
+		if (r == EL_OP && closed)
+			r = EL_SPANS; /* after the closing bracket: the exact error below */
+		if (r == EL_OP && !b->first_line)
+			b->first_line = b->nlines;
+		if (r == EL_SPANS) {
+			b->nlines--;
+			b->seq = seq++;
+			if (!rd_put(R, b)) {
+				edn_reader_free(el.r);
+				return;
+			}
+			struct edn_reader *er = edn_reader_new_prefixed(R->f, R->name, p, in->len - in->pos);
+			edn_reader_kw_op_fields(er);
+			edn_reader_set_line(er, (int)lineno);
+			seq_edn(R, er, seq, true, closed ? 0 : R->seq_close);
+			edn_reader_free(er);
+			edn_reader_free(el.r);
+			return;
+		}
+		b->pre[b->pub.n] = r == EL_OP ? el.pre : PRE_NONE;
+		if (el.closed)
+			closed = b->closed = true;
+		in->pos += n + (nl ? 1 : 0);
+		off += (off_t)(n + (nl ? 1 : 0));
+		if (r == EL_ERROR) {
+			b->failed = true;
+			b->err_line = b->nlines;
+			b->err_col = el.col;
+			snprintf(b->err_text, sizeof b->err_text, "%s", el.text);
+			break;
+		}
+		if (r == EL_OP)
+			b->pub.n++;
+		if (b->pub.n == BATCH_OPS) {
+			b->seq = seq++;
+			if (!rd_put(R, b)) {
+				edn_reader_free(el.r);
+				return;
+			}
+			b = rd_batch(R);
+		}
+		if (!nl)
+			break;
+	}
+	if (in->error && !b->failed) {
+		b->failed = true;
+		snprintf(b->err_text, sizeof b->err_text, "read error: %s", strerror(in->err_no));
+	}
+	edn_reader_free(el.r);
+	b->eof = true;
+	b->seq = seq;
+	rd_put(R, b);
+}
+
 /* ---- format and mode ---- */
 
 static bool ends_with(const char *s, const char *suffix)
@@ -1235,6 +1497,7 @@ static void chunk_parse(struct history_reader *R, struct chunk_buf *cb, struct e
 					    ? R->open_off - (long)ls : -1;
 			r = edn_line_op(el, cb->p + pos, n, b->nlines, open, b,
 					INDEX_UNSET + (int64_t)b->pub.n, op);
+			b->pre[b->pub.n] = r == EL_OP ? el->pre : PRE_NONE;
 			if (r == EL_OP && b->closed)
 				r = EL_SPANS; /* an op after the closing bracket: exact error later */
 			if (r == EL_OP && !b->first_line)
@@ -1340,9 +1603,9 @@ static void rd_open_and_run(struct history_reader *R)
 	if (fmt == HISTORY_EDN) {
 		R->sniff = in.buf;
 		R->sniff_len = in.len;
-		bool lines = par && edn_by_lines(R);
+		R->lines = !in.error && edn_by_lines(R);
 		R->sniff = NULL;
-		R->mode = lines ? MODE_PAR_EDN : MODE_SEQ_EDN;
+		R->mode = R->lines && par ? MODE_PAR_EDN : MODE_SEQ_EDN;
 	} else {
 		R->mode = par ? MODE_PAR_JSONL : MODE_SEQ_JSONL;
 	}
@@ -1354,8 +1617,11 @@ static void rd_open_and_run(struct history_reader *R)
 			b->failed = b->eof = true;
 			snprintf(b->err_text, sizeof b->err_text, "read error: %s", strerror(in.err_no));
 			rd_put(R, b);
+		} else if (R->lines) {
+			seq_edn_lines(R, &in);
 		} else {
 			struct edn_reader *r = edn_reader_new_prefixed(R->f, name, in.buf, in.len);
+			edn_reader_kw_op_fields(r);
 			seq_edn(R, r, 0, false, 0);
 			edn_reader_free(r);
 		}
@@ -1395,16 +1661,10 @@ static void *opener_main(void *arg)
 
 /* ---- the consumer: file order, line numbers, tuples ---- */
 
-/* A value that could be Jepsen's independent [key value] for this f. */
-static bool tuple_shaped(const struct op *op)
+/* The second element of a [key value] pair is what this f's value
+ * looks like. */
+static bool tuple_value_shaped(const char *f, json_t *x)
 {
-	json_t *v = op->value;
-	if (!json_is_array(v) || json_array_size(v) != 2)
-		return false;
-	json_t *k = json_array_get(v, 0), *x = json_array_get(v, 1);
-	if (!json_is_string(k) && !json_is_integer(k))
-		return false;
-	const char *f = op->f;
 	if (!strcmp(f, "cas") || !strcmp(f, "compare-and-set"))
 		return json_is_array(x) && json_array_size(x) == 2;
 	if (!strcmp(f, "txn"))
@@ -1412,9 +1672,24 @@ static bool tuple_shaped(const struct op *op)
 	return true;
 }
 
-static bool client_op(const struct op *op)
+/* A value that could be Jepsen's independent [key value] for this f
+ * (pre: read already split). */
+static bool tuple_shaped(const struct op *op, uint8_t pre)
 {
-	return op->process != PROCESS_NEMESIS && !op->key;
+	if (pre)
+		return tuple_value_shaped(op->f, op->value);
+	json_t *v = op->value;
+	if (!json_is_array(v) || json_array_size(v) != 2)
+		return false;
+	json_t *k = json_array_get(v, 0);
+	if (!json_is_string(k) && !json_is_integer(k))
+		return false;
+	return tuple_value_shaped(op->f, json_array_get(v, 1));
+}
+
+static bool client_op(const struct op *op, uint8_t pre)
+{
+	return op->process != PROCESS_NEMESIS && (!op->key || pre);
 }
 
 /* Look at b's ops for the tuple question; true once decided. */
@@ -1422,11 +1697,13 @@ static bool indep_examine(struct history_reader *R, struct batch *b)
 {
 	for (size_t i = 0; i < b->pub.n && R->indep == INDEP_UNDECIDED; i++) {
 		const struct op *op = &b->pub.ops[i];
-		if (!client_op(op))
+		uint8_t pre = b->pre[i];
+		if (!client_op(op, pre))
 			continue;
-		if (!tuple_shaped(op))
+		if (!tuple_shaped(op, pre))
 			R->indep = INDEP_NO;
-		else if (op->type == OP_INVOKE && json_is_null(json_array_get(op->value, 1)))
+		else if (op->type == OP_INVOKE &&
+			 json_is_null(pre ? op->value : json_array_get(op->value, 1)))
 			R->indep = INDEP_YES;
 		else if (++R->decide_seen >= DECIDE_OPS)
 			R->indep = INDEP_YES;
@@ -1434,13 +1711,46 @@ static bool indep_examine(struct history_reader *R, struct batch *b)
 	return R->indep != INDEP_UNDECIDED;
 }
 
+/* Put back together a [k v] read split: the history is not independent. */
+static void indep_unsplit(struct op *op, uint8_t pre)
+{
+	json_t *k, *kk = NULL;
+	if (pre == PRE_INT)
+		k = json_integer(strtoll(op->key, NULL, 10));
+	else if (pre == PRE_KEYWORD)
+		k = json_string(op->key + 1), kk = json_string(op->key);
+	else
+		k = json_string(op->key);
+	json_t *a = json_array(), *ak = NULL;
+	json_array_append(a, k);
+	json_array_append(a, op->value);
+	if (kk || op->value_kw) {
+		ak = json_array();
+		json_array_append(ak, kk ? kk : k);
+		json_array_append(ak, op->value_kw ? op->value_kw : op->value);
+	}
+	json_decref(k);
+	json_decref(kk);
+	json_decref(op->value);
+	json_decref(op->value_kw);
+	op->value = a;
+	op->value_kw = ak;
+	op->key = NULL;
+	op->key_type = OP_KEY_STRING;
+}
+
 static void indep_split(struct history_reader *R, struct batch *b)
 {
-	if (R->indep != INDEP_YES)
-		return;
 	for (size_t i = 0; i < b->pub.n; i++) {
 		struct op *op = &b->pub.ops[i];
-		if (!client_op(op) || !tuple_shaped(op))
+		uint8_t pre = b->pre[i];
+		if (pre) {
+			if (R->indep != INDEP_YES || !tuple_shaped(op, pre))
+				indep_unsplit(op, pre);
+			b->pre[i] = PRE_NONE;
+			continue;
+		}
+		if (R->indep != INDEP_YES || !client_op(op, pre) || !tuple_shaped(op, pre))
 			continue;
 		json_t *v = op->value, *kw = op->value_kw;
 		struct opb o = {.op = op, .b = b};
@@ -1516,7 +1826,7 @@ static void consume_batch(struct history_reader *R, struct batch *b)
 		R->fb_seq = b->seq;
 		eof = false;
 	}
-	if (!R->failed && eof && R->mode == MODE_PAR_EDN && R->seq_close && !R->seq_closed) {
+	if (!R->failed && eof && R->lines && !b->abs_lines && R->seq_close && !R->seq_closed) {
 		char t[64];
 		snprintf(t, sizeof t, "unterminated top-level '%c'", R->seq_close == ']' ? '[' : '(');
 		rd_fail(R, R->line_base + b->nlines, 1, t);
@@ -1571,6 +1881,7 @@ static void *fallback_main(void *arg)
 {
 	struct history_reader *R = arg;
 	struct edn_reader *r = edn_reader_new(R->f, R->name);
+	edn_reader_kw_op_fields(r);
 	edn_reader_set_line(r, (int)R->line_base + 1);
 	seq_edn(R, r, R->fb_seq + 1, true, R->seq_closed ? 0 : R->seq_close);
 	edn_reader_free(r);

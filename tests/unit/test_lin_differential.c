@@ -19,6 +19,10 @@
  * placed once every ok op that completed before its invoke is placed; ok
  * ops must all be placed; info and pending ops may be placed (after their
  * invoke) or not; failed ops never are.
+ *
+ * Then longer kv and register histories, beyond the brute force's reach:
+ * the search with every reduction (read shortcut, pruning by what reads
+ * reveal, forgotten states) must agree with the plain search.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -663,6 +667,149 @@ static void test_queue(void **state) { (void)state; run_model(M_QUEUE); }
 static void test_set(void **state) { (void)state; run_model(M_SET); }
 static void test_multi_register(void **state) { (void)state; run_model(M_MULTI); }
 
+
+/* ------------------------------- the reductions against the plain search */
+
+/* Histories too long for the brute force but where the plain search
+ * (every reduction off) still finishes: kv appends of unique strings with
+ * gets and a few puts, or register writes and reads, from a simulated
+ * store with some ops info or pending, sometimes one get shown in an
+ * impossible order. The verdicts with all reductions must be the plain
+ * search's. */
+static int gen_medium(bool kv, struct buf *b, int seed_ops)
+{
+	int nops = seed_ops, nproc = 3 + (int)rnd(4);
+	int clock[8] = {0}, pid[8];
+	for (int p = 0; p < 8; p++)
+		pid[p] = p;
+	struct mo {
+		int t_inv, t_lin, t_ret, proc, f, type;
+		bool applied;
+		char res[512];
+	} ops[64];
+	struct ev evs[64 * 3];
+	int ne = 0;
+	for (int i = 0; i < nops; i++) {
+		struct mo *o = &ops[i];
+		int w = (int)rnd((unsigned)nproc);
+		o->proc = pid[w];
+		o->t_inv = clock[w] + 1 + (int)rnd(5);
+		o->t_lin = o->t_inv + 1 + (int)rnd(30);
+		o->t_ret = o->t_lin + 1 + (int)rnd(30);
+		clock[w] = o->t_ret;
+		unsigned r = rnd(100);
+		o->f = r < 35 ? 0 : r < 47 ? 1 : 2; /* get/read, put/write, append (kv) */
+		if (!kv && o->f == 2)
+			o->f = 1;
+		unsigned fate = rnd(100);
+		o->type = fate < 88 ? OP_OK : fate < 94 ? OP_INFO : OP_INVOKE;
+		o->applied = o->type == OP_OK || rnd(2);
+		o->res[0] = 0;
+		if (o->type != OP_OK)
+			pid[w] += 8;
+		evs[ne++] = (struct ev){o->t_inv, i, 0};
+		evs[ne++] = (struct ev){o->t_lin, i, 1};
+		if (o->type != OP_INVOKE)
+			evs[ne++] = (struct ev){o->t_ret, i, 2};
+	}
+	qsort(evs, (size_t)ne, sizeof *evs, cmp_ev);
+	char st[512] = "";
+	for (int e = 0; e < ne; e++) {
+		struct mo *o = &ops[evs[e].op];
+		if (evs[e].kind != 1 || !o->applied)
+			continue;
+		char v[16];
+		snprintf(v, sizeof v, "x%dy", evs[e].op);
+		if (o->f == 0)
+			snprintf(o->res, sizeof o->res, "%s", st);
+		else if (o->f == 1)
+			snprintf(st, sizeof st, "%s", v);
+		else if (strlen(st) + strlen(v) < sizeof st)
+			strcat(st, v);
+	}
+	if (rnd(2)) { /* one impossible get: its last two appends swapped */
+		for (int i = nops / 2; i < nops; i++) {
+			struct mo *o = &ops[i];
+			char *a = strrchr(o->res, 'x');
+			if (o->f != 0 || o->type != OP_OK || !kv || !a || a == o->res)
+				continue;
+			*a = 0;
+			char *pa = strrchr(o->res, 'x');
+			*a = 'x';
+			if (!pa)
+				continue;
+			char last[16], prev[16];
+			snprintf(last, sizeof last, "%s", a);
+			snprintf(prev, sizeof prev, "%.*s", (int)(a - pa), pa);
+			sprintf(pa, "%s%s", last, prev);
+			break;
+		}
+		if (!kv) /* a register: one read of a value never written */
+			for (int i = nops / 2; i < nops; i++)
+				if (ops[i].f == 0 && ops[i].type == OP_OK) {
+					snprintf(ops[i].res, sizeof ops[i].res, "x999y");
+					break;
+				}
+	}
+	buf_puts(b, "[");
+	for (int e = 0; e < ne; e++) {
+		if (evs[e].kind == 1)
+			continue;
+		struct mo *o = &ops[evs[e].op];
+		bool comp = evs[e].kind == 2;
+		const char *type = comp ? op_type_name((enum op_type)o->type) : "invoke";
+		const char *fn = kv ? (o->f == 0 ? "get" : o->f == 1 ? "put" : "append")
+				    : (o->f == 0 ? "read" : "write");
+		if (o->f == 0)
+			buf_printf(b, "{:process %d :type :%s :f :%s :value %s%s%s}\n", o->proc, type, fn,
+				   comp && o->type == OP_OK ? "\"" : "",
+				   comp && o->type == OP_OK ? o->res : "nil",
+				   comp && o->type == OP_OK ? "\"" : "");
+		else
+			buf_printf(b, "{:process %d :type :%s :f :%s :value \"x%dy\"}\n", o->proc, type, fn,
+				   evs[e].op);
+	}
+	buf_puts(b, "]");
+	return 0;
+}
+
+static int verdict_env(const char *model, const char *text, bool plain)
+{
+	if (plain) {
+		setenv("FAULTLINE_LIN_NO_SHORTCUT", "1", 1);
+		setenv("FAULTLINE_LIN_NO_PRUNE", "1", 1);
+	}
+	char why[600];
+	enum model m = !strcmp(model, "kv") ? M_KV : M_REGISTER;
+	int v = check_text(m, text, strlen(text), HISTORY_EDN, false, why, sizeof why);
+	unsetenv("FAULTLINE_LIN_NO_SHORTCUT");
+	unsetenv("FAULTLINE_LIN_NO_PRUNE");
+	return v;
+}
+
+static void test_reductions_agree(void **state)
+{
+	(void)state;
+	for (int kv = 0; kv < 2; kv++) {
+		int invalid = 0, mism = 0, n = 150;
+		for (int it = 0; it < n; it++) {
+			struct buf b;
+			buf_init(&b);
+			gen_medium(kv, &b, 24 + (int)rnd(16));
+			int a = verdict_env(kv ? "kv" : "register", b.data, false);
+			int p = verdict_env(kv ? "kv" : "register", b.data, true);
+			invalid += a == 1;
+			if (a != p && mism++ < 3)
+				print_error("reductions %d, plain %d:\n%s\n", a, p, b.data);
+			buf_free(&b);
+		}
+		print_message("# %s: %d medium histories, %d invalid, %d mismatches\n",
+			      kv ? "kv" : "register", n, invalid, mism);
+		assert_int_equal(mism, 0);
+		assert_true(invalid > n / 10 && invalid < n - n / 10);
+	}
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR);
@@ -671,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_kv),           cmocka_unit_test(test_mutex),
 		cmocka_unit_test(test_queue),        cmocka_unit_test(test_set),
 		cmocka_unit_test(test_multi_register),
+		cmocka_unit_test(test_reductions_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
