@@ -405,6 +405,56 @@ static void test_parallel_chunks(void **state)
 	}
 }
 
+
+/* EDN written one op per line is read line by line; where an op spans
+ * lines the streaming reader takes over from that line (sequentially and
+ * in parallel chunks): every op, in order, and true line numbers after. */
+static void test_edn_lines_fallback(void **state)
+{
+	(void)state;
+	for (int big = 0; big < 2; big++) {
+		struct buf b;
+		buf_init(&b);
+		buf_puts(&b, "[");
+		long n = 0, span_at = big ? 150000 : 100; /* after what the sniff looks at */
+		for (;;) {
+			if (n == span_at) /* one op over three lines */
+				buf_printf(&b, "{:type :invoke,\n :process 1, :f :write,\n :value [7 %ld]}\n", n);
+			else
+				buf_printf(&b, "{:type :invoke, :process 1, :f :write, :value [7 %ld]}\n", n);
+			n++;
+			if (big ? b.len > (12u << 20) : n == 110)
+				break;
+		}
+		buf_puts(&b, "{:type :invoke, :process 1, :f :write, :value [7 :kw]}]\n");
+		n++;
+		struct history h;
+		struct history_error err;
+		assert_int_equal(load_text(b.data, HISTORY_EDN, &h, &err), 0);
+		assert_int_equal(h.n, (size_t)n);
+		for (long i = 0; i + 1 < n; i++) {
+			assert_int_equal(h.ops[i].index, i);
+			assert_string_equal(h.ops[i].key, "7");
+			assert_int_equal(json_integer_value(h.ops[i].value), i);
+		}
+		assert_string_equal(json_string_value(h.ops[n - 1].value_kw), ":kw");
+		history_free(&h);
+		/* a bad op after the fallback: its true line */
+		char *last = strstr(b.data + b.len - 80, "{:type :invoke, :process 1, :f :write, :value [7 :kw]}");
+		assert_non_null(last);
+		memcpy(last + 1, ":tipe", 5);
+		long line = 1;
+		for (char *p = b.data; p < last; p++)
+			line += *p == '\n';
+		assert_int_equal(load_text(b.data, HISTORY_EDN, &h, &err), -1);
+		char want[32];
+		snprintf(want, sizeof want, ":%ld:", line);
+		if (!strstr(err.msg, want))
+			fail_msg("error '%s' should be on line %ld", err.msg, line);
+		buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_errors_printable),
 		cmocka_unit_test(test_value_semantics),
 		cmocka_unit_test(test_parallel_chunks),
+		cmocka_unit_test(test_edn_lines_fallback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
