@@ -40,16 +40,18 @@ struct judge {
 struct validator {
 	struct pairing *open;
 	char *fs[VAL_MAX_F];
-	unsigned nfs;
+	unsigned nfs, last;
 	bool lenient;
 	int64_t orphans, doubles, mismatches;
 };
 
 static unsigned val_fid(struct validator *v, const char *f)
 {
+	if (v->last < v->nfs && !strcmp(v->fs[v->last], f))
+		return v->last;
 	for (unsigned i = 0; i < v->nfs; i++)
 		if (!strcmp(v->fs[i], f))
-			return i;
+			return v->last = i;
 	if (v->nfs == VAL_MAX_F)
 		return VAL_MAX_F; /* too many distinct names: f not compared */
 	v->fs[v->nfs] = xstrdup(f);

@@ -80,6 +80,11 @@ struct lin_builder {
 	struct check_ctx opts;
 	int64_t deadline;         /* now_ns() deadline from lin_begin, 0 none */
 	struct interner keys, fs;
+	struct {
+		const char *name; /* in fs (moves when fs grows: refreshed below) */
+		uint32_t id;
+	} fcache[4];
+	unsigned fcache_next;
 	bool have_nokey;          /* some op without a key */
 	struct lop *ops;
 	size_t n, cap;
@@ -195,6 +200,23 @@ static int lin_encode(struct lin_builder *b, struct lop *l, json_t *value, bool 
 	return 0;
 }
 
+/* The id of f name f: the last few are remembered (a history uses a
+ * handful of names, one per op). */
+static uint32_t lin_f(struct lin_builder *b, const char *f)
+{
+	for (int i = 0; i < 4; i++)
+		if (b->fcache[i].name && !strcmp(b->fcache[i].name, f))
+			return b->fcache[i].id;
+	uint32_t id = interner_intern(&b->fs, f, strlen(f));
+	int slot = b->fcache_next++ & 3;
+	b->fcache[slot].id = id;
+	b->fcache[slot].name = "";
+	for (int i = 0; i < 4; i++) /* the arena may have moved */
+		if (b->fcache[i].name)
+			b->fcache[i].name = interner_get(&b->fs, b->fcache[i].id, NULL);
+	return id;
+}
+
 /* The key's identity: its type byte, then its text (keys 1 and "1"
  * differ). */
 static uint32_t lin_key(struct lin_builder *b, const struct op *op)
@@ -232,7 +254,7 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 		l->ret_time = -1;
 		l->type = OP_INVOKE;
 		const char *f = op->f ? op->f : "";
-		l->f = interner_intern(&b->fs, f, strlen(f));
+		l->f = lin_f(b, f);
 		if (op->key)
 			l->key = lin_key(b, op);
 		else
@@ -952,8 +974,10 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 				 * linearization places it later, no read sees it
 				 * there, and moving it here changes only states no
 				 * read sees, as for the read shortcut. */
+				/* (asked of the model only once the search works
+				 * hard: an easy key is done before it would pay) */
 				if (s->reveal && !s->ro[id] && s->m->forgotten(state) &&
-				    s->m->forgotten(ns)) {
+				    s->m->forgotten(ns) && (s->need_at || s->cache.n > 4 * s->n + 1024)) {
 					if (!s->need_at)
 						reveal_setup(s); /* first use: what every read reveals */
 					if (needed(s, id)) {

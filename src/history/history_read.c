@@ -752,18 +752,80 @@ static size_t el_ws(const char *s, size_t i, size_t len)
 	return i;
 }
 
-static bool el_tokc(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c > 0 && strchr(".*+!-_?$%&=<>/:#'", c) != NULL);
-}
+/* Bytes of EDN symbols, keywords and numbers. */
+static const bool el_tok[256] = {
+	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['.'] = 1, ['*'] = 1, ['+'] = 1,
+	['!'] = 1, ['-'] = 1, ['_'] = 1, ['?'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['='] = 1,
+	['<'] = 1, ['>'] = 1, ['/'] = 1, [':'] = 1, ['#'] = 1, ['\''] = 1,
+};
+
+static inline bool el_tokc(char c) { return el_tok[(unsigned char)c]; }
 
 /* A generic value at s[i..len) through the EDN reader: the position after
  * it, or 0 if it does not end on this line (or is malformed: the
  * sequential reader then gives the exact error). */
+static bool el_delim(const char *s, size_t i, size_t len)
+{
+	return i == len || s[i] == ' ' || s[i] == ',' || s[i] == ']' || s[i] == '}' ||
+	       s[i] == ')' || s[i] == '\t' || s[i] == '\r';
+}
+
+/* The scalars most values are (nil, small integers, plain strings,
+ * keywords, booleans) without the generic reader: the end, or 0. */
+static size_t el_scalar(const char *s, size_t i, size_t len, json_t **v, json_t **kw)
+{
+	size_t j = i;
+	if (s[j] == '"') {
+		j++;
+		while (j < len && sc_plain[(unsigned char)s[j]])
+			j++;
+		if (j >= len || s[j] != '"' || !el_delim(s, j + 1, len))
+			return 0;
+		*v = json_stringn_nocheck(s + i + 1, j - i - 1); /* ASCII: valid UTF-8 */
+		return j + 1;
+	}
+	if (IS_DIGIT(s[j]) || (s[j] == '-' && j + 1 < len && IS_DIGIT(s[j + 1]))) {
+		bool neg = s[j] == '-';
+		j += neg;
+		uint64_t x = 0;
+		size_t d0 = j;
+		while (j < len && IS_DIGIT(s[j]) && j - d0 < 18)
+			x = x * 10 + (uint64_t)(s[j++] - '0');
+		if (!el_delim(s, j, len) || (s[d0] == '0' && j - d0 > 1))
+			return 0;
+		*v = json_integer(neg ? -(json_int_t)x : (json_int_t)x);
+		return j;
+	}
+	if (s[j] == ':') {
+		j++;
+		while (j < len && el_tok[(unsigned char)s[j]])
+			j++;
+		if (j == i + 1 || j - i > 64 || !el_delim(s, j, len))
+			return 0;
+		*v = json_stringn_nocheck(s + i + 1, j - i - 1);
+		if (kw)
+			*kw = json_stringn_nocheck(s + i, j - i);
+		return j;
+	}
+	static const struct {
+		const char *w;
+		size_t n;
+	} words[] = {{"nil", 3}, {"true", 4}, {"false", 5}};
+	for (int k = 0; k < 3; k++)
+		if (len - i >= words[k].n && !memcmp(s + i, words[k].w, words[k].n) &&
+		    el_delim(s, i + words[k].n, len)) {
+			*v = k == 0 ? json_null() : k == 1 ? json_true() : json_false();
+			return i + words[k].n;
+		}
+	return 0;
+}
+
 static size_t el_value(struct edn_line *el, const char *s, size_t i, size_t len, long lineno,
 		       json_t **v, json_t **kw)
 {
+	size_t e = el_scalar(s, i, len, v, kw);
+	if (e)
+		return e;
 	edn_reader_reset(el->r, s + i, len - i, (int)lineno, (int)i + 1);
 	if (edn_read(el->r, v, kw) != 1)
 		return 0;
@@ -887,9 +949,10 @@ static int edn_line_op(struct edn_line *el, const char *s, size_t len, long line
 		i = el_ws(s, i, len);
 		if (i >= len)
 			goto spans;
+#define EL_KEY(name) (kn == sizeof(name) - 1 && !memcmp(key, name, sizeof(name) - 1))
 		/* keyword values of :type and :f, integers of :process,
 		 * :index and :time without the generic reader */
-		bool is_tf = !strcmp(key, "type") || !strcmp(key, "f");
+		bool is_tf = EL_KEY("type") || EL_KEY("f");
 		if (is_tf && s[i] == ':') {
 			size_t vs = ++i;
 			while (i < len && el_tokc(s[i]))
@@ -906,15 +969,15 @@ static int edn_line_op(struct edn_line *el, const char *s, size_t len, long line
 			}
 			continue;
 		}
-		bool is_int = !strcmp(key, "process") || !strcmp(key, "index") || !strcmp(key, "time");
-		if (is_int && (isdigit((unsigned char)s[i]) || s[i] == '-')) {
+		bool is_int = EL_KEY("process") || EL_KEY("index") || EL_KEY("time");
+		if (is_int && (IS_DIGIT(s[i]) || s[i] == '-')) {
 			size_t vs = i;
 			bool neg = s[i] == '-';
 			if (neg)
 				i++;
 			uint64_t x = 0;
 			int nd = 0;
-			while (i < len && isdigit((unsigned char)s[i]) && nd < 19)
+			while (i < len && IS_DIGIT(s[i]) && nd < 19)
 				x = x * 10 + (uint64_t)(s[i++] - '0'), nd++;
 			if (nd == 0 || nd >= 19 || (i < len && el_tokc(s[i]))) {
 				i = vs; /* unusual: the generic reader decides */
@@ -931,19 +994,21 @@ static int edn_line_op(struct edn_line *el, const char *s, size_t len, long line
 				continue;
 			}
 		}
-		if (!strcmp(key, "value") && !o.op->key && !o.op->value) {
+		bool is_value = EL_KEY("value"), is_key = EL_KEY("key");
+#undef EL_KEY
+		if (is_value && !o.op->key && !o.op->value) {
 			size_t e = el_tuple(el, &o, s, i, len, lineno);
 			if (e) {
 				i = e;
 				continue;
 			}
 		}
-		if (!strcmp(key, "key") && el->pre) { /* both :key and a pair: not a tuple */
+		if (is_key && el->pre) { /* both :key and a pair: not a tuple */
 			opb_discard(&o);
 			return EL_SPANS;
 		}
 		json_t *v = NULL, *kw = NULL;
-		bool want_kw = !strcmp(key, "value") || !strcmp(key, "key");
+		bool want_kw = is_value || is_key;
 		size_t e = el_value(el, s, i, len, lineno, &v, want_kw ? &kw : NULL);
 		if (!e)
 			goto spans;
