@@ -384,6 +384,11 @@ struct search {
 	uint32_t *tinv_at;     /* op id -> index in tinv */
 	size_t ntinv, tinv_lo;
 	bool shortcut, prune, forget;
+	/* pruning and what reads reveal cost a little per step: they start
+	 * once a key's search has this many configurations, i.e. once it is
+	 * not a straight line (FAULTLINE_LIN_EAGER: from the start, as the
+	 * tests that check them want) */
+	size_t prune_from, reveal_from;
 	uint64_t budget;       /* steps (and LIN_FIRST_PASS_NS) before giving up; 0 none */
 	/* what each read reveals (model->reveal): the reads that need op x
 	 * are need[need_at[x] .. need_at[x + 1]) */
@@ -584,6 +589,9 @@ static void search_setup(struct search *s)
 	s->prune = m->reach && m->read_only && !env_off("FAULTLINE_LIN_NO_PRUNE");
 	s->forget = s->prune && m->forget && m->forgotten && !env_off("FAULTLINE_LIN_NO_FORGET");
 	s->reveal = s->forget && m->reveal && !env_off("FAULTLINE_LIN_NO_REVEAL");
+	bool eager = env_off("FAULTLINE_LIN_EAGER");
+	s->prune_from = eager ? 0 : 2 * n + 256;
+	s->reveal_from = eager ? 0 : 4 * n + 1024;
 	if (s->prune) {
 		s->targets = xcalloc(s->nwords, sizeof *s->targets);
 		s->reset_at = xmalloc((n + 1) * sizeof *s->reset_at);
@@ -977,7 +985,7 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 				/* (asked of the model only once the search works
 				 * hard: an easy key is done before it would pay) */
 				if (s->reveal && !s->ro[id] && s->m->forgotten(state) &&
-				    s->m->forgotten(ns) && (s->need_at || s->cache.n > 4 * s->n + 1024)) {
+				    s->m->forgotten(ns) && (s->need_at || s->cache.n >= s->reveal_from)) {
 					if (!s->need_at)
 						reveal_setup(s); /* first use: what every read reveals */
 					if (needed(s, id)) {
@@ -988,7 +996,8 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 				}
 				bool forgot = false;
 				uint32_t blame;
-				if (!s->ro[id] && s->prune && !prune_state(s, &ns, &forgot, &blame)) {
+				if (!s->ro[id] && s->prune && s->cache.n >= s->prune_from &&
+				    !prune_state(s, &ns, &forgot, &blame)) {
 					/* the read that cannot be reached from here is
 					 * what the counterexample names (the search never
 					 * gets to its completion now) */
