@@ -380,6 +380,9 @@ struct search {
 	uint32_t *resets;      /* reset ops by invocation */
 	uint32_t *reset_at;    /* op id -> index in resets, UINT32_MAX if none */
 	size_t nresets, reset_lo;
+	uint32_t *vr, *vr_at;  /* per read: the resets that can lead to it (vr_at: offset, or
+				* UINT32_MAX until first asked; the list ends at UINT32_MAX) */
+	size_t nvr, capvr;
 	uint32_t *tinv;        /* targets by invocation */
 	uint32_t *tinv_at;     /* op id -> index in tinv */
 	size_t ntinv, tinv_lo;
@@ -684,6 +687,8 @@ static void search_free(struct search *s)
 	free(s->reset_at);
 	free(s->tinv);
 	free(s->tinv_at);
+	free(s->vr);
+	free(s->vr_at);
 	free(s->need);
 	free(s->need_at);
 	cache_free(&s->cache);
@@ -769,14 +774,59 @@ static size_t search_bytes(const struct search *s)
  * legal from any forgettable state too, and leads to the same state at
  * that reset). On pruning, *blame is the read that can no longer be
  * reached, for the counterexample. */
-static bool prune_state(struct search *s, model_state *ns, bool *forgot, uint32_t *blame)
+/* A reset other than x, not placed yet, invoked before read g completes,
+ * that can be the last one before g (its result can grow into what g
+ * saw). When a reset's result depends on the state it meets, or it
+ * cannot apply to ns, it may still apply later: it counts. */
+static bool viable_reset(struct search *s, uint32_t x, model_state ns, uint32_t g)
+{
+	if (s->m->reset_state_free && s->m->reset_to) {
+		/* which resets can lead to g does not depend on the state:
+		 * listed once (by invocation) the first time g asks */
+		if (!s->vr_at) {
+			s->vr_at = xmalloc((s->n + 1) * sizeof *s->vr_at);
+			memset(s->vr_at, 0xff, (s->n + 1) * sizeof *s->vr_at);
+		}
+		if (s->vr_at[g] == UINT32_MAX) {
+			s->vr_at[g] = (uint32_t)s->nvr;
+			for (size_t k = 0; k <= s->nresets; k++) {
+				uint32_t r = k < s->nresets ? s->resets[k] : UINT32_MAX;
+				if (r != UINT32_MAX && (s->inv[r] > s->ret[g] ||
+				    !s->m->reach(s->ctx, s->m->reset_to(&s->mops[r]), &s->mops[g])))
+					continue;
+				if (s->nvr == s->capvr) {
+					s->capvr = s->capvr ? 2 * s->capvr : 256;
+					s->vr = xrealloc(s->vr, s->capvr * sizeof *s->vr);
+				}
+				s->vr[s->nvr++] = r;
+			}
+		}
+		for (const uint32_t *r = s->vr + s->vr_at[g]; *r != UINT32_MAX; r++)
+			if (*r != x && !bits_has(s, *r))
+				return true;
+		return false;
+	}
+	for (size_t k = s->reset_lo; k < s->nresets && s->inv[s->resets[k]] < s->ret[g]; k++) {
+		uint32_t r = s->resets[k];
+		model_state rs;
+		if (r == x || bits_has(s, r))
+			continue;
+		if (!s->m->reset_state_free || !s->m->step(s->ctx, ns, &s->mops[r], &rs) ||
+		    s->m->reach(s->ctx, rs, &s->mops[g]))
+			return true;
+	}
+	return false;
+}
+
+static bool prune_state(struct search *s, uint32_t x, model_state *ns, bool *forgot,
+			uint32_t *blame)
 {
 	size_t w = s->lo_hint;
-	uint64_t x = 0;
+	uint64_t tw = 0;
 	for (; w < s->nwords; w++)
-		if ((x = s->targets[w] & ~s->bits[w]) != 0)
+		if ((tw = s->targets[w] & ~s->bits[w]) != 0)
 			break;
-	if (!x) {
+	if (!tw) {
 		if (s->forget) {
 			model_state f = s->m->forget(s->ctx, *ns);
 			*forgot = f != *ns;
@@ -784,36 +834,32 @@ static bool prune_state(struct search *s, model_state *ns, bool *forgot, uint32_
 		}
 		return true;
 	}
-	uint32_t t = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
-	if (s->m->reach(s->ctx, *ns, &s->mops[t]))
-		return true;
-	/* A reset must come before t, and the last one before t must leave
-	 * a state that can grow into what t saw: is one of those left? */
+	uint32_t t = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(tw));
 	while (s->reset_lo < s->nresets && bits_has(s, s->resets[s->reset_lo]))
 		s->reset_lo++;
-	bool viable = false;
-	for (size_t k = s->reset_lo; k < s->nresets && s->inv[s->resets[k]] < s->ret[t] && !viable; k++) {
-		uint32_t r = s->resets[k];
-		model_state rs;
-		/* (when the reset's result depends on the state it meets,
-		 * or it cannot apply to ns, it may still apply later) */
-		viable = !bits_has(s, r) &&
-			 (!s->m->reset_state_free || !s->m->step(s->ctx, *ns, &s->mops[r], &rs) ||
-			  s->m->reach(s->ctx, rs, &s->mops[t]));
-	}
-	if (!viable) {
+	while (s->tinv_lo < s->ntinv && bits_has(s, s->tinv[s->tinv_lo]))
+		s->tinv_lo++;
+	/* t, and every read not placed that was invoked before t completed
+	 * (they may come before t), must still be possible: grown into
+	 * from ns, or after a reset still to come */
+	bool seen = s->m->reach(s->ctx, *ns, &s->mops[t]);
+	if (!seen && !viable_reset(s, x, *ns, t)) {
 		*blame = t;
 		return false;
 	}
-	if (!s->forget)
-		return true;
-	while (s->tinv_lo < s->ntinv && bits_has(s, s->tinv[s->tinv_lo]))
-		s->tinv_lo++;
 	for (size_t k = s->tinv_lo; k < s->ntinv && s->inv[s->tinv[k]] < s->ret[t]; k++) {
 		uint32_t g = s->tinv[k];
-		if (g != t && !bits_has(s, g) && s->m->reach(s->ctx, *ns, &s->mops[g]))
-			return true;
+		if (g == t || bits_has(s, g))
+			continue;
+		if (s->m->reach(s->ctx, *ns, &s->mops[g]))
+			seen = true;
+		else if (!viable_reset(s, x, *ns, g)) {
+			*blame = g;
+			return false;
+		}
 	}
+	if (seen || !s->forget)
+		return true;
 	model_state f = s->m->forget(s->ctx, *ns);
 	*forgot = f != *ns;
 	*ns = f;
@@ -997,13 +1043,24 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 				bool forgot = false;
 				uint32_t blame;
 				if (!s->ro[id] && s->prune && s->cache.n >= s->prune_from &&
-				    !prune_state(s, &ns, &forgot, &blame)) {
+				    !prune_state(s, id, &ns, &forgot, &blame)) {
 					/* the read that cannot be reached from here is
 					 * what the counterexample names (the search never
 					 * gets to its completion now) */
 					record_frontier(s, blame, stack, depth, ns, id);
 					e = s->next[e];
 					continue;
+				}
+				/* An op some read needs is wasted where no read
+				 * will see it (its result forgotten). */
+				if (forgot && s->reveal && id < s->n_ok &&
+				    (s->need_at || s->cache.n >= s->reveal_from)) {
+					if (!s->need_at)
+						reveal_setup(s);
+					if (needed(s, id)) {
+						e = s->next[e];
+						continue;
+					}
 				}
 				/* An op that may never have happened and changes
 				 * nothing here, or whose effect no read will see,

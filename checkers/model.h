@@ -147,8 +147,10 @@ struct model {
 	bool (*resets)(const struct mop *op);
 	bool (*reach)(void *ctx, model_state s, const struct mop *read);
 	/* The state after a legal reset does not depend on the state before
-	 * it (write, put, cas: yes; a transaction writing some registers: no). */
+	 * it (write, put, cas: yes; a transaction writing some registers: no):
+	 * then reset_to(op) is that state. */
 	bool reset_state_free;
+	model_state (*reset_to)(const struct mop *op);
 	/* Optional, for models whose only ops that look at the state are
 	 * read-only ones: a canonical state standing for "a value no read
 	 * will see" (every read left must come after a reset), so that
@@ -191,6 +193,7 @@ bool register_step(void *ctx, model_state s, const struct mop *op, model_state *
 char *register_describe(void *ctx, model_state s);
 bool register_read_only(const struct mop *op);
 bool register_resets(const struct mop *op);
+model_state register_reset_to(const struct mop *op);
 bool register_reach(void *ctx, model_state s, const struct mop *read);
 /* Text for messages: s (n bytes) as a JSON string, at most max bytes of
  * it, then "... (+N chars)". malloc'd. */

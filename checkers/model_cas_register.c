@@ -103,6 +103,7 @@ char *register_describe(void *ctx, model_state s)
 }
 
 bool register_read_only(const struct mop *op) { return op->f == REG_READ; }
+model_state register_reset_to(const struct mop *op) { return op->f == REG_CAS ? op->b : op->a; }
 bool register_resets(const struct mop *op) { return op->f != REG_READ; }
 
 /* Only writes and cas change a register: without them, a read sees s. */
@@ -133,4 +134,5 @@ const struct model model_cas_register = {
 	.resets = register_resets,
 	.reach = register_reach,
 	.reset_state_free = true,
+	.reset_to = register_reset_to,
 };

@@ -163,6 +163,7 @@ static char *kv_describe(void *ctx, model_state s)
 }
 
 static bool kv_read_only(const struct mop *op) { return op->f == KV_GET; }
+static model_state kv_reset_to(const struct mop *op) { return op->a; }
 static bool kv_resets(const struct mop *op) { return op->f == KV_PUT; }
 
 /* What a get reveals: without a put in between, appends only extend the
@@ -394,6 +395,7 @@ const struct model model_kv = {
 	.resets = kv_resets,
 	.reach = kv_reach,
 	.reset_state_free = true,
+	.reset_to = kv_reset_to,
 	.forget = kv_forget,
 	.forgotten = kv_forgotten,
 	.reveal = kv_reveal,

@@ -47,6 +47,7 @@ const struct model model_register = {
 	.resets = register_resets,
 	.reach = register_reach,
 	.reset_state_free = true,
+	.reset_to = register_reset_to,
 	.forget = plain_register_forget,
 	.forgotten = plain_register_forgotten,
 };
