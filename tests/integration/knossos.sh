@@ -101,6 +101,21 @@ out=$(timeout 30 "$FAULTLINE" check --timeout 5 "$D/fifo" 2>&1); rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 if [ $rc -eq 2 ] && [ "$ms" -lt 8000 ]; then pass "FIFO without a writer, --timeout 5 -> unknown in ${ms} ms"; else fail "FIFO without a writer -> unknown promptly" "rc=$rc ms=$ms $out"; fi
 
+# Issue 12, wrong answers of the differential run, through the CLI:
+# integer register names with --init (EDN or JSON), independent mutexes
+# split by key, an op the model does not know refused whatever its outcome.
+printf '[{:process 0 :type :invoke :f :txn :value [[:read 1 nil]]}\n {:process 0 :type :ok :f :txn :value [[:read 1 0]]}]\n' >"$D/mr-int.edn"
+expect_code "multi-register --init '{1 0}': register 1 reads 0 -> valid" 0 --model multi-register --init '{1 0}' "$D/mr-int.edn"
+expect_code "multi-register --init '{\"1\": 0}' -> valid" 0 --model multi-register --init '{"1": 0}' "$D/mr-int.edn"
+printf '[{:process 0 :type :invoke :f :acquire :value [1 nil]}\n {:process 0 :type :ok :f :acquire :value [1 nil]}\n {:process 1 :type :invoke :f :acquire :value [2 nil]}\n {:process 1 :type :ok :f :acquire :value [2 nil]}]\n' >"$D/mutex2.edn"
+expect_code "two locks of different keys (independent) -> valid" 0 --model mutex "$D/mutex2.edn"
+printf '{"type":"invoke","process":0,"f":"frobnicate","value":1}\n{"type":"fail","process":0,"f":"frobnicate","value":1}\n' >"$D/unk-fail.jsonl"
+expect_code "unknown op that failed -> 254" 254 "$D/unk-fail.jsonl"
+printf '{"type":"invoke","process":0,"f":"frobnicate","value":1}\n' >"$D/unk-pending.jsonl"
+expect_code "unknown op never completed -> 254" 254 "$D/unk-pending.jsonl"
+printf '[{:process 0 :type :invoke :f :add :value 1}\n {:process 0 :type :ok :f :add :value 1}\n {:process 1 :type :invoke :f :read :value nil}\n {:process 1 :type :ok :f :read :value #{1 2}}]\n' >"$D/set.edn"
+expect_code "EDN set read #{1 2} after add 1 -> invalid, not refused" 1 --model set "$D/set.edn"
+
 # Torn last line (a killed run): ignored, verdict still given.
 printf '{"index":0,"type":"invoke","process":0,"f":"write","value":1}\n{"index":1,"type":"ok","process":0,"f":"write","value":1}\n{"index":2,"type":"invoke","process":0,"f":"read","value":null}\n{"index":3,"type":"ok","process":0,"f":"read","value":2}\n{"index":4,"type":"inv' >"$D/torn.jsonl"
 expect_code "torn last line ignored, invalid read still found" 1 "$D/torn.jsonl"
