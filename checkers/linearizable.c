@@ -20,16 +20,38 @@
  * bits below the first zero are ones and only the words from there on are
  * stored. A Zobrist hash of the set is maintained incrementally.
  *
+ * Reductions that never change a verdict (search_run's comment proves
+ * each; FAULTLINE_LIN_NO_* switch them off to measure, bench/lin.sh):
+ * the read shortcut (a legal read-only candidate is placed at once, never
+ * branched on); what a read reveals (a state that can no longer grow into
+ * what a pending read saw, no reset being able to intervene, is pruned; a
+ * state no read can see is "forgotten", so orders of unseen changes are
+ * one configuration; for kv, a get's value parsed into its put and the
+ * exact appends it saw says which appends are wasted, or free to place,
+ * where nothing is seen); optional ops that change nothing are not tried.
+ * Pruning and parsing cost a little per step, so they start once a key's
+ * search is not a straight line.
+ *
  * P-compositionality (Horn & Kroening): a history is linearizable iff each
  * key's subhistory is, so keys are searched independently on a pool of
- * threads, largest first. A deadline (checked every few thousand steps) or
- * a per-key memory cap turns a key into "unknown", never into "valid".
+ * threads, largest first, in two passes: every key with a budget of steps
+ * first (cheap keys are done before a hard one holds a thread), then the
+ * rest. Once a key is invalid the verdict is: unless all_keys is set
+ * (--all-keys, checker_opts.linearizable.all_keys), the other keys get a
+ * bounded extra time and are then reported unchecked. A deadline (checked
+ * every few thousand steps) or the per-key memory cap (a share of RAM,
+ * checker_opts.linearizable.memory_limit, --memory-limit) turns a key into
+ * "unknown", never into "valid".
  *
  * Counterexample: the search records the furthest return entry at which it
- * ever had to backtrack. Everything before that completion can be
- * linearized; that op cannot follow. This blames the op whose result is
- * impossible (the concurrent read in Knossos's rethink trap), not a later
- * op that merely shares its window.
+ * ever had to backtrack (or the read a pruned state could not reach).
+ * Everything before that completion can be linearized; that op cannot
+ * follow. This blames the op whose result is impossible (the concurrent
+ * read in Knossos's rethink trap), not a later op that merely shares its
+ * window. Since pruning finds an impossible read before exploring the
+ * orders leading to it, an invalid key is searched again without it, when
+ * that is cheap, for the classic counterexample; kv states are shown as
+ * where they part from what the read saw, clipped.
  */
 #include "linearizable.h"
 #include "checker.h"
