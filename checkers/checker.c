@@ -10,8 +10,16 @@
 
 #include <string.h>
 
+extern const struct checker checker_set_full, checker_bank, checker_counter, checker_lock,
+	checker_elle;
+
 static const struct checker *const checkers[] = {
 	&checker_linearizable,
+	&checker_set_full,
+	&checker_bank,
+	&checker_counter,
+	&checker_lock,
+	&checker_elle,
 };
 
 #define N_CHECKERS (sizeof checkers / sizeof *checkers)

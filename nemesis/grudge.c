@@ -17,7 +17,8 @@
 #include <string.h>
 
 static const char *const kind_names[GRUDGE_N] = {
-	"one", "majority", "majorities-ring", "bridge", "minority-third", "primaries", "groups",
+	"one", "majority", "majorities-ring", "bridge", "minority-third",
+	"primaries", "groups", "primary-minority",
 };
 
 int grudge_kind_parse(const char *s)
@@ -35,7 +36,8 @@ const char *grudge_kind_name(int kind)
 
 const char *grudge_kind_names(void)
 {
-	return "one, majority, majorities-ring, bridge, minority-third, primaries, groups";
+	return "one, majority, majorities-ring, bridge, minority-third, primaries, groups, "
+	       "primary-minority";
 }
 
 int grudge_min_nodes(int kind)
@@ -45,6 +47,7 @@ int grudge_min_nodes(int kind)
 	case GRUDGE_MINORITY_THIRD:
 		return 4;
 	case GRUDGE_BRIDGE:
+	case GRUDGE_PRIMARY_MINORITY:
 		return 3;
 	default:
 		return 2;
@@ -126,6 +129,27 @@ static void bridge(int n, uint64_t *rng, bool *cut)
 	free(s);
 }
 
+/* The primary and (n-1)/2 - 1 others drawn at random form the minority
+ * side: what a failover needs to leave behind a primary that still has a
+ * replica to satisfy min-replicas-to-write and WAIT (Redis Sentinel). */
+static void primary_minority(int n, int primary, uint64_t *rng, bool *cut)
+{
+	int *s = shuffled(n, rng);
+	int *comp = xcalloc((size_t)n, sizeof *comp);
+	int others = (n - 1) / 2 - 1;
+	for (int i = 0; i < n; i++)
+		comp[i] = 1;
+	comp[primary] = 0;
+	for (int i = 0; i < n && others > 0; i++)
+		if (s[i] != primary) {
+			comp[s[i]] = 0;
+			others--;
+		}
+	grudge_complete(n, comp, cut);
+	free(comp);
+	free(s);
+}
+
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -178,6 +202,13 @@ int grudge_make(int kind, int n, uint64_t *rng, const int *primaries, int np,
 		free(comp);
 		break;
 	}
+	case GRUDGE_PRIMARY_MINORITY:
+		if (np < 1)
+			return fail(err, errlen, "no primary known");
+		if (primaries[0] < 0 || primaries[0] >= n)
+			return fail(err, errlen, "primary %d out of range", primaries[0]);
+		primary_minority(n, primaries[0], rng, cut);
+		break;
 	case GRUDGE_GROUPS:
 		if (!groups)
 			return fail(err, errlen, "grudge groups needs nemesis_opts.partition.groups");

@@ -23,6 +23,8 @@ enum grudge_kind {
 	GRUDGE_MINORITY_THIRD,  /* isolate floor((n-1)/3) nodes together */
 	GRUDGE_PRIMARIES,       /* isolate each primary on its own */
 	GRUDGE_GROUPS,          /* explicit groups from the config */
+	GRUDGE_PRIMARY_MINORITY, /* the primary with (n-1)/2 - 1 random others: a
+				  * minority that keeps one replica of the primary */
 	GRUDGE_N
 };
 
@@ -39,7 +41,8 @@ const char *grudge_kind_names(void);
 void grudge_complete(int n, const int *comp, bool *cut);
 
 /* Fill cut (n*n) for a random partition of the kind. primaries (np of
- * them) are used by GRUDGE_PRIMARIES, groups (group index per node, -1 for
+ * them) are used by GRUDGE_PRIMARIES (each isolated) and
+ * GRUDGE_PRIMARY_MINORITY (the first one only), groups (group index per node, -1 for
  * none) by GRUDGE_GROUPS. Returns 0, or -1 with err when the kind cannot
  * cut n nodes (too few nodes, no primary). */
 int grudge_make(int kind, int n, uint64_t *rng, const int *primaries, int np,

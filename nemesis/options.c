@@ -173,7 +173,7 @@ void nem_targets_plan(struct nemesis_ctx *c, json_t *opts, const char *def, json
 
 int nem_primaries(struct nemesis_ctx *c, int *out, char *err, size_t errlen)
 {
-	if (!c->db || !c->db->primaries) {
+	if (!db_has_primaries(c->db, c->test)) {
 		snprintf(err, errlen, "the database cannot say which node is primary");
 		return -1;
 	}

@@ -18,7 +18,10 @@
  * Options (nemesis_opts.partition): "grudges": names to choose from
  * (default: all that can cut this many nodes), "groups": explicit
  * components [["n1","n2"],["n3","n4","n5"]] (grudge "groups"; a node in no
- * group keeps talking to everyone).
+ * group keeps talking to everyone). "primaries" and "primary-minority" (the
+ * primary with a minority of the others, {n1,n2} | {n3,n4,n5} when n1 leads)
+ * ask the database who leads when the fault starts; primary-minority is
+ * only used when named, so the default choice of existing seeds stays put.
  */
 #include "test.h"
 #include "grudge.h"
@@ -137,7 +140,7 @@ static json_t *part_plan(struct nemesis_ctx *c)
 		int usable[6], nu = 0;
 		for (int i = 0; i < 6; i++)
 			if (c->test->n_nodes >= grudge_min_nodes(defaults[i]) &&
-			    (defaults[i] != GRUDGE_PRIMARIES || (c->db && c->db->primaries)))
+			    (defaults[i] != GRUDGE_PRIMARIES || db_has_primaries(c->db, c->test)))
 				usable[nu++] = defaults[i];
 		pick = grudge_kind_name(nu ? usable[nem_rand_int(c, nu)] : GRUDGE_ONE);
 	}
@@ -259,7 +262,7 @@ static json_t *part_start(struct nemesis_ctx *c, json_t *spec, char *err, size_t
 			return NULL;
 		}
 	}
-	if (kind == GRUDGE_PRIMARIES) {
+	if (kind == GRUDGE_PRIMARIES || kind == GRUDGE_PRIMARY_MINORITY) {
 		char perr[300] = "";
 		int k = nem_primaries(c, prim + np, perr, sizeof perr);
 		if (k < 0) {

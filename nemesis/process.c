@@ -42,7 +42,7 @@ static json_t *proc_plan(struct nemesis_ctx *c, const char *kind)
 	if (!o || (!json_object_get(o, "targets") && !json_object_get(o, "nodes"))) {
 		static const char *const words[] = {"one", "minority", "majority", "all",
 						    "primaries"};
-		int nw = c->db && c->db->primaries ? 5 : 4;
+		int nw = db_has_primaries(c->db, c->test) ? 5 : 4;
 		json_object_set_new(spec, "targets", json_string(words[nem_rand_int(c, nw)]));
 		return spec;
 	}

@@ -88,9 +88,11 @@ static int cluster_cmd_up(const struct cluster_args *a)
 {
 	char err[512];
 	struct cluster_spec sp = {.name = a->name, .n = (int)a->nodes, .db = a->db};
-	if (strcmp(a->db, "none") && !db_find(a->db)) {
-		fprintf(stderr, "faultline cluster: --db %s: unknown database (known: %s, none) (see "
-			"faultline cluster --help)\n", a->db, db_names());
+	/* A custom database is defined in a run's config, not at cluster up. */
+	if (!db_find(a->db) || !strcmp(a->db, "custom")) {
+		fprintf(stderr, "faultline cluster: --db %s: not a database cluster up can set up "
+			"(known: %s; custom is defined in a run's config) (see faultline cluster "
+			"--help)\n", a->db, db_names());
 		return EXIT_BADARGS;
 	}
 	if (a->subnet && cluster_parse_subnet(a->subnet, &sp.net, &sp.prefix, err, sizeof err) < 0)
@@ -119,7 +121,10 @@ static int cluster_cmd_up(const struct cluster_args *a)
 	       (now_ns() - t0) / 1e9, CLUSTER_STATE_ROOT, a->name);
 	free(sub);
 	local_status(a->name, false, stdout);
-	printf("next: faultline run --cluster %s --workload register --time-limit 30\n", a->name);
+	const struct db *db = db_find(a->db);
+	const char *wl = db && db->clients && db->clients[0].workload ? db->clients[0].workload
+								       : "register";
+	printf("next: faultline run --cluster %s --workload %s --time-limit 30\n", a->name, wl);
 	return 0;
 }
 

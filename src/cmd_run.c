@@ -4,9 +4,11 @@
  * (runner.c); the exit code is the worst verdict.
  *
  * Exit codes: 254 for anything wrong with the inputs found before any node
- * is changed, including a node that cannot be reached or authenticated
- * (nothing has been applied anywhere yet, and the fix is in the config or
- * the network the config names); 255 for failures after nodes were touched.
+ * is changed, including a node that cannot be reached or authenticated,
+ * or that lacks the database's packages (the db's preflight; nothing has
+ * been applied anywhere yet, and the fix is in the config, the network the
+ * config names or the node's packages); 255 for failures after nodes were
+ * touched.
  *
  * Signals: SIGINT/SIGTERM are taken by a dedicated thread (blocked in every
  * other thread, so libssh and libcurl never see EINTR); the first one asks
@@ -117,6 +119,10 @@ int cmd_run(int argc, char **argv)
 		goto refused;
 	log_debug("connecting to %d nodes", t.n_nodes);
 	if (!(ssh = nodes_connect(&t, err, sizeof err)))
+		goto refused;
+	/* Packages checked before anything is written, lock files included. */
+	struct db_ctx dbc = {.test = &t, .ssh = ssh};
+	if (db_preflight(&dbc, err, sizeof err) < 0)
 		goto refused;
 	if (!lock && !(lock = runlock_take(&t, ssh, "faultline run", false, err, sizeof err)))
 		goto refused;

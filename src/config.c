@@ -13,6 +13,7 @@
  * carries only that variable's name.
  */
 #include "config.h"
+#include "adapter.h"
 #include "checker.h"
 #include "cluster.h"
 #include "db.h"
@@ -47,6 +48,8 @@ static const struct opt opts[] = {
 	{"name", "name", K_STR, F(name), 0, 0, NULL, "test name (store/<name>/...)"},
 	{"db", "db", K_STR, F(db), 0, 0, NULL, "database (see `faultline run --help`)"},
 	{"workload", "workload", K_STR, F(workload), 0, 0, NULL, "workload (register)"},
+	{"client", "client-exec", K_SPECIAL, 0, 0, 0, NULL,
+	 "adapter client: \"PROGRAM ARG...\" (client.exec; none: the db's own client)"},
 	{"db_opts", NULL, K_SPECIAL, 0, 0, 0, NULL, NULL},
 	{"workload_opts", NULL, K_SPECIAL, 0, 0, 0, NULL, NULL},
 	{"checker_opts", NULL, K_SPECIAL, 0, 0, 0, NULL, NULL},
@@ -78,6 +81,8 @@ static const struct opt opts[] = {
 	 "heal faults an earlier run left instead of refusing to start"},
 	{"read_mode", "read-mode", K_SPECIAL, 0, 0, 0, NULL,
 	 "linearizable|serializable (db_opts.read_mode)"},
+	{"isolation", "isolation", K_SPECIAL, 0, 0, 0, NULL,
+	 "read-committed|repeatable-read|serializable (db_opts.isolation)"},
 	{"fail_on", "fail-on", K_ENUM, F(fail_on), 0, 0, "unknown", "unknown: exit 1 on unknown"},
 	{"nemesis", "nemesis", K_SPECIAL, 0, 0, 0, NULL, "faults: partition,kill,..."},
 	{"nemesis_interval", "nemesis-interval", K_DBL, F(nemesis_interval), 0.01, 1e6, NULL,
@@ -185,6 +190,8 @@ void test_free(struct test *t)
 	json_decref(t->db_opts);
 	json_decref(t->workload_opts);
 	json_decref(t->checker_opts);
+	if (t->client)
+		json_decref(t->client);
 	free(t->config_path);
 	if (t->nemesis_opts)
 		json_decref(t->nemesis_opts);
@@ -448,13 +455,55 @@ static int set_seed(struct test *t, const char *s, const char *where, struct con
 	return 0;
 }
 
-/* read_mode (flag and top-level key) is db_opts.read_mode: a db that
- * reads from followers or replicas says what it accepts in its check. */
+/* read_mode and isolation (flags and top-level keys) are db_opts.read_mode
+ * and db_opts.isolation: the flag spells out a db option; the database
+ * says in its check whether it takes it. */
+static int set_db_opt(struct test *t, const char *key, const char *choices, const char *v,
+		      const char *where, struct config_error *err)
+{
+	size_t n = strlen(v);
+	for (const char *c = choices; *c;) {
+		size_t cl = strcspn(c, "|");
+		if (cl == n && !strncmp(c, v, n)) {
+			json_object_set_new(t->db_opts, key, json_string(v));
+			return 0;
+		}
+		c += cl + (c[cl] == '|');
+	}
+	return fail(err, "%s: expected one of %s, got '%s'", where, choices, v);
+}
+
 static int set_read_mode(struct test *t, const char *v, const char *where, struct config_error *err)
 {
-	if (strcmp(v, "linearizable") && strcmp(v, "serializable"))
-		return fail(err, "%s: expected one of linearizable|serializable, got '%s'", where, v);
-	json_object_set_new(t->db_opts, "read_mode", json_string(v));
+	return set_db_opt(t, "read_mode", "linearizable|serializable", v, where, err);
+}
+
+static int set_isolation(struct test *t, const char *v, const char *where, struct config_error *err)
+{
+	return set_db_opt(t, "isolation", "read-committed|repeatable-read|serializable", v, where,
+			  err);
+}
+
+/* --client-exec "PROGRAM ARG...": split on blanks, never through a shell
+ * (the config's client.exec array takes arguments with blanks); "none"
+ * drops a config's adapter, so the db's own client runs. */
+static int set_client_exec(struct test *t, const char *v, const char *where,
+			   struct config_error *err)
+{
+	if (!strcmp(v, "none")) {
+		if (t->client)
+			json_decref(t->client);
+		t->client = NULL;
+		return 0;
+	}
+	json_t *argv = adapter_split_command(v);
+	if (json_array_size(argv) == 0) {
+		json_decref(argv);
+		return fail(err, "%s: expected a program and its arguments", where);
+	}
+	if (!t->client)
+		t->client = json_object();
+	json_object_set_new(t->client, "exec", argv);
 	return 0;
 }
 
@@ -552,8 +601,12 @@ static int opt_from_string(struct test *t, const struct opt *o, const char *v,
 			return set_seed(t, v, where, err);
 		if (!strcmp(o->key, "read_mode"))
 			return set_read_mode(t, v, where, err);
+		if (!strcmp(o->key, "isolation"))
+			return set_isolation(t, v, where, err);
 		if (!strcmp(o->key, "checkers"))
 			return set_checkers_list(t, v, where, err);
+		if (!strcmp(o->key, "client"))
+			return set_client_exec(t, v, where, err);
 		return fail(err, "%s: not settable from the command line", where);
 	}
 	return -1;
@@ -627,6 +680,15 @@ static int opt_from_json(struct test *t, const struct opt *o, json_t *v, const c
 		}
 		return 0;
 	}
+	if (!strcmp(o->key, "client")) {
+		if (!json_is_object(v))
+			return fail(err, "%s: expected an object {\"exec\": [\"program\", \"arg\"...]}",
+				    where);
+		if (t->client)
+			json_decref(t->client);
+		t->client = json_deep_copy(v);
+		return 0;
+	}
 	if (!strcmp(o->key, "nemesis_opts")) {
 		if (!json_is_object(v))
 			return fail(err, "%s: expected an object", where);
@@ -649,10 +711,11 @@ static int opt_from_json(struct test *t, const struct opt *o, json_t *v, const c
 		*obj = merged;
 		return 0;
 	}
-	if (!strcmp(o->key, "read_mode")) {
+	if (!strcmp(o->key, "read_mode") || !strcmp(o->key, "isolation")) {
 		if (!json_is_string(v))
 			return fail(err, "%s: expected a string", where);
-		return set_read_mode(t, json_string_value(v), where, err);
+		return !strcmp(o->key, "read_mode") ? set_read_mode(t, json_string_value(v), where, err)
+						    : set_isolation(t, json_string_value(v), where, err);
 	}
 	if (!strcmp(o->key, "checkers")) {
 		if (json_is_string(v))
@@ -691,6 +754,27 @@ static const struct opt *opt_by_flag(const char *flag)
 	return NULL;
 }
 
+/* "db": {"name": "custom", "start": ...} is "db": "custom" with the other
+ * keys as db_opts: the form for a database made of options only (the
+ * command-defined one), still validated by the db's own check. */
+static int db_object_form(json_t *root, const char *src, struct config_error *err)
+{
+	json_t *db = json_object_get(root, "db");
+	if (!json_is_object(db))
+		return 0;
+	json_t *name = json_object_get(db, "name");
+	if (!json_is_string(name))
+		return fail(err, "%sdb.name: expected a string (the database, e.g. \"custom\")", src);
+	if (json_object_get(root, "db_opts"))
+		return fail(err, "%sdb: give its options inside the db object or in db_opts, not both",
+			    src);
+	json_t *opts = json_deep_copy(db);
+	json_object_del(opts, "name");
+	json_object_set_new(root, "db_opts", opts);
+	json_object_set_new(root, "db", json_string(json_string_value(name)));
+	return 0;
+}
+
 int config_load_file(struct test *t, const char *path, struct config_error *err)
 {
 	json_error_t je;
@@ -707,6 +791,8 @@ int config_load_file(struct test *t, const char *path, struct config_error *err)
 		r = fail(err, "%s: expected a JSON object at the top level", path);
 		goto out;
 	}
+	if ((r = db_object_form(root, src, err)) < 0)
+		goto out;
 	const char *k;
 	json_t *v;
 	json_object_foreach(root, k, v) {
@@ -924,6 +1010,8 @@ static json_t *resolved_json(const struct test *t)
 	json_object_set_new(o, "leave_db_running", json_boolean(t->leave_db_running));
 	json_object_set_new(o, "heal_first", json_boolean(t->heal_first));
 	json_object_set(o, "db_opts", t->db_opts);
+	if (t->client)
+		json_object_set(o, "client", t->client);
 	json_object_set(o, "workload_opts", t->workload_opts);
 	json_t *cs = json_array();
 	for (int i = 0; i < t->n_checkers; i++)
@@ -1023,12 +1111,17 @@ int config_finish(struct test *t, struct config_error *err)
 	if (!wl)
 		return fail(err, "workload: unknown workload '%s' (known: %s)", t->workload,
 			    workload_names());
-	if (!db_client(db, t->workload)) {
+	if (t->client) {
+		char m[sizeof err->msg];
+		if (adapter_check(t, t->client, m, sizeof m) < 0)
+			return fail(err, "%s", m);
+	}
+	if (!test_client(t)) {
 		struct buf b;
 		buf_init(&b);
 		db_workloads(db, &b);
-		fail(err, "workload: %s cannot run workload '%s' (it runs: %s)", t->db, t->workload,
-		     b.data);
+		fail(err, "workload: %s cannot run workload '%s' (it runs: %s); or give an adapter "
+		     "program: --client-exec CMD (client.exec)", t->db, t->workload, b.data);
 		buf_free(&b);
 		return -1;
 	}

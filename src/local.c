@@ -26,6 +26,13 @@ static int local_test(struct test *t, const char *name, const char *db, char *er
 	if (db) {
 		free(t->db);
 		t->db = xstrdup(db);
+		/* The default workload may be one this db has no client for
+		 * (postgres runs no register): any workload it runs will do. */
+		const struct db *d = db_find(db);
+		if (d && !db_client(d, t->workload) && d->clients && d->clients[0].workload) {
+			free(t->workload);
+			t->workload = xstrdup(d->clients[0].workload);
+		}
 	}
 	t->cluster = xstrdup(name);
 	if (config_finish(t, &cerr) < 0) {
@@ -141,7 +148,9 @@ int local_status(const char *name, bool as_json, FILE *out)
 	if (!c)
 		return -1;
 	const char *dbname = json_string_value(json_object_get(c, "db")) ?: "none";
-	const struct db *db = db_find(dbname);
+	/* "none" is a db for runs (a service faultline does not own); a
+	 * cluster brought up without a database has nothing to probe. */
+	const struct db *db = strcmp(dbname, "none") ? db_find(dbname) : NULL;
 	struct test t;
 	char err[512];
 	if (local_test(&t, name, db ? dbname : NULL, err, sizeof err) < 0) {

@@ -172,6 +172,13 @@ static int take_node(void *ctx, int i, char *err, size_t errlen)
 		char *held = xstrdup(r.out ? r.out : "");
 		held[strcspn(held, "\n")] = 0;
 		ssh_result_free(&r);
+		if (!strcmp(held, l->owner)) {
+			/* Ours already: two nodes sharing one filesystem (namespaces
+			 * of one machine given as remote hosts) share the file. */
+			free(held);
+			l->held[i] = true;
+			return 0;
+		}
 		if (attempt == 0 && (j->force || owner_gone(held))) {
 			if (!j->force)
 				log_warn("%s: taking over the run lock of a holder that is gone", name);

@@ -21,6 +21,7 @@
  * healed and what was set up is torn down before returning.
  */
 #include "runner.h"
+#include "adapter.h"
 #include "check.h"
 #include "client.h"
 #include "db.h"
@@ -302,6 +303,7 @@ struct run {
 	struct db_ctx dbc;
 	struct generator *gen;
 	char *dir;
+	json_t *test_json;  /* test.json as written (history_start added at t0) */
 	char *hist_path;
 	struct history_writer *hw;
 	struct nemesis_schedule *ns;
@@ -509,12 +511,30 @@ static bool run_cluster_gone(struct run *r)
 	return true;
 }
 
+/* Record the wall-clock instant of history time 0 in test.json, so times
+ * in the history can be matched to lines in the nodes' logs. */
+static void run_mark_start(struct run *r)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[64], frac[32];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(frac, sizeof frac, ".%06ldZ", ts.tv_nsec / 1000);
+	char *s = xasprintf("%s%s", when, frac);
+	json_object_set_new(r->test_json, "history_start", json_string(s));
+	free(s);
+	store_write_json(r->dir, "test.json", r->test_json);
+}
+
 /* The main phase: workers (+ nemesis) for time_limit, with progress. */
 static int run_main_phase(struct run *r)
 {
 	char err[512];
 	struct test *t = r->t;
 	r->t0 = now_ns();
+	run_mark_start(r);
 	int64_t deadline = r->t0 + (int64_t)(t->time_limit * 1e9);
 	if (t->n_nemesis > 0) {
 		r->ns = nemesis_schedule_start(t, r->ssh, r->db, r->hw, r->dir, r->t0, err, sizeof err);
@@ -604,7 +624,7 @@ int runner_run_once(struct test *t, struct ssh_node **ssh, int attempt, bool *in
 	r.ssh = ssh;
 	r.db = db_find(t->db);
 	r.wl = workload_find(t->workload);
-	r.client = db_client(r.db, t->workload);
+	r.client = test_client(t);
 	r.dbc.test = t;
 	r.dbc.ssh = ssh;
 	*interrupted = false;
@@ -622,6 +642,7 @@ int runner_run_once(struct test *t, struct ssh_node **ssh, int attempt, bool *in
 	log_open(logp);
 	free(logp);
 	json_t *tj = test_json(&r, attempt);
+	r.test_json = tj;
 	store_write_json(r.dir, "test.json", tj);
 	store_link_latest(t->store, r.dir);
 	log_info("run %d of %d: %s", attempt, t->test_count, r.dir);

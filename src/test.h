@@ -79,6 +79,9 @@ struct test {
 	json_t *db_opts;
 	json_t *workload_opts;
 	json_t *checker_opts;
+	/* The adapter client ({"exec": [...], ...}, validated by adapter_check
+	 * in src/db/adapter.h), or NULL: the db's own client runs the workload. */
+	json_t *client;
 
 	/* Checker */
 	double checker_timeout; /* seconds; 0 = none */

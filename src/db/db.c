@@ -13,10 +13,10 @@
 
 #include <string.h>
 
-extern const struct db etcd_db;
+extern const struct db etcd_db, postgres_db, redis_db, custom_db, none_db;
 
 static const struct db *const db_registry[] = {
-	&etcd_db,
+	&etcd_db, &postgres_db, &redis_db, &custom_db, &none_db,
 };
 
 #define N_DBS (sizeof db_registry / sizeof *db_registry)
@@ -47,6 +47,11 @@ const struct client_ops *db_client(const struct db *db, const char *workload)
 	return NULL;
 }
 
+bool db_has_primaries(const struct db *db, const struct test *t)
+{
+	return db && db->primaries && (!db->has_primaries || db->has_primaries(t));
+}
+
 void db_workloads(const struct db *db, struct buf *b)
 {
 	int n = 0;
@@ -71,4 +76,10 @@ int db_on_all(struct db_ctx *c, db_node_fn fn, char *err, size_t errlen)
 {
 	struct db_on_all_job j = {c, fn};
 	return par_each(c->test->n_nodes, NULL, db_on_node, &j, err, errlen) ? -1 : 0;
+}
+
+int db_preflight(struct db_ctx *c, char *err, size_t errlen)
+{
+	const struct db *db = db_find(c->test->db);
+	return db && db->preflight ? db_on_all(c, db->preflight, err, errlen) : 0;
 }

@@ -48,6 +48,11 @@ struct db {
 	 * and fill in its defaults. NULL: the db takes no options. 0, or -1
 	 * with err naming the key ("db_opts.read_mode: ..."). */
 	int (*check)(const struct test *t, json_t *opts, char *err, size_t errlen);
+	/* Optional (NULL): check, changing nothing, that the node can run the
+	 * database (its packages are installed). `run` calls it on every node
+	 * before any setup; a failure exits 254 with err naming the node and
+	 * the package to install. */
+	db_node_fn preflight;
 	/* Install check, data dir, start with the whole cluster's membership,
 	 * wait until healthy (so: call on all nodes at once). */
 	db_node_fn setup;
@@ -65,6 +70,10 @@ struct db {
 	/* Optional (NULL): which nodes lead now. Sets is_primary[i] for each
 	 * test node; returns how many do (0: none known), or -1 with err. */
 	int (*primaries)(struct db_ctx *c, bool *is_primary, char *err, size_t errlen);
+	/* Optional: whether primaries can answer for this test (a
+	 * command-defined db only can when given a primary command). NULL:
+	 * whenever primaries is set. Fault plans aim at primaries only then. */
+	bool (*has_primaries)(const struct test *t);
 	/* Health check of one node from the controller (etcd: /health). */
 	int (*healthy)(const struct test *t, int node, char *err, size_t errlen);
 	/* The workloads it runs: terminated by {NULL, NULL}. */
@@ -79,8 +88,13 @@ const struct db *db_at(size_t i);
 const char *db_names(void);
 /* The client that runs workload on db, or NULL if db cannot run it. */
 const struct client_ops *db_client(const struct db *db, const char *workload);
+/* Whether db can say which nodes lead in test t (db_has_primaries). */
+bool db_has_primaries(const struct db *db, const struct test *t);
 /* The workloads db runs, comma-separated, into b. */
 void db_workloads(const struct db *db, struct buf *b);
+
+/* The db's preflight on every node (0 when it has none). */
+int db_preflight(struct db_ctx *c, char *err, size_t errlen);
 
 /* Run one per-node operation on every node in parallel (par_each).
  * Returns 0 if all succeeded; err gets every failure, "n1: why; n3: why". */

@@ -623,6 +623,12 @@ static int etcd_check(const struct test *t, json_t *opts, char *err, size_t errl
 
 static const struct db_client etcd_clients[] = {
 	{"register", &etcd_client_ops},
+	{"set", &etcd_set_ops},
+	{"counter", &etcd_counter_ops},
+	{"bank", &etcd_bank_ops},
+	{"append", &etcd_append_ops},
+	{"rw-register", &etcd_rw_register_ops},
+	{"lock", &etcd_lock_ops},
 	{NULL, NULL},
 };
 

@@ -1,6 +1,6 @@
 /*
  * etcd.h - what etcd.c (the database) shares with its clients
- * (etcd_client.c): where a node's client API listens.
+ * (etcd_client.c, etcd_<workload>.c): where a node's client API listens.
  */
 #ifndef FAULTLINE_ETCD_H
 #define FAULTLINE_ETCD_H
@@ -18,5 +18,8 @@ char *etcd_cluster_token(const struct test *t);
 void etcd_curl_bind(void *curl, const struct test *t);
 
 extern const struct client_ops etcd_client_ops;
+/* The clients of the other workloads, one file each (etcd_<workload>.c). */
+extern const struct client_ops etcd_set_ops, etcd_append_ops, etcd_rw_register_ops,
+	etcd_bank_ops, etcd_counter_ops, etcd_lock_ops;
 
 #endif

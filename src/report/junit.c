@@ -8,10 +8,13 @@
  * unknown -> <skipped> (the checker could not decide), or <failure
  * type="unknown"> when the run was made with --fail-on unknown (test.json
  * "fail_on": "unknown"), matching the exit code. A run without results.json
- * (crashed before checking) is one <error> testcase. Every value is escaped
- * with html_escape, which is also correct XML escaping.
+ * (crashed before checking) is one <error> testcase. Verdicts come from
+ * checkers/results.h, like everywhere else. Every value is escaped with
+ * html_escape, which is also correct XML escaping and keeps the file to the
+ * characters XML 1.0 allows (a U+FFFF in a value becomes U+FFFD).
  */
 #include "report.h"
+#include "results.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +68,8 @@ static char *checker_summary(const char *name, json_t *c)
 		msg = json_string_value(json_object_get(c, "message"));
 	if (!msg)
 		msg = json_string_value(json_object_get(c, "error"));
+	if (!msg)
+		msg = json_string_value(json_object_get(first, "kind"));
 	size_t n = json_array_size(fails);
 	const char *key = json_string_value(json_object_get(first, "key"));
 	struct buf b;
@@ -106,28 +111,28 @@ struct tally {
 static void junit_case(struct buf *b, struct tally *t, const char *suite,
 		       const char *name, json_t *c, bool fail_on_unknown)
 {
-	json_t *valid = json_object_get(c, "valid");
+	enum verdict v = verdict_of_result(c);
 	t->tests++;
 	buf_puts(b, "    <testcase");
 	xml_attr(b, "classname", suite);
 	xml_attr(b, "name", name);
 	buf_puts(b, ">\n");
-	if (json_is_false(valid)) {
+	if (v == VERDICT_INVALID) {
 		t->failures++;
 		char *m = checker_summary(name, c);
-		buf_puts(b, "      <failure type=\"invalid\"");
+		buf_printf(b, "      <failure type=\"%s\"", verdict_word(v));
 		xml_attr(b, "message", m);
 		buf_puts(b, ">");
 		junit_body_json(b, c);
 		buf_puts(b, "</failure>\n");
 		free(m);
-	} else if (!json_is_true(valid)) {
+	} else if (v == VERDICT_UNKNOWN) {
 		const char *why = json_string_value(json_object_get(c, "error"));
-		char *m = xasprintf("unknown: %s could not decide%s%s", name,
+		char *m = xasprintf("%s: %s could not decide%s%s", verdict_word(v), name,
 				    why ? ": " : "", why ? why : "");
 		if (fail_on_unknown) {
 			t->failures++;
-			buf_puts(b, "      <failure type=\"unknown\"");
+			buf_printf(b, "      <failure type=\"%s\"", verdict_word(v));
 			xml_attr(b, "message", m);
 			buf_puts(b, ">");
 			junit_body_json(b, c);
@@ -157,23 +162,32 @@ static char *iso_from_dir(const char *run_dir)
 	return out;
 }
 
+static void junit_property(struct buf *b, const char *name, json_t *v)
+{
+	if (!v || json_is_null(v))
+		return;
+	char *t = json_is_string(v) ? xstrdup(json_string_value(v))
+		  : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	buf_puts(b, "      <property");
+	xml_attr(b, "name", name);
+	xml_attr(b, "value", t ? t : "");
+	buf_puts(b, "/>\n");
+	free(t);
+}
+
+/* What was tested, as CI shows it next to the verdict. The read mode and
+ * isolation level live in db_opts (older runs had read_mode at the top). */
 static void junit_properties(struct buf *b, json_t *test)
 {
 	static const char *keys[] = {"db", "workload", "seed", "concurrency", "time_limit",
-				     "nemesis", "read_mode", "fail_on"};
+				     "nemesis", "checkers", "fail_on"};
+	json_t *db_opts = json_object_get(test, "db_opts");
 	buf_puts(b, "    <properties>\n");
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-		json_t *v = json_object_get(test, keys[i]);
-		if (!v)
-			continue;
-		char *t = json_is_string(v) ? xstrdup(json_string_value(v))
-			  : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		buf_puts(b, "      <property");
-		xml_attr(b, "name", keys[i]);
-		xml_attr(b, "value", t ? t : "");
-		buf_puts(b, "/>\n");
-		free(t);
-	}
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		junit_property(b, keys[i], json_object_get(test, keys[i]));
+	json_t *rm = json_object_get(db_opts, "read_mode");
+	junit_property(b, "read_mode", rm ? rm : json_object_get(test, "read_mode"));
+	junit_property(b, "isolation", json_object_get(db_opts, "isolation"));
 	buf_puts(b, "    </properties>\n");
 }
 

@@ -18,8 +18,9 @@ int store_index_write(const char *store_dir, char *err, size_t errlen);
  * Every value that comes from a config, the database or the history passes
  * through exactly one of these before it reaches HTML or XML. */
 
-/* HTML/XML text and attribute values: & < > " ' become entities; control
- * characters XML 1.0 forbids become U+FFFD. */
+/* HTML/XML text and attribute values: & < > " ' become entities; anything
+ * XML 1.0 forbids (control bytes, U+FFFE/U+FFFF, surrogates, invalid UTF-8)
+ * becomes U+FFFD. */
 void html_escape(struct buf *b, const char *s);
 /* A JSON string literal (with quotes) that is also safe inside a <script>
  * element: < > & and U+2028/2029 are written as \uXXXX. */

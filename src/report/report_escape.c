@@ -9,35 +9,74 @@
 
 #include <string.h>
 
-/* XML 1.0 allows TAB, LF, CR and everything from 0x20; other control bytes
- * make a JUnit parser reject the whole file. */
-static bool xml_forbidden(unsigned char c)
+/* XML 1.0's Char production: TAB, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD,
+ * U+10000-U+10FFFF. Returns the length of the UTF-8 sequence at s when it
+ * encodes such a character; minus its length when it is well-formed UTF-8
+ * for a character XML forbids (a surrogate, U+FFFE, U+FFFF: replaced as
+ * one character); 0 for a byte that starts no valid sequence (a control
+ * byte, an overlong or truncated sequence, a stray byte). Every value that
+ * reaches junit.xml or report.html is checked here, so one bad byte in a
+ * history cannot make a CI system reject the whole file. */
+static int xml_char_len(const unsigned char *s)
 {
-	return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
+	int n;
+	unsigned lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* beyond U+10FFFF */
+	} else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (c == 0xed && s[1] >= 0xa0)
+		return -n; /* U+D800-U+DFFF */
+	if (c == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf))
+		return -n; /* U+FFFE, U+FFFF */
+	return n;
 }
 
-void html_escape(struct buf *b, const char *s)
+void html_escape(struct buf *b, const char *str)
 {
-	if (!s)
+	if (!str)
 		return;
-	const char *run = s;
-	for (; *s; s++) {
+	const unsigned char *s = (const unsigned char *)str, *run = s;
+	while (*s) {
 		const char *rep = NULL;
+		size_t n = 1;
 		switch (*s) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&#39;"; break;
-		default:
-			if (xml_forbidden((unsigned char)*s))
-				rep = "\xef\xbf\xbd";
+		default: {
+			int len = xml_char_len(s);
+			n = len > 0 ? (size_t)len : len < 0 ? (size_t)-len : 1;
+			if (len <= 0)
+				rep = "\xef\xbf\xbd"; /* U+FFFD */
+		}
 		}
 		if (rep) {
 			buf_append(b, run, (size_t)(s - run));
 			buf_puts(b, rep);
-			run = s + 1;
+			run = s + n;
 		}
+		s += n;
 	}
 	buf_append(b, run, (size_t)(s - run));
 }

@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
-# tests/integration/report.sh - opens a run's report.html in headless
-# Chromium and checks what a person would see: the page renders without a
-# script error, every plot drew something, a screenshot is saved in
-# $TEST_OUTPUT/report.png, nothing remote is referenced, and hostile values
-# (<script>alert(1)</script> in an op value, the test name, an error and a
-# log file name) stay text. Also checks junit.xml, the store index and
-# `faultline report`'s exit codes.
+# tests/integration/report.sh - opens reports in headless Chromium and
+# checks, from the DOM, what a person holding an INVALID verdict needs
+# (issue 19: "from invalid to why in 30 seconds, for every checker"):
 #
-# The run comes from a real `faultline run` against a local cluster
-# (t-rep, 10.213.130.0/24, a few seconds with a partition) when the runner
-# and cluster are available; otherwise from tests/tools/gen_run (a
-# synthetic run directory), and the test says so.
+#  - a real run shaped like the demo's serializable run (partition and
+#    kill, serializable reads: stale reads; 3 nodes, 15 s) on a local cluster
+#    (t-rep-it, 10.213.151.0/24); its report is checked against its own
+#    history.jsonl and results.json: the failures table (every failure, its
+#    op, node and the faults active then, computed here independently),
+#    the headline, failure ticks on every time chart, the ops that set the
+#    state before a stale read (in linearization order, with states), the
+#    timeline's key filter, search by completion index, labels and
+#    zoomed-out colours, expected outcomes apart from errors, the wall
+#    clock on hover, no horizontal overflow at 800 px; screenshots at 1400
+#    and 800 px go to $TEST_OUTPUT;
+#  - tests/report/elle-run (hand-made results.json in the Elle checker's
+#    shapes): transaction cycles drawn as boxes and labelled edges with
+#    Elle's explanation, a non-cycle anomaly, and a kind without a renderer
+#    shown as readable, escaped JSON;
+#  - hostile values (<script>alert(1)</script> in an op value, the test
+#    name, an error and a log file name) stay text; junit.xml is XML 1.0
+#    (xmllint) even with U+FFFF in values; the store index's columns and
+#    test filter; `faultline report`'s exit codes.
 source "$(dirname "$0")/../lib.sh"
 need_root
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
+CLUSTER=t-rep-it
+SUBNET=10.213.151.0/24
 
-if ! command -v chromium >/dev/null; then
-	skip "report in headless chromium" "chromium not installed (make deps)"
+if ! command -v chromium >/dev/null || ! command -v jq >/dev/null; then
+	skip "report in headless chromium" "chromium or jq not installed (make deps)"
 	done_testing; exit
 fi
 
@@ -31,201 +44,313 @@ chrome() { # url, extra flags...; prints the DOM after load
 	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
 		--disable-component-update --disable-sync --no-first-run --disable-extensions \
 		--user-data-dir="$prof" --enable-logging=stderr --v=0 "$@" "$url" 2>>"$TMP/chrome.log"
+	rm -rf "$prof"
+}
+dom() { # url, dom file, [width], [screenshot file]
+	chrome "$1" --window-size="${3:-1400},${5:-2000}" ${4:+--screenshot="$4"} --dump-dom >"$2"
 }
 attr() { # name, dom file -> value of <body data-NAME>
-	grep -o "<body[^>]*>" "$2" | head -1 | grep -o "data-$1=\"[^\"]*\"" | cut -d'"' -f2
+	tr '\n' ' ' <"$2" | grep -o "<body[^>]*>" | head -1 | grep -o "data-$1=\"[^\"]*\"" | cut -d'"' -f2
+}
+rendered_clean() { # dom file -> success if the page rendered without a script error
+	[ "$(attr rendered "$1")" = 1 ] && [ -z "$(attr errors "$1")" ]
+}
+# The cells of the failures table's rows, one line per row, separated by
+# US (0x1f): number, what, key, op, process, node, time, faults.
+US=$'\x1f'
+fail_rows() {
+	perl -0777 -ne 'while (/<tr data-failure="(\d+)"[^>]*>(.*?)<\/tr>/gs) { my ($n, $r) = ($1, $2);
+		my @c = map { s/<[^>]*>//gr } ($r =~ /<td[^>]*>(.*?)<\/td>/gs); print join("\x1f", @c), "\n" }' "$1"
 }
 
-# ---- a run directory ----
+# ---- a real run: the demo's serializable run, shorter ----
+on_exit "'$FAULTLINE' cluster down --name $CLUSTER"
 RUN=""
-if "$FAULTLINE" run --help >/dev/null 2>&1 && "$FAULTLINE" cluster --help >/dev/null 2>&1; then
-	on_exit "'$FAULTLINE' cluster down --name t-rep"
-	if "$FAULTLINE" cluster up --name t-rep --nodes 3 --subnet 10.213.130.0/24 >"$TMP/up.log" 2>&1; then
-		"$FAULTLINE" run --cluster t-rep --workload register --nemesis partition \
-			--nemesis-interval 2 --time-limit 6 --concurrency 6 --rate 200 --seed 3 \
-			--store "$STORE" --test-count 1 >"$TMP/run.log" 2>&1
-		rc=$?
-		RUN=$(find "$STORE" -mindepth 2 -maxdepth 2 -type d ! -name latest | head -1)
-		if [ -n "$RUN" ] && [ -f "$RUN/report.html" ] && [ "$rc" -le 2 ]; then
-			pass "faultline run on t-rep wrote $(basename "$(dirname "$RUN")")/$(basename "$RUN")/report.html (exit $rc)"
-		else
-			fail "faultline run on t-rep wrote a report" "exit $rc: $(tail -3 "$TMP/run.log" | tr '\n' ' ')"
-			RUN=""
-		fi
-	else
-		fail "cluster up t-rep" "$(tail -3 "$TMP/up.log" | tr '\n' ' ')"
-	fi
-fi
-# Without a local cluster in this build: a real run (no faults) against
-# three sshd+etcd nodes on 127.0.0.1-3, as tests/integration/run.sh does.
-if [ -z "$RUN" ] && "$FAULTLINE" run --help >/dev/null 2>&1 && command -v etcd >/dev/null &&
-	command -v jq >/dev/null && [ -x /usr/sbin/sshd ]; then
-	L=$TMP/lo
-	mkdir -p "$L" /run/sshd && chmod 755 "$TMP" "$L"
-	ssh-keygen -q -t ed25519 -N '' -f "$L/host_key"; ssh-keygen -q -t ed25519 -N '' -f "$L/client_key"
-	cp "$L/client_key.pub" "$L/authorized_keys"
-	PORT=2539; while ss -ltnH "sport = :$PORT" | grep -q .; do PORT=$((PORT + 1)); done
-	{ for i in 1 2 3; do echo "ListenAddress 127.0.0.$i"; done
-	  printf '%s\n' "Port $PORT" "HostKey $L/host_key" "AuthorizedKeysFile $L/authorized_keys" \
-		"PermitRootLogin prohibit-password" "PasswordAuthentication no" "KbdInteractiveAuthentication no" \
-		"UsePAM no" "StrictModes no" "SetEnv SHLVL=1" "Subsystem sftp internal-sftp" "PidFile $L/sshd.pid"
-	} >"$L/sshd_config"
-	for i in 1 2 3; do echo "[127.0.0.$i]:$PORT $(cut -d' ' -f1,2 "$L/host_key.pub")"; done >"$L/known_hosts"
-	if /usr/sbin/sshd -f "$L/sshd_config" -E "$L/sshd.log"; then
-		for _ in $(seq 20); do [ -s "$L/sshd.pid" ] && break; sleep 0.1; done
-		on_exit "kill \$(cat '$L/sshd.pid')"
-		jq -n --arg d "$L" --argjson port "$PORT" '{name: "report-loopback", nodes: [range(1; 4) | {name: "n\(.)",
-			host: "127.0.0.\(.)", ssh_port: $port, workdir: "\($d)/w/n\(.)"}],
-			ssh_private_key: "\($d)/client_key", known_hosts: "\($d)/known_hosts"}' >"$L/nodes.json"
-		"$FAULTLINE" run "$L/nodes.json" --store "$STORE" --workload register --time-limit 6 \
-			--concurrency 2n --seed 3 >"$TMP/run.out" 2>"$TMP/run.err"
-		rc=$?
-		RUN=$(tail -1 "$TMP/run.out")
-		if [ -n "$RUN" ] && [ -f "$RUN/report.html" ] && [ "$rc" -le 2 ]; then
-			echo "# real run on 3 loopback sshd+etcd nodes (no local cluster in this build, so no faults)"
-			pass "faultline run on loopback nodes wrote report.html (exit $rc)"
-		else
-			fail "faultline run on loopback nodes wrote report.html" "exit $rc: $(tail -3 "$TMP/run.err" | tr '\n' ' ')"
-			RUN=""
-		fi
-	fi
-fi
-GEN=$BUILD/tests/tools/gen_run
-[ -x "$GEN" ] || { mkdir -p "$TMP/bin"; GEN=$TMP/bin/gen_run; cc -O2 -o "$GEN" tests/tools/gen_run.c; }
-SYNTH=""
-if [ -z "$RUN" ]; then
-	echo "# no real run available: using a synthetic run directory from tests/tools/gen_run"
-	SYNTH=1
-	RUN=$STORE/synthetic/20260101T000000
-	mkdir -p "$RUN"
-	"$GEN" "$RUN" --ops 3000 --seed 1 && ln -s synthetic/20260101T000000 "$STORE/latest"
-	# The verdict comes from the real checker (the generated history holds
-	# one stale read), not from gen_run's stand-in results.json.
-	"$FAULTLINE" check --json --timeout 60 "$RUN/history.jsonl" >"$TMP/check.json"
+if "$FAULTLINE" cluster up --name "$CLUSTER" --nodes 3 --subnet "$SUBNET" >"$TMP/up.log" 2>&1; then
+	"$FAULTLINE" run --cluster "$CLUSTER" --name demo-serializable --workload register \
+		--nemesis partition,kill --nemesis-interval 3 --concurrency 2n --time-limit 15 \
+		--read-mode serializable --recovery-time 2 --seed 7 --store "$STORE" >"$TMP/run.out" 2>"$TMP/run.err"
 	rc=$?
-	if [ $rc -eq 1 ] && jq -e '{valid: .valid, checkers: {linearizable: del(.file)}}' "$TMP/check.json" >"$RUN/results.json"; then
-		pass "faultline check finds the generated stale read (exit 1)"
+	RUN=$(tail -1 "$TMP/run.out")
+	if [ $rc -eq 1 ] && [ -f "$RUN/report.html" ]; then
+		pass "demo-like run with serializable reads on $CLUSTER is invalid and wrote report.html"
 	else
-		fail "faultline check finds the generated stale read" "exit $rc: $(head -c 300 "$TMP/check.json")"
+		fail "demo-like run with serializable reads is invalid" "exit $rc: $(tail -3 "$TMP/run.err" | tr '\n' ' ')"
+		RUN=""
 	fi
-	ok "faultline report on a synthetic run" "$FAULTLINE" report "$RUN"
+else
+	fail "cluster up $CLUSTER" "$(tail -3 "$TMP/up.log" | tr '\n' ' ')"
+fi
+"$FAULTLINE" cluster down --name "$CLUSTER" >/dev/null 2>&1
+
+if [ -n "$RUN" ]; then
+	H=$RUN/history.jsonl
+	# ops: invoke index, process, f, key, invoke time, completion type, time, node
+	jq -r 'select(.process != "nemesis") | [.index, .process, .type, .f, (.key // ""), .time, (.node // ""), (.error // "")] | @tsv' "$H" |
+		awk -F'\t' '$3 == "invoke" { open[$2] = $1; f[$1] = $4; k[$1] = $5; t0[$1] = $6; next }
+			($2 in open) { i = open[$2]; delete open[$2]; print i "|" f[i] "|" k[i] "|" t0[i] "|" $3 "|" $6 "|" $7 "|" $1 }' >"$TMP/ops.txt"
+	# fault intervals as report.c builds them: start-X invoke .. stop-X completion
+	jq -r 'select(.process == "nemesis") | [.type, .f, .time] | @tsv' "$H" |
+		awk -F'\t' '$1 == "invoke" { f = $2; t = $3; next }
+			$1 == "fail" { next }
+			f ~ /^start-/ { k = substr(f, 7); open[k] = t; next }
+			f ~ /^stop-/ { k = substr(f, 6); if (k in open) { print open[k] "\t" $3; delete open[k] }; next }
+			{ print t "\t" $3 }
+			END { for (k in open) print open[k] "\t" 9e18 }' >"$TMP/faults.tsv"
+	jq -c '.checkers.linearizable.failures[]' "$RUN/results.json" >"$TMP/failures.jsonl"
+	nfail=$(wc -l <"$TMP/failures.jsonl")
+
+	dom "file://$RUN/report.html" "$TMP/dom.html" 1400 "$TEST_OUTPUT/report-1400.png" 3000
+	if rendered_clean "$TMP/dom.html" && ! grep -qE "Uncaught|Refused to" "$TMP/chrome.log"; then
+		pass "report rendered without script errors or CSP violations (screenshots: $TEST_OUTPUT/report-1400.png, report-800.png)"
+	else
+		fail "report rendered without script errors" "error=$(attr last-error "$TMP/dom.html") $(grep -E 'Uncaught|Refused to' "$TMP/chrome.log" | head -2)"
+	fi
+
+	# 1. every failure in the table, with its op, node and the faults then
+	fail_rows "$TMP/dom.html" >"$TMP/rows.txt"
+	bad=""
+	n=0
+	while read -r f; do
+		n=$((n + 1))
+		ix=$(jq -r '.op.index' <<<"$f")
+		IFS='|' read -r _ _ key t0 _ t1 node _ < <(awk -F'|' -v i="$ix" '$1 == i' "$TMP/ops.txt")
+		during=$(awk -F'\t' -v a="$t0" -v b="$t1" '$1 <= b && $2 >= a { n++ } END { print n + 0 }' "$TMP/faults.tsv")
+		row=$(awk -F"$US" -v n="$n" '$1 == n' "$TMP/rows.txt")
+		IFS=$US read -r _ what rkey op _ rnode _ rfaults <<<"$row"
+		# a read that saw an older state is a stale read; other ops are named
+		opf=$(jq -r '.op.f' <<<"$f")
+		if [ "$opf" = read ]; then want="stale read|read of a value never written"; else want="$opf that cannot be linearized"; fi
+		[ "$rkey" = "$key" ] && [[ $op == *"#$ix" ]] && [ "$rnode" = "$node" ] && [[ "|$want|" == *"|$what|"* ]] &&
+			{ { [ "$during" -gt 0 ] && [ "$rfaults" != none ]; } || { [ "$during" -eq 0 ] && [ "$rfaults" = none ]; }; } ||
+			bad="$bad [failure $n: op #$ix key $key node $node faults $during; row: ${row//$US/ | }]"
+	done <"$TMP/failures.jsonl"
+	if [ "$nfail" -gt 0 ] && [ "$(attr failure-rows "$TMP/dom.html")" = "$nfail" ] && [ -z "$bad" ]; then
+		pass "failures table: all $nfail failures, each with its op, key, node (from history.jsonl) and the faults active then"
+	else
+		fail "failures table rows match results.json and history.jsonl" "rows=$(attr failure-rows "$TMP/dom.html")/$nfail$bad"
+	fi
+	headline=$(perl -0777 -ne 'print $1 if /<p id="headline">(.*?)<\/p>/s' "$TMP/dom.html")
+	nkeys=$(jq -r 'select(.process != "nemesis") | .key // empty' "$H" | sort -u | grep -c .)
+	during=0
+	while read -r f; do
+		ix=$(jq -r '.op.index' <<<"$f")
+		IFS='|' read -r _ _ _ t0 _ t1 _ _ < <(awk -F'|' -v i="$ix" '$1 == i' "$TMP/ops.txt")
+		d=$(awk -F'\t' -v a="$t0" -v b="$t1" '$1 <= b && $2 >= a { n++ } END { print n + 0 }' "$TMP/faults.tsv")
+		[ "$d" -gt 0 ] && during=$((during + 1))
+	done <"$TMP/failures.jsonl"
+	if [ "$during" -eq 0 ]; then want_d="during a fault"; else want_d="$during of $nfail during faults"; fi
+	# "5 stale reads, 1 cas that cannot be linearized on 6 of 16 keys, ..."
+	counted=$(sed 's/ on [0-9]* of [0-9]* keys.*//' <<<"$headline" | tr ',' '\n' | awk '{ n += $1 } END { print n + 0 }')
+	nread=$(jq -r 'select(.op.f == "read") | .key' "$TMP/failures.jsonl" | wc -l)
+	nfk=$(jq -r '.key' "$TMP/failures.jsonl" | sort -u | wc -l)
+	if [ "$counted" -eq "$nfail" ] && { [ "$nread" -eq 0 ] || [[ $headline == *"$nread stale read"* ]]; } &&
+		[[ $headline == *" on $nfk of $nkeys keys"* ]] && [[ $headline == *"$want_d"* ]] && [[ $headline == *"served by"* ]]; then
+		pass "headline: $headline"
+	else
+		fail "headline counts failures, keys, nodes and faults" "got '$headline', want $nfail failures ($nread stale reads) on $nfk of $nkeys keys, '$want_d'"
+	fi
+
+	# 2. failures ticked on the shared time axis of every chart
+	t=""
+	for c in faults latency quantiles rate timeline; do t="$t $c=$(attr "ticks-$c" "$TMP/dom.html")"; done
+	if [ "$(echo "$t" | tr ' ' '\n' | grep -c "=$nfail\$")" -eq 5 ]; then
+		pass "failures ticked on the faults, latency, quantile, throughput and operations charts ($t)"
+	else
+		fail "failure ticks on every chart" "$t (want $nfail each)"
+	fi
+
+	# 3. a stale read's cause: the ops that set the state, completed before it began, with states
+	f1=$(head -1 "$TMP/failures.jsonl")
+	ix=$(jq -r '.op.index' <<<"$f1")
+	fkey=$(jq -r '.key' <<<"$f1")
+	IFS='|' read -r _ _ _ bt0 _ _ _ _ < <(awk -F'|' -v i="$ix" '$1 == i' "$TMP/ops.txt")
+	cause=$(attr lin-cause "$TMP/dom.html")
+	ok_cause=1
+	for c in ${cause//,/ }; do
+		IFS='|' read -r _ cf ck _ cty ct1 _ _ < <(awk -F'|' -v i="$c" '$1 == i' "$TMP/ops.txt")
+		{ [ "$cf" = write ] || [ "$cf" = cas ]; } && [ "$ck" = "$fkey" ] && [ "$cty" = ok ] && [ "$ct1" -lt "$bt0" ] || ok_cause=0
+	done
+	if [ -n "$cause" ] && [ $ok_cause = 1 ] && [ "$(attr lin-states "$TMP/dom.html")" -gt 0 ] &&
+		grep -q 'impossible: the state is' "$TMP/dom.html"; then
+		pass "failure 1 (op #$ix, key $fkey) shows the ops that set the state before it began (#${cause//,/, #}) in linearization order with model states"
+	else
+		fail "counterexample shows its cause" "lin-cause=$cause (each must be an ok write/cas on key $fkey done before $bt0) states=$(attr lin-states "$TMP/dom.html")"
+	fi
+	if perl -0777 -ne 'exit(!(/<div id="cex">(.*?)<\/section>/s && $1 !~ /\bnil\b/))' "$TMP/dom.html"; then
+		pass "counterexample writes null as null (never nil)"
+	else
+		fail "counterexample says null, not nil"
+	fi
+
+	# 4. timeline: key filter, search by completion index, labels, faults chart follows the zoom, colours
+	comp=$(awk -F'|' -v k="$fkey" '$3 == k { print $8; exit }' "$TMP/ops.txt")
+	inv=$(awk -F'|' -v k="$fkey" '$3 == k { print $1; exit }' "$TMP/ops.txt")
+	nk=$(awk -F'|' -v k="$fkey" '$3 == k' "$TMP/ops.txt" | wc -l)
+	nk_open=$(jq -r --arg k "$fkey" 'select(.process != "nemesis" and .type == "invoke" and .key == $k) | .index' "$H" | wc -l)
+	dom "file://$RUN/report.html#key=$fkey&op=$comp&probe=latency:$ix" "$TMP/tl.html"
+	if rendered_clean "$TMP/tl.html" && [ "$(attr timeline-filtered "$TMP/tl.html")" = "$nk_open" ] &&
+		[ "$(attr find-result "$TMP/tl.html")" = "$inv" ] && [ "$(attr timeline-labels "$TMP/tl.html")" -gt 0 ] &&
+		[ "$(attr faults-view "$TMP/tl.html")" = "$(attr view "$TMP/tl.html")" ] &&
+		[ "$(attr view "$TMP/tl.html")" != "$(attr view "$TMP/dom.html")" ]; then
+		pass "timeline: key $fkey filter shows its $nk_open ops; completion #$comp finds op #$inv; $(attr timeline-labels "$TMP/tl.html") labels when zoomed; faults chart follows the zoom"
+	else
+		fail "timeline filter, search, labels, zoom" "filtered=$(attr timeline-filtered "$TMP/tl.html")/$nk_open ($nk completed) find=$(attr find-result "$TMP/tl.html")/$inv labels=$(attr timeline-labels "$TMP/tl.html") view=$(attr view "$TMP/tl.html") faults-view=$(attr faults-view "$TMP/tl.html") error=$(attr last-error "$TMP/tl.html")"
+	fi
+	# Zoomed out, a lane whose ops never failed with an error has no red
+	# cell, however many of its cas ops failed their compare.
+	nexp=$(jq -r 'select(.type == "fail" and .f == "cas" and .error == "compare failed") | .index' "$H" | wc -l)
+	conc=$(attr timeline-by-worker "$TMP/dom.html")
+	jq -r 'select(.type == "fail" and .process != "nemesis" and .error != "compare failed") | .process' "$H" |
+		awk -v c="$conc" '{ print (c > 0 ? $1 % c : $1) }' | sort -u >"$TMP/err-lanes.txt"
+	clean=0 clean_exp=0 clean_red=0
+	for l in $(attr timeline-lanes "$TMP/dom.html"); do
+		IFS=: read -r lane red exp <<<"$l"
+		grep -qx "$lane" "$TMP/err-lanes.txt" && continue
+		clean=$((clean + 1)); clean_exp=$((clean_exp + exp)); clean_red=$((clean_red + red))
+	done
+	if [ "$nexp" -gt 0 ] && [ "$clean" -gt 0 ] && [ "$clean_exp" -gt 0 ] && [ "$clean_red" -eq 0 ]; then
+		pass "zoomed out, $clean lanes without client errors show their compare-failed cas ($clean_exp cells) and no red ($nexp compare-failed in all)"
+	else
+		fail "zoomed-out colours keep expected outcomes apart" "lanes without errors: $clean, their red cells $clean_red, expected cells $clean_exp; lanes: $(attr timeline-lanes "$TMP/dom.html")"
+	fi
+
+	# 5. expected outcomes are not errors; errors grouped, with node names
+	errs=$(perl -0777 -ne 'print $1 if /<table class="q" id="errors">(.*?)<\/table>/s' "$RUN/report.html")
+	if grep -q "Expected outcomes, not errors: <b>$nexp</b> cas <i>fail</i> &ldquo;compare failed&rdquo;" "$RUN/report.html" &&
+		! grep -q "compare failed" <<<"$errs" && ! grep -qE "after [0-9]+ ms|10\.213\." <<<"$errs"; then
+		pass "$nexp compare-failed cas counted as expected outcomes; errors grouped without 'after N ms', node names for addresses"
+	else
+		fail "expected outcomes apart from errors" "$(grep -o 'Expected outcomes[^.]*' "$RUN/report.html" | head -1) / $nexp; errors: $(head -c 300 <<<"$errs")"
+	fi
+
+	# 6, 7. latency by op with hover; wall clock; links to logs and junit.xml
+	tipx=$(attr probe-tip "$TMP/tl.html")
+	legend=$(perl -0777 -ne 'print $1 if /<div class="legend" id="lat-legend">(.*?)<\/div>/s' "$TMP/dom.html" | sed 's/<[^>]*>/ /g')
+	if [[ $tipx == "op #$ix "* ]] && [[ $tipx == *"wall clock 20"*" UTC"* ]] && [[ $legend == *read* ]] && [[ $legend == *write* ]] && [[ $legend == *cas* ]] &&
+		[ "$(attr quantile-buckets "$TMP/dom.html")" -gt 0 ] && grep -q 'id="wall">history time 0 = 20' "$TMP/dom.html" &&
+		grep -q '<a href="junit.xml">' "$TMP/dom.html" && grep -q '<a href="nodes/n[0-9]/etcd.log"' <<<"$(perl -0777 -ne 'print $1 if /<div id="fail-table">(.*?)<\/table>/s' "$TMP/dom.html")"; then
+		pass "hover on latency point of op #$ix: '${tipx:0:60}...'; wall clock anchor; quantiles drawn; node-log and junit links"
+	else
+		fail "latency hover, wall clock, links" "tip='$tipx' legend='$legend' quantiles=$(attr quantile-buckets "$TMP/dom.html")"
+	fi
+
+	# 10. 800 px: nothing wider than the window
+	dom "file://$RUN/report.html#sort=key" "$TMP/dom800.html" 800 "$TEST_OUTPUT/report-800.png" 3000
+	first=$(attr failure-order "$TMP/dom800.html" | cut -d, -f1)
+	minkey=$(jq -r '.key' "$TMP/failures.jsonl" | sort -n | head -1)
+	if rendered_clean "$TMP/dom800.html" && [ "$(attr overflow "$TMP/dom800.html")" = 0 ] &&
+		[ "$(sed -n "${first}p" "$TMP/failures.jsonl" | jq -r .key)" = "$minkey" ]; then
+		pass "at 800 px the page does not overflow; failures in key order start with key $minkey"
+	else
+		fail "800 px layout and key order" "overflow=$(attr overflow "$TMP/dom800.html") first=$first minkey=$minkey"
+	fi
+	if xmllint --noout "$RUN/junit.xml" 2>"$TMP/xml.err"; then
+		pass "junit.xml of the run is well-formed (xmllint)"
+	else
+		fail "junit.xml well-formed" "$(head -2 "$TMP/xml.err")"
+	fi
 fi
 
-# ---- the page in a real browser ----
-chrome "file://$RUN/report.html" --window-size=1400,2000 --screenshot="$TEST_OUTPUT/report.png" >/dev/null
-if [ -s "$TEST_OUTPUT/report.png" ] && [ "$(stat -c %s "$TEST_OUTPUT/report.png")" -gt 20000 ]; then
-	pass "screenshot saved: $TEST_OUTPUT/report.png"
+# ---- 8. renderers by kind: Elle cycles, a non-cycle anomaly, JSON for unknown kinds ----
+E=$STORE/elle-fixture/20260101T000002
+mkdir -p "$E" && cp tests/report/elle-run/{history.jsonl,results.json,test.json} "$E/"
+ok "faultline report on the hand-made Elle run" "$FAULTLINE" report "$E"
+dom "file://$E/report.html" "$TMP/e1.html" 1400 "$TEST_OUTPUT/report-elle.png"
+svgs=$(perl -0777 -ne 'print $1 if /<div id="cex">(.*?)<\/section>/s' "$TMP/e1.html")
+if rendered_clean "$TMP/e1.html" && [ "$(attr cex-renderer "$TMP/e1.html")" = cycle ] &&
+	[ "$(grep -o '<g class="txn"' <<<"$svgs" | wc -l)" -eq 3 ] && [ "$(attr cycle-edges "$TMP/e1.html")" = 3 ] &&
+	grep -q '>wr 255 = 8</text>' <<<"$svgs" && grep -q '>ww 256 = 3</text>' <<<"$svgs" && grep -q '>rw 255 = 8</text>' <<<"$svgs" &&
+	grep -q '>append 256 4</text>' <<<"$svgs" && grep -q 'class="explain">Let:' <<<"$svgs" && grep -q 'a contradiction!' <<<"$svgs"; then
+	pass "G-single: 3 transactions as boxes with their micro-ops, edges labelled wr/ww/rw with key and value, Elle's explanation"
 else
-	fail "screenshot saved" "$(tail -3 "$TMP/chrome.log")"
+	fail "G-single cycle drawn" "renderer=$(attr cex-renderer "$TMP/e1.html") edges=$(attr cycle-edges "$TMP/e1.html") error=$(attr last-error "$TMP/e1.html")"
 fi
-chrome "file://$RUN/report.html" --window-size=1400,2000 --dump-dom >"$TMP/dom.html"
-if [ "$(attr rendered "$TMP/dom.html")" = 1 ] && [ -z "$(attr errors "$TMP/dom.html")" ]; then
-	pass "report rendered without script errors"
+dom "file://$E/report.html#failure=2" "$TMP/e2.html"
+dom "file://$E/report.html#failure=3" "$TMP/e3.html"
+dom "file://$E/report.html#failure=4" "$TMP/e4.html"
+if rendered_clean "$TMP/e2.html" && [ "$(attr cex-renderer "$TMP/e2.html")" = cycle ] && [ "$(attr cycle-edges "$TMP/e2.html")" = 2 ] &&
+	grep -q '>realtime</text>' "$TMP/e2.html" && rendered_clean "$TMP/e3.html" && [ "$(attr cex-renderer "$TMP/e3.html")" = ops ] &&
+	grep -q '>append 258 1</text>' "$TMP/e3.html"; then
+	pass "G2-item-realtime drawn as a 2-transaction cycle with a realtime edge; G1a draws the ops it names"
 else
-	fail "report rendered without script errors" "rendered=$(attr rendered "$TMP/dom.html") error=$(attr last-error "$TMP/dom.html")"
+	fail "G2-item-realtime and G1a" "renderers=$(attr cex-renderer "$TMP/e2.html"),$(attr cex-renderer "$TMP/e3.html")"
 fi
-if grep -qE "Uncaught|Refused to" "$TMP/chrome.log"; then
-	fail "console: no uncaught error, no CSP violation" "$(grep -E 'Uncaught|Refused to' "$TMP/chrome.log" | head -3)"
+json=$(perl -0777 -ne 'print $1 if /<details class="json" open="">.*?<pre>(.*?)<\/pre>/s' "$TMP/e4.html")
+if rendered_clean "$TMP/e4.html" && [ "$(attr json-fallback "$TMP/e4.html")" = 1 ] &&
+	grep -q '"kind": "lost",' <<<"$json" && grep -q '"element": "&lt;img src=x onerror=alert(6)&gt;"' <<<"$json" &&
+	! grep -q '<img src=x' "$TMP/e4.html" && [ "$(grep -o '<script' "$TMP/e4.html" | wc -l)" -eq 2 ]; then
+	pass "a kind without a renderer ('lost') shows as pretty-printed JSON, its hostile strings as text"
 else
-	pass "console: no uncaught error, no CSP violation"
+	fail "JSON fallback" "json-fallback=$(attr json-fallback "$TMP/e4.html") json=$(head -c 200 <<<"$json")"
 fi
-ops=$(attr ops "$TMP/dom.html")
-lat=$(attr latency-points "$TMP/dom.html")
-bars=$(attr timeline-bars "$TMP/dom.html")
-rate=$(attr rate-segments "$TMP/dom.html")
-faults=$(attr fault-intervals "$TMP/dom.html")
-hist_ops=$(grep -c '"type":"invoke","process":[0-9]' "$RUN/history.jsonl")
-if [ "${ops:-0}" -gt 0 ] && [ "$ops" -eq "$hist_ops" ] && [ "${lat:-0}" -gt 0 ] &&
-	[ "${bars:-0}" -gt 0 ] && [ "${rate:-0}" -gt 0 ]; then
-	pass "plots drew the history: $ops ops ($hist_ops invokes in history.jsonl), $lat latency points, $bars timeline bars, $rate throughput segments"
+tl_legend=$(perl -0777 -ne 'print $1 if /id="tl-legend">(.*?)<\/div>/s' "$TMP/e1.html")
+lat_legend=$(perl -0777 -ne 'print $1 if /id="lat-legend">(.*?)<\/div>/s' "$TMP/e1.html")
+if [[ $tl_legend == *info* ]] && [[ $tl_legend != *"never completed"* ]] && [[ $lat_legend != *"fail (error)"* ]] &&
+	[[ $lat_legend == *"info (1)"* ]]; then
+	pass "legends list only the outcomes present (1 info, no errors, nothing left open)"
 else
-	fail "plots non-empty" "ops=$ops/$hist_ops latency=$lat bars=$bars rate=$rate"
-fi
-hist_faults=$(grep -c '"type":"invoke","process":"nemesis","f":"start-' "$RUN/history.jsonl")
-if [ "$hist_faults" -eq 0 ]; then
-	skip "fault timeline shows the faults" "this run injected no fault"
-elif [ "${faults:-0}" -ge "$hist_faults" ]; then
-	pass "fault timeline shows $faults intervals ($hist_faults start ops in the history)"
-else
-	fail "fault timeline shows the faults" "drawn=$faults history=$hist_faults"
-fi
-if grep -q "Content-Security-Policy\" content=\"default-src 'none'" "$RUN/report.html" &&
-	! grep -qiE "(src|href)=\"(https?:)?//" "$RUN/report.html"; then
-	pass "report has a CSP forbidding remote loads and references nothing remote"
-else
-	fail "report has a CSP and no remote reference"
-fi
-if grep -q '"valid": *false' "$RUN/results.json" 2>/dev/null && grep -q '"concurrent"' "$RUN/results.json"; then
-	cex=$(attr cex-ops "$TMP/dom.html")
-	[ "${cex:-0}" -gt 0 ] && pass "counterexample drawn ($cex ops)" || fail "counterexample drawn" "cex-ops=$cex"
-elif [ -z "$SYNTH" ]; then
-	# The real run was valid: draw a counterexample the real checker finds
-	# in a generated history holding one stale read.
-	C=$TMP/cex
-	"$GEN" "$C" --ops 2000 --seed 2 >/dev/null
-	"$FAULTLINE" check --json --timeout 60 "$C/history.jsonl" >"$TMP/check2.json"
-	jq -e '{valid: .valid, checkers: {linearizable: del(.file)}}' "$TMP/check2.json" >"$C/results.json"
-	"$FAULTLINE" report "$C" >/dev/null
-	chrome "file://$C/report.html" --window-size=1400,2000 --screenshot="$TEST_OUTPUT/report-counterexample.png" >/dev/null
-	chrome "file://$C/report.html" --window-size=1400,2000 --dump-dom >"$TMP/cex.html"
-	cex=$(attr cex-ops "$TMP/cex.html")
-	if [ "${cex:-0}" -gt 0 ] && [ -z "$(attr errors "$TMP/cex.html")" ] && grep -q 'cannot be linearized' "$TMP/cex.html"; then
-		pass "counterexample from the checker drawn ($cex ops; $TEST_OUTPUT/report-counterexample.png)"
-	else
-		fail "counterexample drawn" "cex-ops=$cex error=$(attr last-error "$TMP/cex.html")"
-	fi
+	fail "legends for absent categories" "timeline: $tl_legend / latency: $lat_legend"
 fi
 
 # ---- hostile values stay text ----
 X=$STORE/xss/20260101T000001
 mkdir -p "$X/nodes/n1"
-cp "$RUN/history.jsonl" "$RUN/test.json" "$X/"
-[ -f "$RUN/results.json" ] && cp "$RUN/results.json" "$X/"
+SRC=${RUN:-$E}
+cp "$SRC/history.jsonl" "$SRC/test.json" "$X/"
+[ -f "$SRC/results.json" ] && cp "$SRC/results.json" "$X/"
 : >"$X/nodes/n1/<img src=x onerror=alert(4)>.log"
 last=$(tail -1 "$X/history.jsonl" | grep -o '"index":[0-9]*' | cut -d: -f2)
 t=$(tail -1 "$X/history.jsonl" | grep -o '"time":[0-9]*' | cut -d: -f2)
 i=$((last + 1))
 printf '%s\n' \
 	"{\"index\":$i,\"time\":$((t + 1000)),\"type\":\"invoke\",\"process\":9999,\"f\":\"write\",\"key\":\"<b>k</b>\",\"value\":\"<script>alert(1)</script>\"}" \
-	"{\"index\":$((i + 1)),\"time\":$((t + 2000)),\"type\":\"info\",\"process\":9999,\"f\":\"write\",\"key\":\"<b>k</b>\",\"value\":\"<script>alert(1)</script>\",\"node\":\"<i>n1</i>\",\"error\":\"<img src=x onerror=alert(2)>\"}" \
+	"{\"index\":$((i + 1)),\"time\":$((t + 2000)),\"type\":\"info\",\"process\":9999,\"f\":\"write\",\"key\":\"<b>k</b>\",\"value\":\"<script>alert(1)</script>\",\"node\":\"<i>n1</i>\",\"error\":\"<img src=x onerror=alert(2)>\\uffff\"}" \
 	>>"$X/history.jsonl"
-sed -i 's/"name": *"[^"]*"/"name":"<script>alert(3)<\/script>"/' "$X/test.json"
-grep -q '"name"' "$X/test.json" || sed -i 's/^{/{"name":"<script>alert(3)<\/script>",/' "$X/test.json"
+jq -c '.name = "<script>alert(3)</script>\uffff"' "$X/test.json" >"$X/t" && mv "$X/t" "$X/test.json"
 ok "faultline report regenerates a run" "$FAULTLINE" report "$X"
-chrome "file://$X/report.html#op=$i" --window-size=1400,2000 --dump-dom >"$TMP/xss.html"
+dom "file://$X/report.html#op=$i" "$TMP/xss.html"
 scripts=$(grep -o "<script" "$TMP/xss.html" | wc -l)
-if [ "$(attr rendered "$TMP/xss.html")" = 1 ] && [ -z "$(attr errors "$TMP/xss.html")" ] &&
+if rendered_clean "$TMP/xss.html" &&
 	tr '\n' ' ' <"$TMP/xss.html" | grep -q '<pre id="op-detail">[^<]*&lt;script&gt;alert(1)&lt;/script&gt;' &&
-	grep -q '&lt;script&gt;alert(3)&lt;/script&gt;</h1>' "$TMP/xss.html" &&
+	grep -q '&lt;script&gt;alert(3)&lt;/script&gt;[^<]*</h1>' "$TMP/xss.html" &&
 	grep -q '&lt;img src=x onerror=alert(2)&gt;' "$TMP/xss.html" &&
 	! grep -q "<img src=x" "$TMP/xss.html" && ! grep -q "<script>alert" "$TMP/xss.html" &&
 	[ "$scripts" -eq 2 ]; then
 	pass "XSS: <script>alert(1)</script> in a value, test name, error and file name shows as text"
 else
-	fail "XSS values stay text" "rendered=$(attr rendered "$TMP/xss.html") scripts=$scripts"
+	fail "XSS values stay text" "rendered=$(attr rendered "$TMP/xss.html") error=$(attr last-error "$TMP/xss.html") scripts=$scripts"
 fi
 grep -q 'href="nodes/n1/%3Cimg%20src%3Dx%20onerror%3Dalert%284%29%3E.log"' "$X/report.html" &&
 	pass "node log links are relative and percent-encoded" || fail "node log link encoded"
-
-# ---- junit and the store index ----
-if [ -f "$RUN/results.json" ]; then
-	checkers=$(grep -o '"checkers"' "$RUN/results.json" | wc -l)
-	if grep -q '<testsuite name=' "$RUN/junit.xml" && grep -q '<testcase ' "$RUN/junit.xml"; then
-		if command -v python3 >/dev/null; then
-			ok "junit.xml is well-formed XML" python3 -c 'import sys,xml.dom.minidom as m; m.parse(sys.argv[1])' "$X/junit.xml"
-		else
-			pass "junit.xml has a testsuite and testcases"
-		fi
-	else
-		fail "junit.xml written" "$(head -3 "$RUN/junit.xml" 2>&1)"
-	fi
-	: "$checkers"
-fi
-if grep -q '&lt;script&gt;alert(3)&lt;/script&gt;' "$STORE/index.html" && ! grep -q '<script' "$STORE/index.html" &&
-	grep -q "href=\"xss/20260101T000001/report.html\"" "$STORE/index.html"; then
-	pass "store/index.html lists the runs, escaped"
+# junit.xml: U+FFFF in the test name and a failure message (issue 13, item 7)
+jq -c '.checkers |= with_entries(.value.failures[0].message = "bad \uffff\ufffe value <x>")' "$X/results.json" >"$X/r" && mv "$X/r" "$X/results.json"
+"$FAULTLINE" report "$X" >/dev/null
+want="bad $(printf '\xef\xbf\xbd\xef\xbf\xbd') value &lt;x&gt;"
+if grep -q '<testcase ' "$X/junit.xml" && xmllint --noout "$X/junit.xml" 2>"$TMP/xml.err" &&
+	grep -qF "$want" "$X/junit.xml" && ! grep -qF "$(printf '\xef\xbf\xbf')" "$X/junit.xml"; then
+	pass "junit.xml with U+FFFF/U+FFFE in values is well-formed XML 1.0 (xmllint), as U+FFFD"
 else
-	fail "store/index.html lists the runs, escaped"
+	fail "junit.xml with U+FFFF well-formed" "$(head -2 "$TMP/xml.err") $(grep -o 'message="bad[^"]*"' "$X/junit.xml" | head -1)"
+fi
+
+# ---- 9. the store index: columns and the test filter ----
+if [ -n "$RUN" ]; then
+	row=$(perl -0777 -ne 'print $1 if /<tr data-test="demo-serializable">(.*?)<\/tr>/s' "$STORE/index.html" | sed 's/<\/td>/|/g; s/<[^>]*>//g')
+	ops=$(jq -r .ops "$RUN/results.json")
+	nf=$(jq -r '[.checkers[] | ([((.failures // []) | length), (.invalid_keys // 0)] | max)] | add' "$RUN/results.json")
+	if [[ $row == *"|demo-serializable|invalid|etcd|register|serializable reads|partition, kill|$ops|$nf|report|" ]]; then
+		pass "store index row: db, workload, read mode, nemesis, $ops history ops, $nf failures"
+	else
+		fail "store index columns" "row: $row (want ops $ops failures $nf)"
+	fi
+fi
+dom "file://$STORE/index.html#elle-fixture" "$TMP/index.html"
+if [ "$(attr shown "$TMP/index.html")" = 1 ] && grep -q '&lt;script&gt;alert(3)&lt;/script&gt;' "$STORE/index.html" &&
+	[ "$(grep -o '<script' "$STORE/index.html" | wc -l)" -eq 1 ] && ! grep -q '<script>alert' "$STORE/index.html"; then
+	pass "store/index.html filters by test name (1 run of elle-fixture shown), names escaped"
+else
+	fail "store index filter" "shown=$(attr shown "$TMP/index.html") error=$(attr last-error "$TMP/index.html")"
 fi
 
 # ---- bad input ----

@@ -214,6 +214,48 @@ static void test_primaries_and_groups(void **state)
 	free(cut);
 }
 
+/* The primary plus (n-1)/2 - 1 random others on one side, the rest (a
+ * majority) on the other; every other node joins the primary sometimes. */
+static void test_primary_minority(void **state)
+{
+	(void)state;
+	for (int n = 3; n <= MAXN; n++)
+		for (int p = 0; p < n; p++) {
+			int prim[1] = {p}, joined[MAXN] = {0};
+			for (uint64_t s = 0; s < SEEDS; s++) {
+				bool *cut = make(GRUDGE_PRIMARY_MINORITY, n, s, prim, 1, NULL);
+				assert_symmetric(n, cut);
+				int sizes[MAXN];
+				assert_int_equal(components(n, cut, sizes), 2);
+				assert_int_equal(sizes[0], (n - 1) / 2);
+				assert_int_equal(grudge_sees(n, cut, p), (n - 1) / 2);
+				for (int i = 0; i < n; i++)
+					if (i != p && !cut[p * n + i])
+						joined[i]++;
+				free(cut);
+			}
+			for (int i = 0; i < n && n >= 5; i++)
+				if (i != p)
+					assert_true(joined[i] > 0);
+		}
+	/* {n1,n2} | {n3,n4,n5} style on five nodes. */
+	int prim[1] = {0};
+	bool *cut = make(GRUDGE_PRIMARY_MINORITY, 5, 7, prim, 1, NULL);
+	assert_int_equal(grudge_sees(5, cut, 0), 2);
+	free(cut);
+	bool c9[9];
+	char err[200];
+	uint64_t rng = 1;
+	assert_int_equal(grudge_make(GRUDGE_PRIMARY_MINORITY, 3, &rng, NULL, 0, NULL, c9, err,
+				     sizeof err),
+			 -1);
+	assert_non_null(strstr(err, "no primary"));
+	assert_int_equal(grudge_make(GRUDGE_PRIMARY_MINORITY, 2, &rng, prim, 1, NULL, c9, err,
+				     sizeof err),
+			 -1);
+	assert_non_null(strstr(err, "at least 3 nodes"));
+}
+
 static void test_reproducible(void **state)
 {
 	(void)state;
@@ -272,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_majorities_ring),
 		cmocka_unit_test(test_bridge),
 		cmocka_unit_test(test_primaries_and_groups),
+		cmocka_unit_test(test_primary_minority),
 		cmocka_unit_test(test_reproducible),
 		cmocka_unit_test(test_refusals),
 	};
