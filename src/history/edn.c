@@ -325,7 +325,7 @@ static struct buf *tok_begin(struct edn_reader *r)
 
 static int read_value(struct edn_reader *r, json_t **out, json_t **kw, int depth);
 
-static int read_number(struct edn_reader *r, const char *tok, json_t **out)
+static int read_number(struct edn_reader *r, const char *tok, json_t **out, json_t **kw)
 {
 	size_t n = strlen(tok);
 	char *t = xstrdup(tok);
@@ -343,11 +343,18 @@ static int read_number(struct edn_reader *r, const char *tok, json_t **out)
 		long long v = strtoll(t, &end, 10);
 		if (*end)
 			rc = edn_fail(r, "malformed number '%s'", tok);
-		else if (errno == ERANGE)
-			/* Values are compared exactly, and JSONL (jansson) refuses
-			 * such integers too: the two forms of a history agree. */
-			rc = edn_fail(r, "integer %s does not fit in 64 bits", tok);
-		else
+		else if (errno == ERANGE) {
+			/* Beyond int64: the digits, for checkers that read keys
+			 * and names; the exact form "<digits>N" (Clojure's bigint
+			 * literal) keeps it apart from the string of its digits. */
+			const char *d = t[0] == '+' ? t + 1 : t;
+			*out = json_string(d);
+			if (kw) {
+				char *k = xasprintf("%sN", d);
+				*kw = json_string(k);
+				free(k);
+			}
+		} else
 			*out = json_integer(v);
 	} else {
 		char *end;
@@ -396,7 +403,7 @@ static int read_symbolic(struct edn_reader *r, json_t **out, json_t **kw)
 	} else if (isdigit((unsigned char)b->data[0]) ||
 		   ((b->data[0] == '-' || b->data[0] == '+') && b->len > 1 &&
 		    isdigit((unsigned char)b->data[1]))) {
-		rc = read_number(r, b->data, out);
+		rc = read_number(r, b->data, out, kw);
 	} else if (!strcmp(b->data, "nil")) {
 		*out = json_null();
 	} else if (!strcmp(b->data, "true")) {

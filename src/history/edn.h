@@ -5,14 +5,15 @@
  * model: keywords and symbols become strings without the ':', lists, vectors
  * and sets become arrays, maps become objects (non-string keys rendered as
  * compact JSON), and a tagged literal (#inst "...", #jepsen.history.Op{...})
- * becomes its value. Integers must fit in 64 bits (as in JSONL, where
- * jansson refuses larger ones): a bigger one is an error, never a string
- * that would compare equal to the string of its digits.
+ * becomes its value. An integer beyond 64 bits reads as the string of its
+ * digits (JSONL, through jansson, refuses such integers).
  *
  * Keyword-exact values: a reader can also return, next to that plain
- * value, the same value with every keyword written ":name" (edn_read's kw
- * argument), so a checker can tell :a from "a" as Clojure does while
- * checkers that read names (transaction micro-ops) keep the plain form.
+ * value, the same value with every keyword written ":name" and every
+ * integer beyond 64 bits "<digits>N" (edn_read's kw argument), so a
+ * checker can tell :a from "a", and a bigint from the string of its
+ * digits, as Clojure does, while checkers that read names (transaction
+ * micro-ops) keep the plain form.
  *
  * The reader streams from a FILE (after an optional prefix of bytes
  * already read, so a pipe never has to be rewound) or reads a memory

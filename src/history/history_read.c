@@ -27,7 +27,10 @@
  * and "1" are three values; an EDN keyword :a is the string ":a" for
  * comparisons (op->value_kw; op->value keeps the plain name "a" for
  * checkers that read names), so it differs from the string "a", and the
- * JSONL spelling of a keyword is ":a". Integers must fit in 64 bits. Keys
+ * JSONL spelling of a keyword is ":a". JSONL integers must fit in 64 bits
+ * (jansson refuses others: a line holding one is bad input); an EDN one
+ * beyond them is the string of its digits for checkers that read names,
+ * and "<digits>N" for comparisons, so it equals no string. Keys
  * keep their type (op->key_type): key 1 and key "1" are different keys.
  * EDN sets and lists read as vectors; map keys compare by their text.
  *

@@ -346,12 +346,17 @@ static void test_value_semantics(void **state)
 	assert_null(h.ops[0].value_kw);
 	history_free(&h);
 	assert_int_equal(load_text("{:type :invoke, :process 0, :f :write, :key 1, :value :a}\n"
-				   "{:type :invoke, :process 1, :f :write, :key :k, :value [\"a\" :b]}\n",
+				   "{:type :invoke, :process 1, :f :write, :key :k, :value [\"a\" :b]}\n"
+				   "{:type :invoke, :process 2, :f :write, :value 99999999999999999999}\n",
 				   HISTORY_EDN, &h, &err), 0);
 	assert_int_equal(h.ops[0].key_type, OP_KEY_INT);
 	assert_string_equal(json_string_value(h.ops[0].value), "a");     /* the plain name */
 	assert_string_equal(json_string_value(h.ops[0].value_kw), ":a"); /* the keyword */
 	assert_string_equal(h.ops[1].key, ":k");
+	assert_int_equal(h.n, 3);
+	/* a bigint: its digits for names, "<digits>N" for comparisons */
+	assert_string_equal(json_string_value(h.ops[2].value), "99999999999999999999");
+	assert_string_equal(json_string_value(h.ops[2].value_kw), "99999999999999999999N");
 	assert_string_equal(json_string_value(json_array_get(h.ops[1].value_kw, 0)), "a");
 	assert_string_equal(json_string_value(json_array_get(h.ops[1].value_kw, 1)), ":b");
 	history_free(&h);
