@@ -1419,15 +1419,16 @@ static int default_threads(void)
 }
 
 /* The default memory cap of one key's search: an eighth of physical
- * memory shared by the keys searched at once, at most 1 GiB each, so a
+ * memory, at most 1 GiB, shared by the keys searched at once, so a
  * pathological key ends "unknown (memory limit)" long before the machine
- * runs short (on 23 GiB and 2 threads: 1 GiB per key, 2 GiB at most). */
+ * runs short and the searches together stay within 1 GiB (on 23 GiB and
+ * 2 threads: 512 MiB per key). */
 static size_t default_mem_limit(int threads)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
 	size_t ram = pages > 0 && psz > 0 ? (size_t)pages * (size_t)psz : (size_t)4 << 30;
-	size_t per = ram / 8 / (size_t)(threads > 0 ? threads : 1);
-	return per < ((size_t)1 << 30) ? per : (size_t)1 << 30;
+	size_t total = ram / 8 < ((size_t)1 << 30) ? ram / 8 : (size_t)1 << 30;
+	return total / (size_t)(threads > 0 ? threads : 1);
 }
 
 static json_t *keys_array(struct lin_builder *b, struct key_job *jobs, size_t n,
