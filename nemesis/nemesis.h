@@ -2,7 +2,7 @@
  * nemesis.h - the nemesis interface and the fault schedule.
  *
  * Each fault kind (partition.c, packet.c, process.c for kill and pause,
- * slow.c, clock.c) is a struct nemesis. plan() chooses what to do next
+ * slow.c, clock.c, disk.c) is a struct nemesis. plan() chooses what to do next
  * from the seeded rng and the test's nemesis_opts (the start op's invoke
  * value); start() applies such a spec and returns a JSON value describing
  * exactly what was applied (targets, parameters, path used); stop() undoes
@@ -122,5 +122,16 @@ int nemesis_leftovers(const struct test *t, struct ssh_node **ssh, const struct 
 /* Same, with every problem written to err ("n2: ...; n3: ..."). */
 int nemesis_heal_all_err(const struct test *t, struct ssh_node **ssh, const struct db *db,
 			 char *err, size_t errlen);
+
+/* Disk faults (disk.c) need the database's data directory (db->data_dir)
+ * mounted through faultline-diskd before the database first writes: the
+ * runner calls nemesis_db_prepare before db setup and nemesis_db_release
+ * after db teardown (with --leave-db-running: the mount stays, flushed and
+ * writing through). Both do nothing unless the disk fault is enabled.
+ * 0, or -1 with err. */
+int nemesis_db_prepare(const struct test *t, struct ssh_node **ssh, const struct db *db,
+		       char *err, size_t errlen);
+int nemesis_db_release(const struct test *t, struct ssh_node **ssh, const struct db *db,
+		       char *err, size_t errlen);
 
 #endif

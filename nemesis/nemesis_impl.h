@@ -12,7 +12,9 @@
  *   tc root qdisc handle fa17: (netem path);
  *   NFQUEUE number 64023 and packet mark 0xfa17 (userspace path);
  *   in the node's workdir: bin/faultline-<helper>, faultline-<helper>.pid,
- *   faultline-killed (a kill not yet undone), faultline-clock.offset.
+ *   faultline-killed (a kill not yet undone), faultline-clock.offset,
+ *   faultline-diskd.mnt (the data dir mounted through faultline-diskd) and
+ *   faultline-diskd.sock (its control socket).
  */
 #ifndef FAULTLINE_NEMESIS_IMPL_H
 #define FAULTLINE_NEMESIS_IMPL_H
@@ -35,6 +37,11 @@ extern const struct nemesis nemesis_kill;
 extern const struct nemesis nemesis_pause;
 extern const struct nemesis nemesis_slow;
 extern const struct nemesis nemesis_clock;
+extern const struct nemesis nemesis_disk;
+
+/* Append to a leftovers script (after nem_prelude): a line for a
+ * faultline-diskd with faults, unsynced data or a dead mount. */
+void nem_disk_leftovers(struct buf *b);
 
 /* ---- nodes (node.c) ---- */
 

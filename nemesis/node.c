@@ -500,7 +500,7 @@ int nem_helper_ensure(struct nemesis_ctx *c, const char *name, const bool *want,
 		      size_t errlen)
 {
 	/* One bit per helper name (a context sees only a few). */
-	static const char *const known[] = {"packetd", "slowd", "clockd"};
+	static const char *const known[] = {"packetd", "slowd", "clockd", "diskd"};
 	unsigned bit = 1u << 31;
 	for (unsigned k = 0; k < sizeof known / sizeof *known; k++)
 		if (!strcmp(known[k], name))

@@ -13,10 +13,11 @@
 #include <string.h>
 
 /* Heal order matters a little: the slow-node daemon and paused databases
- * first (so restarted or resumed processes meet a healed network), the
- * network last. */
+ * first (so restarted or resumed processes meet a healed network), disks
+ * before killed databases restart (so they restart on a healed data dir),
+ * the network last. */
 static const struct nemesis *const kinds[] = {
-	&nemesis_slow, &nemesis_pause,  &nemesis_kill,
+	&nemesis_slow, &nemesis_pause,  &nemesis_disk, &nemesis_kill,
 	&nemesis_partition, &nemesis_packet, &nemesis_clock,
 };
 #define N_KINDS (sizeof kinds / sizeof *kinds)
@@ -43,6 +44,13 @@ int nemesis_check_test(const struct test *t, char *err, size_t errlen)
 				 t->nemesis[i], nemesis_names());
 			return -1;
 		}
+	/* A kind without options is checked too: it may refuse the test
+	 * itself (disk faults need a database with a data directory). */
+	for (int i = 0; i < t->n_nemesis; i++) {
+		const struct nemesis *kind = nemesis_find(t->nemesis[i]);
+		if (kind->check && !nem_opts(t, kind->name) && kind->check(t, NULL, err, errlen) < 0)
+			return -1;
+	}
 	json_t *o = t->nemesis_opts;
 	if (!o)
 		return 0;
@@ -195,7 +203,7 @@ int nemesis_heal_all(const struct test *t, struct ssh_node **ssh, const struct d
 
 /* What faultline may have left on a node, in words, one per line: rules in
  * its fault chains (the empty chain layout itself is harmless), its netem
- * qdisc, its daemons, a kill not undone, a clock offset. */
+ * qdisc, its daemons, a kill not undone, a clock offset, a disk fault. */
 static char *leftovers_script(struct nemesis_ctx *c, int node)
 {
 	struct buf b;
@@ -212,8 +220,9 @@ static char *leftovers_script(struct nemesis_ctx *c, int node)
 		     "  p=$(cat \"$W/faultline-$h.pid\" 2>/dev/null) && fl_alive \"$p\" && echo \"faultline-$h running\"\n"
 		     "done\n"
 		     "[ -e \"$W/faultline-killed\" ] && echo 'database killed by a fault and not restarted'\n"
-		     "[ -e \"$W/faultline-clock.offset\" ] && echo 'clock offset'\n"
-		     "exit 0\n");
+		     "[ -e \"$W/faultline-clock.offset\" ] && echo 'clock offset'\n");
+	nem_disk_leftovers(&b);
+	buf_puts(&b, "exit 0\n");
 	return buf_steal(&b);
 }
 

@@ -423,11 +423,15 @@ static void run_teardown(struct run *r)
 		return;
 	if (r->t->leave_db_running) {
 		log_info("leaving %s running (--leave-db-running)", r->db->name);
+		if (nemesis_db_release(r->t, r->ssh, r->db, err, sizeof err) < 0)
+			run_error(r, "disk: %s", err);
 		return;
 	}
 	log_info("tearing down %s", r->db->name);
 	if (db_on_all(&r->dbc, r->db->teardown, err, sizeof err) < 0)
 		run_error(r, "db teardown: %s", err);
+	if (nemesis_db_release(r->t, r->ssh, r->db, err, sizeof err) < 0)
+		run_error(r, "disk: unmounting the data dirs: %s", err);
 	r->db_set_up = false;
 }
 
@@ -602,6 +606,11 @@ static int run_setup(struct run *r)
 	char err[2048];
 	log_info("setting up %s on %d nodes", r->db->name, r->t->n_nodes);
 	r->db_set_up = true; /* a partial setup is torn down too */
+	/* Disk faults: the data dirs mounted through faultline-diskd first. */
+	if (nemesis_db_prepare(r->t, r->ssh, r->db, err, sizeof err) < 0) {
+		run_error(r, "disk: mounting the data dirs: %s", err);
+		return -1;
+	}
 	if (db_on_all(&r->dbc, r->db->setup, err, sizeof err) < 0) {
 		run_error(r, "db setup: %s", err);
 		return -1;

@@ -78,6 +78,11 @@ struct db {
 	int (*healthy)(const struct test *t, int node, char *err, size_t errlen);
 	/* The workloads it runs: terminated by {NULL, NULL}. */
 	const struct db_client *clients;
+	/* Optional (NULL): the directory the database writes, relative to
+	 * the node's workdir ("etcd.data"). Disk faults mount it through
+	 * faultline-diskd before setup, so setup and teardown must wipe its
+	 * contents rather than remove it when it is a mountpoint. */
+	const char *data_dir;
 };
 
 /* Registry: NULL if unknown. */

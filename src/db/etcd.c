@@ -125,7 +125,9 @@ static void proc_net_hex(const char *ip, char *out, size_t n)
  * true while a socket still listens on our client or peer port (a killed
  * etcd's threads may hold them a moment after its main thread died);
  * etcd_stop, which kills it and waits for both; etcd_why, the line of its
- * log that says why it stopped. */
+ * log that says why it stopped; etcd_wipe, which removes the data dir, or
+ * only what it holds when it is a mountpoint (disk faults mount it through
+ * faultline-diskd). */
 static void script_prelude(struct buf *b, const struct test *t, int node)
 {
 	char *ip = etcd_listen_host(t->nodes[node].host);
@@ -155,6 +157,13 @@ static void script_prelude(struct buf *b, const struct test *t, int node)
 		 "  i=0; while [ $i -lt 200 ] && { etcd_pid >/dev/null || etcd_ports_busy; }; do sleep 0.05; i=$((i+1)); done\n"
 		 "  ! etcd_pid >/dev/null || { echo \"etcd pid $p did not die\" >&2; exit 1; }\n"
 		 "  ! etcd_ports_busy || { echo \"ports 2379/2380 still in use 10 s after etcd was stopped\" >&2; exit 1; }\n"
+		 "}\n"
+		 "etcd_wipe() {\n"
+		 "  if mountpoint -q \"$W/etcd.data\" 2>/dev/null; then\n"
+		 "    find \"$W/etcd.data\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +\n"
+		 "  else\n"
+		 "    rm -rf \"$W/etcd.data\"\n"
+		 "  fi\n"
 		 "}\n"
 		 "etcd_why() {\n"
 		 "  l=$(grep -E '\"level\":\"(fatal|panic|error)\"' \"$W/etcd.log\" 2>/dev/null | tail -n 1)\n"
@@ -404,7 +413,7 @@ static int etcd_setup(struct db_ctx *c, int node, char *err, size_t errlen)
 	script_need_etcd(&b);
 	buf_puts(&b, "mkdir -p \"$W\" || exit 1\n"
 		     "etcd_stop\n"
-		     "rm -rf \"$W/etcd.data\" \"$W/etcd.pid\" || exit 1\n"
+		     "etcd_wipe && rm -f \"$W/etcd.pid\" || exit 1\n"
 		     ": >\"$W/etcd.log\"\n");
 	script_launch(&b, c->test, node);
 	int rc = etcd_run(c, node, "start etcd", b.data, NULL, err, errlen);
@@ -421,7 +430,7 @@ static int etcd_teardown(struct db_ctx *c, int node, char *err, size_t errlen)
 	script_prelude(&b, c->test, node);
 	/* The log stays: it may still be fetched after the run. */
 	buf_puts(&b, "etcd_stop\n"
-		     "rm -rf \"$W/etcd.data\" \"$W/etcd.pid\"\n");
+		     "etcd_wipe && rm -f \"$W/etcd.pid\"\n");
 	int rc = etcd_run(c, node, "tear down etcd", b.data, NULL, err, errlen);
 	buf_free(&b);
 	return rc;
@@ -647,4 +656,5 @@ const struct db etcd_db = {
 	.primaries = etcd_primaries,
 	.healthy = etcd_healthy,
 	.clients = etcd_clients,
+	.data_dir = "etcd.data",
 };

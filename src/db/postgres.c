@@ -41,6 +41,11 @@
  *   read_from    primary (default) | replicas: read-only transactions on
  *                hot standbys (postgres_client.c)
  *   port         5432; patroni_port (Patroni's REST API) 8008
+ *   fsync        true (default) | false: fsync = off
+ *   synchronous_commit  on (default) | off | local | remote_write |
+ *                remote_apply
+ * The data directory pg/data is db.data_dir: disk faults mount it through
+ * faultline-diskd, and setup and teardown then wipe what it holds (pg_wipe).
  * The controller's password for the superuser: see pg_password().
  */
 #include "db.h"
@@ -99,9 +104,9 @@ void pg_opts_get(const struct test *t, struct pg_opts *o)
 static int postgres_check(const struct test *t, json_t *o, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"isolation", "synchronous", "ha", "read_from", "port",
-					   "patroni_port", NULL};
-	const char *iso, *ha, *rf;
-	bool sync;
+					   "patroni_port", "fsync", "synchronous_commit", NULL};
+	const char *iso, *ha, *rf, *sc;
+	bool sync, fsync;
 	long port, pport;
 	if (opts_keys(o, keys, "db_opts", err, errlen) < 0 ||
 	    opts_enum(o, "isolation", "serializable", "read-committed|repeatable-read|serializable",
@@ -110,7 +115,10 @@ static int postgres_check(const struct test *t, json_t *o, char *err, size_t err
 	    opts_enum(o, "ha", "none", "none|patroni", "db_opts", &ha, err, errlen) < 0 ||
 	    opts_enum(o, "read_from", "primary", "primary|replicas", "db_opts", &rf, err, errlen) < 0 ||
 	    opts_int(o, "port", 5432, 1, 65535, "db_opts", &port, err, errlen) < 0 ||
-	    opts_int(o, "patroni_port", 8008, 1, 65535, "db_opts", &pport, err, errlen) < 0)
+	    opts_int(o, "patroni_port", 8008, 1, 65535, "db_opts", &pport, err, errlen) < 0 ||
+	    opts_bool(o, "fsync", true, "db_opts", &fsync, err, errlen) < 0 ||
+	    opts_enum(o, "synchronous_commit", "on", "on|off|local|remote_write|remote_apply",
+		      "db_opts", &sc, err, errlen) < 0)
 		return -1;
 	if (!strcmp(rf, "replicas") && t->n_nodes < 2) {
 		snprintf(err, errlen, "db_opts.read_from: replicas needs at least 2 nodes (test has %d)",
@@ -239,7 +247,8 @@ static void conf_str(struct buf *b, const char *s)
  * (find the server binaries: newest /usr/lib/postgresql/N/bin, else PATH);
  * pid_ok PID COMM-GLOB LINE (PID is a live COMM whose command line has the
  * argument LINE); pg_pids, pg_pid and patroni_pid; tree (a pid and all its
- * descendants); pg_stop (SIGKILL Patroni and every postmaster serving D
+ * descendants); pg_wipe (remove P, or only what D holds when D is a
+ * mountpoint); pg_stop (SIGKILL Patroni and every postmaster serving D
  * with all their children, until none is left). */
 static void script_prelude(struct buf *b, const struct test *t, int node)
 {
@@ -287,6 +296,16 @@ static void script_prelude(struct buf *b, const struct test *t, int node)
 		 "}\n"
 		 /* Stop the root first, so it forks nothing while we list. */
 		 "tree_signal() { kill -STOP $2 2>/dev/null; for q in $(tree $2); do kill -$1 $q 2>/dev/null; done; }\n"
+		 /* The data dir may be a mountpoint (disk faults mount it through
+		  * faultline-diskd): then only what it holds goes. */
+		 "pg_wipe() {\n"
+		 "  if mountpoint -q \"$D\" 2>/dev/null; then\n"
+		 "    find \"$D\" -mindepth 1 -maxdepth 1 -exec rm -rf {} + &&\n"
+		 "    find \"$P\" -mindepth 1 -maxdepth 1 ! -name data -exec rm -rf {} +\n"
+		 "  else\n"
+		 "    rm -rf \"$P\"\n"
+		 "  fi\n"
+		 "}\n"
 		 /* Until two rounds in a row find nothing: a postmaster Patroni
 		  * was spawning when it died may show up a moment later. */
 		 "pg_stop() {\n"
@@ -429,6 +448,14 @@ static void node_conf(struct buf *b, const struct test *t, int node, bool primar
 		      "max_connections = %d\nshared_buffers = '32MB'\n"
 		      "log_line_prefix = '%%m [%%p] %%q%%u@%%d '\n",
 		   t->concurrency * 2 + 50);
+	/* Durability as configured (what the disk fault's lose-unfsynced
+	 * tests): fsync off skips every fsync, synchronous_commit off
+	 * acknowledges a commit before its WAL is flushed. */
+	const char *sc = opts_get_str(t->db_opts, "synchronous_commit");
+	if (json_is_false(json_object_get(t->db_opts, "fsync")))
+		buf_puts(b, "fsync = off\n");
+	if (sc && strcmp(sc, "on"))
+		buf_printf(b, "synchronous_commit = %s\n", sc);
 	if (primary && o.synchronous) {
 		/* Every commit waits until one standby has flushed it; standbys
 		 * name themselves by cluster_name (the walreceiver's
@@ -597,7 +624,7 @@ static void script_reset(struct buf *b, const char *log)
 {
 	script_reach(b);
 	buf_printf(b, "pg_stop\n"
-		      "rm -rf \"$P\" \"$W/postgres.pid\" \"$W/patroni.pid\" || exit 1\n"
+		      "pg_wipe && rm -f \"$W/postgres.pid\" \"$W/patroni.pid\" || exit 1\n"
 		      ": >\"$W/%s\"\n"
 		      "install -d -o postgres -g postgres -m 700 \"$P\" \"$D\" \"$S\" || exit 1\n"
 		      "umask 077\n",
@@ -729,7 +756,7 @@ static int postgres_teardown(struct db_ctx *c, int node, char *err, size_t errle
 	script_prelude(&b, c->test, node);
 	/* The logs stay: they may still be fetched after the run. */
 	buf_puts(&b, "pg_stop\n"
-		     "rm -rf \"$P\" \"$W/postgres.pid\" \"$W/patroni.pid\"\n");
+		     "pg_wipe && rm -f \"$W/postgres.pid\" \"$W/patroni.pid\"\n");
 	int rc = pg_run(c, node, "tear down postgres", b.data, PG_CMD_TIMEOUT_MS, NULL, err, errlen);
 	buf_free(&b);
 	if (pg_patroni(c->test)) {
@@ -925,4 +952,5 @@ const struct db postgres_db = {
 	.primaries = postgres_primaries,
 	.healthy = postgres_healthy,
 	.clients = postgres_clients,
+	.data_dir = "pg/data",
 };

@@ -18,6 +18,8 @@
  * only trusted when /proc says it is that program running in that data
  * directory (local-cluster nodes share one pid space). Both listen on the
  * node's address only, so a partition of the node cuts their traffic.
+ * redis.data is db.data_dir: disk faults mount it through faultline-diskd,
+ * and setup and teardown then wipe what it holds (rwipe).
  *
  * kill, pause, resume and pid act on redis-server: the sentinels stay up and
  * watch, as in production. Health, setup's readiness and `primaries` (the
@@ -247,6 +249,15 @@ static void script_prelude(struct buf *b, const struct test *t, int node)
 		    "launch() {\n"
 		    "  (cd \"$3\" && exec setsid nohup \"$1\" \"$2\" </dev/null >>\"$4\" 2>&1) &\n"
 		    "  echo $! >\"$W/$1.pid\"\n"
+		    "}\n"
+		    /* A data dir that is a mountpoint (disk faults mount it through
+		     * faultline-diskd) keeps itself and loses what it holds. */
+		    "rwipe() {\n"
+		    "  if mountpoint -q \"$1\" 2>/dev/null; then\n"
+		    "    find \"$1\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +\n"
+		    "  else\n"
+		    "    rm -rf \"$1\"\n"
+		    "  fi\n"
 		    "}\n"
 		    "alive() {\n"
 		    "  rpid \"$1\" \"$2\" >/dev/null && return 0\n"
@@ -551,7 +562,7 @@ static int redis_setup(struct db_ctx *c, int node, char *err, size_t errlen)
 	buf_puts(&b, "mkdir -p \"$W\" || exit 1\n"
 		     "rstop redis-sentinel \"$W/sentinel.data\"\n"
 		     "rstop redis-server \"$W/redis.data\"\n"
-		     "rm -rf \"$W/redis.data\" \"$W/sentinel.data\" \"$W/redis.conf\" \"$W/sentinel.conf\""
+		     "rwipe \"$W/redis.data\" && rm -rf \"$W/sentinel.data\" \"$W/redis.conf\" \"$W/sentinel.conf\""
 		     " \"$W/redis-server.pid\" \"$W/redis-sentinel.pid\" || exit 1\n"
 		     "mkdir -p \"$W/redis.data\" \"$W/sentinel.data\" || exit 1\n"
 		     ": >\"$W/redis.log\"; : >\"$W/sentinel.log\"\n");
@@ -602,7 +613,7 @@ static int redis_teardown(struct db_ctx *c, int node, char *err, size_t errlen)
 	/* The logs stay: they may still be fetched after the run. */
 	buf_puts(&b, "rstop redis-sentinel \"$W/sentinel.data\"\n"
 		     "rstop redis-server \"$W/redis.data\"\n"
-		     "rm -rf \"$W/redis.data\" \"$W/sentinel.data\" \"$W/redis.conf\" \"$W/sentinel.conf\""
+		     "rwipe \"$W/redis.data\"; rm -rf \"$W/sentinel.data\" \"$W/redis.conf\" \"$W/sentinel.conf\""
 		     " \"$W/redis-server.pid\" \"$W/redis-sentinel.pid\"\n");
 	int rc = redis_run(c, node, "tear down redis", b.data, NULL, err, errlen);
 	buf_free(&b);
@@ -806,4 +817,5 @@ const struct db redis_db = {
 	.primaries = redis_primaries,
 	.healthy = redis_healthy,
 	.clients = redis_clients,
+	.data_dir = "redis.data",
 };
