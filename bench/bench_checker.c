@@ -8,9 +8,12 @@
  * by construction (including a few failed puts, which never apply, and a
  * few timed-out ops, which apply or not at random and retire their
  * process). A second copy changes one get to return a value never written,
- * which no linearization can explain. Each file is then checked by the real
- * binary as a child process; whole-process wall time and peak RSS
- * (wait4's ru_maxrss) are printed with the verdict.
+ * which no linearization can explain. The valid history is also written
+ * as Jepsen EDN (one op map per line in a vector, values as independent
+ * [key value] tuples). Each file is then checked by the real binary as a
+ * child process; whole-process wall time and peak RSS (wait4's ru_maxrss)
+ * are printed with the verdict. Goals (issue 12, 2 cores): EDN <= 1.3 s
+ * and <= 300 MB, JSONL <= 0.8 s.
  *
  *   bench_checker [OPS [KEYS [PROCS]]]   (FAULTLINE = path of the binary)
  */
@@ -76,6 +79,19 @@ static void write_value(FILE *f, const struct gop *o, bool completion, const cha
 	}
 }
 
+static void write_edn(FILE *f, int64_t idx, const struct gop *o, int kind, const char *result)
+{
+	static const char *type[] = {"ok", "fail", "info"};
+	const char *t = kind == 0 ? "invoke" : type[o->outcome];
+	fprintf(f, "{:index %" PRId64 ", :time %" PRId64 ", :type :%s, :process %d, :f :%s, :value [%d ",
+		idx, kind == 0 ? o->t_inv : o->t_ret, t, o->proc, fname[o->f], o->key);
+	if (o->f == GET && !(kind != 0 && o->outcome == 0))
+		fputs("nil", f);
+	else
+		write_value(f, o, kind != 0 && o->outcome == 0, result);
+	fputs(kind != 0 && o->outcome == 2 ? "], :error :timeout}\n" : "]}\n", f);
+}
+
 static void write_line(FILE *f, int64_t idx, const struct gop *o, int kind, const char *result)
 {
 	static const char *type[] = {"ok", "fail", "info"};
@@ -90,8 +106,8 @@ static void write_line(FILE *f, int64_t idx, const struct gop *o, int kind, cons
 }
 
 /* Generate both histories; returns 0 on success. */
-static int generate(const char *valid_path, const char *invalid_path, long nops, int nkeys,
-		    int nprocs)
+static int generate(const char *valid_path, const char *invalid_path, const char *edn_path,
+		    long nops, int nkeys, int nprocs)
 {
 	struct gop *ops = calloc((size_t)nops, sizeof *ops);
 	struct event *ev = malloc((size_t)nops * 3 * sizeof *ev);
@@ -125,9 +141,10 @@ static int generate(const char *valid_path, const char *invalid_path, long nops,
 		ev[3 * i + 2] = (struct event){o->t_ret, (uint32_t)i, 2};
 	}
 	qsort(ev, (size_t)nops * 3, sizeof *ev, cmp_event);
-	FILE *fv = fopen(valid_path, "w"), *fi = fopen(invalid_path, "w");
-	if (!fv || !fi)
+	FILE *fv = fopen(valid_path, "w"), *fi = fopen(invalid_path, "w"), *fe = fopen(edn_path, "w");
+	if (!fv || !fi || !fe)
 		return -1;
+	fputs("[", fe);
 	long bad_get = -1, gets_seen = 0, bad_at = nops / 4;
 	int64_t idx = 0;
 	for (size_t e = 0; e < (size_t)nops * 3; e++) {
@@ -152,6 +169,7 @@ static int generate(const char *valid_path, const char *invalid_path, long nops,
 		}
 		const char *res = o->result ? o->result : "";
 		write_line(fv, idx, o, ev[e].kind, res);
+		write_edn(fe, idx, o, ev[e].kind, res);
 		if (ev[e].kind == 2 && o->f == GET && o->outcome == 0 && bad_get < 0 &&
 		    ++gets_seen > bad_at) {
 			bad_get = ev[e].op;
@@ -164,7 +182,8 @@ static int generate(const char *valid_path, const char *invalid_path, long nops,
 			o->result = NULL;
 		}
 	}
-	int rc = (fclose(fv) || fclose(fi)) ? -1 : 0;
+	fputs("]\n", fe);
+	int rc = (fclose(fv) | fclose(fi) | fclose(fe)) ? -1 : 0;
 	for (int k = 0; k < nkeys; k++)
 		free(store[k]);
 	free(store);
@@ -241,10 +260,11 @@ int main(int argc, char **argv)
 		return 254;
 	}
 	mkdir("bench-output", 0755);
-	const char *vp = "bench-output/kv-valid.jsonl", *ip = "bench-output/kv-invalid.jsonl";
+	const char *vp = "bench-output/kv-valid.jsonl", *ip = "bench-output/kv-invalid.jsonl",
+		   *ep = "bench-output/kv-valid.edn";
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	if (generate(vp, ip, nops, nkeys, nprocs) < 0) {
+	if (generate(vp, ip, ep, nops, nkeys, nprocs) < 0) {
 		perror("bench_checker: generate");
 		return 255;
 	}
@@ -256,18 +276,19 @@ int main(int argc, char **argv)
 	if (nops == 1000000)
 		snprintf(label, sizeof label, "1M");
 	int rc = 0;
-	const char *paths[] = {vp, ip}, *names[] = {"valid", "invalid"};
-	int want[] = {0, 1};
-	for (int i = 0; i < 2; i++) {
+	const char *paths[] = {vp, ip, ep}, *names[] = {"valid", "invalid", "valid_edn"};
+	const char *goals[] = {"<= 0.8 s, <= 300 MB", "<= 0.8 s, <= 300 MB", "<= 1.3 s, <= 300 MB"};
+	int want[] = {0, 1, 0};
+	for (int i = 0; i < 3; i++) {
 		struct result r;
 		if (run_check(bin, paths[i], &r) < 0) {
 			perror("bench_checker: run");
 			return 255;
 		}
 		bool cex = strstr(r.out, "\"failures\"") && strstr(r.out, "never-written");
-		printf("BENCH checker_kv_%s_%s: %.2f s, %ld MB, verdict %s%s (goal <= 1.5 s, <= 300 MB)\n",
+		printf("BENCH checker_kv_%s_%s: %.2f s, %ld MB, verdict %s%s (goal %s)\n",
 		       label, names[i], r.secs, r.maxrss_kb / 1024, verdict_name(r.code),
-		       i == 1 ? (cex ? ", counterexample present" : ", NO counterexample") : "");
+		       i == 1 ? (cex ? ", counterexample present" : ", NO counterexample") : "", goals[i]);
 		if (r.code != want[i] || (i == 1 && !cex)) {
 			printf("BENCH checker_kv_%s_%s: WRONG verdict (expected %s)\n", label, names[i],
 			       verdict_name(want[i]));

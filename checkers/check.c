@@ -1,18 +1,16 @@
 /*
- * check.c - check_history (check.h): one streamed read of a history feeding
- * every checker of a test.
+ * check.c - check_history (check.h): one read of a history feeding every
+ * checker of a test.
  *
- * Reading and judging overlap: a reader thread parses the file into
- * batches of ops while this thread validates them (invoke/completion
- * pairing, pair.h) and hands each op to every checker, so a large history
- * costs max(parse, judge) rather than their sum and is never held whole.
- * Batches the consumer is done with go back to the reader, which frees
- * their ops: memory is freed by the thread that allocated it, which keeps
- * malloc's arenas uncontended.
+ * Reading and judging overlap: the history reader (history.h) parses the
+ * file into batches in its own threads (large files in parallel chunks)
+ * while this thread validates the ops (invoke/completion pairing, pair.h)
+ * and hands each one to every checker, so a large history costs about
+ * max(parse, judge) rather than their sum and is never held whole.
  *
- * The timeout covers reading: the consumer waits for batches with a
- * deadline, so a history that never arrives (a FIFO without a writer)
- * ends "unknown" on time instead of hanging.
+ * The timeout covers reading: batches are awaited with a deadline, so a
+ * history that never arrives (a FIFO without a writer) ends "unknown" on
+ * time instead of hanging.
  */
 #include "check.h"
 
@@ -21,128 +19,10 @@
 #include "util.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define FEED_BATCH 4096
-#define FEED_RING 8
-/* After a reading timeout, how long the reader may take to notice. */
-#define READER_GRACE_NS 1000000000LL
-
-struct feed_batch {
-	struct op ops[FEED_BATCH];
-	size_t n;
-	struct feed_batch *next; /* on the spent list */
-};
-
-struct feed {
-	const char *path;
-	enum history_format fmt;
-	pthread_mutex_t mu;
-	pthread_cond_t changed;
-	struct feed_batch *ring[FEED_RING];
-	size_t head, count;
-	struct feed_batch *cur;    /* reader's batch being filled */
-	struct feed_batch *spent;  /* consumed, for the reader to free */
-	bool done, stop;
-	int stream_rc;
-	struct history_error herr;
-};
-
-static void batch_free(struct feed_batch *bt)
-{
-	for (size_t i = 0; i < bt->n; i++)
-		op_free(&bt->ops[i]);
-	free(bt);
-}
-
-static void feed_put(struct feed *f, struct feed_batch *bt)
-{
-	pthread_mutex_lock(&f->mu);
-	while (f->count == FEED_RING && !f->stop)
-		pthread_cond_wait(&f->changed, &f->mu);
-	if (f->stop) {
-		pthread_mutex_unlock(&f->mu);
-		batch_free(bt);
-		return;
-	}
-	f->ring[(f->head + f->count++) % FEED_RING] = bt;
-	pthread_cond_broadcast(&f->changed);
-	pthread_mutex_unlock(&f->mu);
-}
-
-/* A batch to fill: a spent one (its ops freed here) or a new one. */
-static struct feed_batch *feed_new_batch(struct feed *f)
-{
-	struct feed_batch *spent = NULL, *bt = NULL;
-	if (__atomic_load_n(&f->spent, __ATOMIC_RELAXED)) {
-		pthread_mutex_lock(&f->mu);
-		spent = f->spent;
-		f->spent = NULL;
-		pthread_mutex_unlock(&f->mu);
-	}
-	while (spent) {
-		struct feed_batch *nx = spent->next;
-		for (size_t i = 0; i < spent->n; i++)
-			op_free(&spent->ops[i]);
-		if (!bt)
-			bt = spent;
-		else
-			free(spent);
-		spent = nx;
-	}
-	if (!bt)
-		bt = xmalloc(sizeof *bt);
-	bt->n = 0;
-	bt->next = NULL;
-	return bt;
-}
-
-static int feed_op(struct op *op, void *ctx)
-{
-	struct feed *f = ctx;
-	if (!f->cur)
-		f->cur = feed_new_batch(f);
-	f->cur->ops[f->cur->n++] = *op;
-	if (f->cur->n == FEED_BATCH) {
-		feed_put(f, f->cur);
-		f->cur = NULL;
-	}
-	return __atomic_load_n(&f->stop, __ATOMIC_RELAXED) ? 1 : 0;
-}
-
-static void *feed_reader(void *arg)
-{
-	struct feed *f = arg;
-	int rc = history_stream(f->path, f->fmt, feed_op, f, &f->herr);
-	if (f->cur) {
-		feed_put(f, f->cur);
-		f->cur = NULL;
-	}
-	pthread_mutex_lock(&f->mu);
-	f->stream_rc = rc;
-	f->done = true;
-	pthread_cond_broadcast(&f->changed);
-	pthread_mutex_unlock(&f->mu);
-	return NULL;
-}
-
-static void feed_free(struct feed *f)
-{
-	while (f->spent) {
-		struct feed_batch *nx = f->spent->next;
-		batch_free(f->spent);
-		f->spent = nx;
-	}
-	for (size_t i = 0; i < f->count; i++)
-		batch_free(f->ring[(f->head + i) % FEED_RING]);
-	pthread_cond_destroy(&f->changed);
-	pthread_mutex_destroy(&f->mu);
-	free(f);
-}
 
 /* ---- the judges ---- */
 
@@ -160,16 +40,18 @@ struct judge {
 struct validator {
 	struct pairing *open;
 	char *fs[VAL_MAX_F];
-	unsigned nfs;
+	unsigned nfs, last;
 	bool lenient;
 	int64_t orphans, doubles, mismatches;
 };
 
 static unsigned val_fid(struct validator *v, const char *f)
 {
+	if (v->last < v->nfs && !strcmp(v->fs[v->last], f))
+		return v->last;
 	for (unsigned i = 0; i < v->nfs; i++)
 		if (!strcmp(v->fs[i], f))
-			return i;
+			return v->last = i;
 	if (v->nfs == VAL_MAX_F)
 		return VAL_MAX_F; /* too many distinct names: f not compared */
 	v->fs[v->nfs] = xstrdup(f);
@@ -238,115 +120,34 @@ static void val_free(struct validator *v)
 /* ---- the pipeline ---- */
 
 struct consume {
-	struct feed *f;
+	const char *path;
 	struct judge *j;
 	size_t nj;
 	struct validator val;
-	int64_t deadline; /* monotonic ns, 0 none */
 	int64_t ops;
 	bool bad;         /* err set: bad input */
-	bool timed_out;   /* the deadline passed while reading */
 	char err[600];
 };
 
-static void feed_stop(struct feed *f)
-{
-	pthread_mutex_lock(&f->mu);
-	f->stop = true;
-	pthread_cond_broadcast(&f->changed);
-	pthread_mutex_unlock(&f->mu);
-}
-
-/* Wait for f->changed until the monotonic deadline (0: forever). false
- * once it passed. Called with f->mu held. */
-static bool feed_wait(struct feed *f, int64_t deadline)
-{
-	if (!deadline) {
-		pthread_cond_wait(&f->changed, &f->mu);
-		return true;
-	}
-	if (now_ns() >= deadline)
-		return false;
-	struct timespec ts = {.tv_sec = deadline / 1000000000LL,
-			      .tv_nsec = deadline % 1000000000LL};
-	pthread_cond_timedwait(&f->changed, &f->mu, &ts);
-	return now_ns() < deadline;
-}
-
-static void consume_batch(struct consume *c, struct feed_batch *bt)
+static void consume_batch(struct consume *c, const struct op_batch *bt)
 {
 	for (size_t i = 0; i < bt->n && !c->bad; i++) {
 		const struct op *op = &bt->ops[i];
 		c->ops++;
 		char e[512] = "";
 		if (val_op(&c->val, op, e, sizeof e) < 0) {
-			snprintf(c->err, sizeof c->err, "%s: %s", c->f->path, e);
+			snprintf(c->err, sizeof c->err, "%s: %s", c->path, e);
 			c->bad = true;
 			break;
 		}
 		for (size_t k = 0; k < c->nj; k++) {
 			if (c->j[k].c->add(c->j[k].st, op, e, sizeof e) < 0) {
-				snprintf(c->err, sizeof c->err, "%s: %s", c->f->path, e);
+				snprintf(c->err, sizeof c->err, "%s: %s", c->path, e);
 				c->bad = true;
 				break;
 			}
 		}
 	}
-}
-
-/* Consume every batch until the reader is done, the input is bad or the
- * deadline passes. */
-static void consume_all(struct consume *c)
-{
-	struct feed *f = c->f;
-	for (;;) {
-		pthread_mutex_lock(&f->mu);
-		while (f->count == 0 && !f->done) {
-			if (!feed_wait(f, c->deadline)) {
-				c->timed_out = true;
-				break;
-			}
-		}
-		if (c->timed_out || f->count == 0) {
-			pthread_mutex_unlock(&f->mu);
-			return;
-		}
-		struct feed_batch *bt = f->ring[f->head];
-		f->head = (f->head + 1) % FEED_RING;
-		f->count--;
-		pthread_cond_broadcast(&f->changed);
-		pthread_mutex_unlock(&f->mu);
-		consume_batch(c, bt);
-		pthread_mutex_lock(&f->mu);
-		bt->next = f->spent;
-		f->spent = bt;
-		pthread_mutex_unlock(&f->mu);
-		if (c->bad)
-			return;
-	}
-}
-
-/* After a stop: wait for the reader to finish (bounded after a timeout,
- * since it may sit in a read that never returns). true if it did, and
- * then the feed may be freed. */
-static bool reader_join(struct feed *f, pthread_t tid, bool bounded)
-{
-	feed_stop(f);
-	if (!bounded) {
-		pthread_join(tid, NULL);
-		return true;
-	}
-	int64_t until = now_ns() + READER_GRACE_NS;
-	pthread_mutex_lock(&f->mu);
-	while (!f->done && feed_wait(f, until))
-		;
-	bool done = f->done;
-	pthread_mutex_unlock(&f->mu);
-	if (done)
-		pthread_join(tid, NULL);
-	else
-		pthread_detach(tid); /* the feed is left to it: never freed */
-	return done;
 }
 
 static void judges_abort(struct judge *j, size_t n)
@@ -385,59 +186,55 @@ json_t *check_history(const char *path, enum history_format fmt, const char *con
 	struct check_ctx none = {0};
 	if (!ctx)
 		ctx = &none;
+	int64_t deadline = ctx->timeout > 0 ? now_ns() + (int64_t)(ctx->timeout * 1e9) : 0;
 	struct judge *j = xcalloc(n_checkers ? n_checkers : 1, sizeof *j);
 	if (judges_begin(j, checkers, n_checkers, ctx, err, errlen) < 0) {
 		judges_abort(j, n_checkers);
 		free(j);
 		return NULL;
 	}
-	struct consume c = {.j = j, .nj = n_checkers};
+	struct consume c = {.path = path, .j = j, .nj = n_checkers};
 	c.val.open = pairing_new();
 	c.val.lenient = ctx->lenient;
-	c.deadline = ctx->timeout > 0 ? now_ns() + (int64_t)(ctx->timeout * 1e9) : 0;
-	struct feed *f = xcalloc(1, sizeof *f);
-	c.f = f;
-	f->path = path;
-	f->fmt = fmt;
-	pthread_mutex_init(&f->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&f->changed, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_t tid;
-	bool threaded = pthread_create(&tid, NULL, feed_reader, f) == 0;
-	if (!threaded)
-		feed_reader(f);
-	consume_all(&c);
-	bool freeable = threaded ? reader_join(f, tid, c.timed_out) : true;
+	struct history_reader *rd = history_reader_start(path, fmt, ctx->threads);
+	struct history_error herr = {""};
+	struct op_batch *bt;
+	int r;
+	while ((r = history_reader_next(rd, deadline, &bt, &herr)) == HISTORY_BATCH) {
+		consume_batch(&c, bt);
+		history_reader_release(rd, bt);
+		if (c.bad)
+			break;
+	}
+	history_reader_close(rd);
+	bool timed_out = !c.bad && r == HISTORY_TIMEOUT;
 
 	json_t *res = NULL;
 	if (c.bad) {
 		snprintf(err, errlen, "%s", c.err);
-	} else if (!c.timed_out && f->stream_rc < 0) {
-		snprintf(err, errlen, "%s", f->herr.msg);
+	} else if (r == HISTORY_ERROR) {
+		snprintf(err, errlen, "%s", herr.msg);
 	} else {
 		res = json_object();
 		json_t *by = json_object();
 		enum verdict worst = n_checkers ? VERDICT_VALID : VERDICT_UNKNOWN;
 		for (size_t i = 0; i < n_checkers; i++) {
-			json_t *r;
-			if (c.timed_out) {
+			json_t *rj;
+			if (timed_out) {
 				j[i].c->abort(j[i].st);
-				r = json_pack("{s:s, s:s}", "valid", "unknown", "unknown_reason",
-					      "timeout while reading the history");
+				rj = json_pack("{s:s, s:s}", "valid", "unknown", "unknown_reason",
+					       "timeout while reading the history");
 			} else {
-				r = j[i].c->finish(j[i].st);
-				if (!json_is_object(r)) {
-					json_decref(r);
-					r = json_pack("{s:s, s:s}", "valid", "unknown", "error",
-						      "checker returned no result");
+				rj = j[i].c->finish(j[i].st);
+				if (!json_is_object(rj)) {
+					json_decref(rj);
+					rj = json_pack("{s:s, s:s}", "valid", "unknown", "error",
+						       "checker returned no result");
 				}
 			}
 			j[i].st = NULL;
-			worst = verdict_worst(worst, verdict_of_result(r));
-			json_object_set_new(by, j[i].name, r);
+			worst = verdict_worst(worst, verdict_of_result(rj));
+			json_object_set_new(by, j[i].name, rj);
 		}
 		json_object_set_new(res, "valid", verdict_json(worst));
 		json_object_set_new(res, "ops", json_integer(c.ops));
@@ -449,8 +246,6 @@ json_t *check_history(const char *path, enum history_format fmt, const char *con
 	if (!res)
 		judges_abort(j, n_checkers);
 	val_free(&c.val);
-	if (freeable)
-		feed_free(f);
 	free(j);
 	return res;
 }

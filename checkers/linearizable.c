@@ -20,16 +20,38 @@
  * bits below the first zero are ones and only the words from there on are
  * stored. A Zobrist hash of the set is maintained incrementally.
  *
+ * Reductions that never change a verdict (search_run's comment proves
+ * each; FAULTLINE_LIN_NO_* switch them off to measure, bench/lin.sh):
+ * the read shortcut (a legal read-only candidate is placed at once, never
+ * branched on); what a read reveals (a state that can no longer grow into
+ * what a pending read saw, no reset being able to intervene, is pruned; a
+ * state no read can see is "forgotten", so orders of unseen changes are
+ * one configuration; for kv, a get's value parsed into its put and the
+ * exact appends it saw says which appends are wasted, or free to place,
+ * where nothing is seen); optional ops that change nothing are not tried.
+ * Pruning and parsing cost a little per step, so they start once a key's
+ * search is not a straight line.
+ *
  * P-compositionality (Horn & Kroening): a history is linearizable iff each
  * key's subhistory is, so keys are searched independently on a pool of
- * threads, largest first. A deadline (checked every few thousand steps) or
- * a per-key memory cap turns a key into "unknown", never into "valid".
+ * threads, largest first, in two passes: every key with a budget of steps
+ * first (cheap keys are done before a hard one holds a thread), then the
+ * rest. Once a key is invalid the verdict is: unless all_keys is set
+ * (--all-keys, checker_opts.linearizable.all_keys), the other keys get a
+ * bounded extra time and are then reported unchecked. A deadline (checked
+ * every few thousand steps) or the per-key memory cap (a share of RAM,
+ * checker_opts.linearizable.memory_limit, --memory-limit) turns a key into
+ * "unknown", never into "valid".
  *
  * Counterexample: the search records the furthest return entry at which it
- * ever had to backtrack. Everything before that completion can be
- * linearized; that op cannot follow. This blames the op whose result is
- * impossible (the concurrent read in Knossos's rethink trap), not a later
- * op that merely shares its window.
+ * ever had to backtrack (or the read a pruned state could not reach).
+ * Everything before that completion can be linearized; that op cannot
+ * follow. This blames the op whose result is impossible (the concurrent
+ * read in Knossos's rethink trap), not a later op that merely shares its
+ * window. Since pruning finds an impossible read before exploring the
+ * orders leading to it, an invalid key is searched again without it, when
+ * that is cheap, for the classic counterexample; kv states are shown as
+ * where they part from what the read saw, clipped.
  */
 #include "linearizable.h"
 #include "checker.h"
@@ -59,6 +81,7 @@ struct lop {
 	struct mop mop;
 	uint8_t type;               /* completion type; OP_INVOKE while pending */
 	uint8_t keep;               /* 1 if the model encoded it (not dropped) */
+	uint32_t sid;               /* its number in its key's search (search_setup) */
 };
 
 struct pent {          /* an open op of one process */
@@ -79,12 +102,23 @@ struct lin_builder {
 	struct check_ctx opts;
 	int64_t deadline;         /* now_ns() deadline from lin_begin, 0 none */
 	struct interner keys, fs;
+	struct {
+		const char *name; /* in fs (moves when fs grows: refreshed below) */
+		uint32_t id;
+	} fcache[4];
+	unsigned fcache_next;
 	bool have_nokey;          /* some op without a key */
 	struct lop *ops;
 	size_t n, cap;
+	uint32_t *done;           /* ok ops (lop indexes) in completion order */
+	size_t ndone, capdone;
 	struct pmap open;
 	uint64_t seq;
 	int64_t orphans;          /* completions without an invoke */
+	/* checker_opts.linearizable */
+	bool all_keys;            /* every key to the end, even once invalid */
+	size_t mem_limit;         /* bytes per key's search; 0: the default */
+	double after_invalid;     /* extra seconds for the other keys; < 0: automatic */
 };
 
 /* ------------------------------------------------------------ pmap */
@@ -165,6 +199,7 @@ static void lin_abort(struct lin_builder *b)
 	interner_free(&b->keys);
 	interner_free(&b->fs);
 	free(b->ops);
+	free(b->done);
 	for (size_t i = 0; i < b->open.cap; i++)
 		if (b->open.e[i].inv)
 			json_decref(b->open.e[i].inv);
@@ -187,12 +222,45 @@ static int lin_encode(struct lin_builder *b, struct lop *l, json_t *value, bool 
 	return 0;
 }
 
+/* The id of f name f: the last few are remembered (a history uses a
+ * handful of names, one per op). */
+static uint32_t lin_f(struct lin_builder *b, const char *f)
+{
+	for (int i = 0; i < 4; i++)
+		if (b->fcache[i].name && !strcmp(b->fcache[i].name, f))
+			return b->fcache[i].id;
+	uint32_t id = interner_intern(&b->fs, f, strlen(f));
+	int slot = b->fcache_next++ & 3;
+	b->fcache[slot].id = id;
+	b->fcache[slot].name = "";
+	for (int i = 0; i < 4; i++) /* the arena may have moved */
+		if (b->fcache[i].name)
+			b->fcache[i].name = interner_get(&b->fs, b->fcache[i].id, NULL);
+	return id;
+}
+
+/* The key's identity: its type byte, then its text (keys 1 and "1"
+ * differ). */
+static uint32_t lin_key(struct lin_builder *b, const struct op *op)
+{
+	char stackbuf[128];
+	size_t n = strlen(op->key);
+	char *k = n + 1 <= sizeof stackbuf ? stackbuf : xmalloc(n + 1);
+	k[0] = (char)('0' + op->key_type);
+	memcpy(k + 1, op->key, n);
+	uint32_t id = interner_intern(&b->keys, k, n + 1) + 1;
+	if (k != stackbuf)
+		free(k);
+	return id;
+}
+
 static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, size_t errlen)
 {
 	if (op->process == PROCESS_NEMESIS)
 		return 0;
 	uint64_t pos = b->seq++;
-	json_t *value = op->value ? op->value : json_null();
+	/* Values compare with keywords kept (EDN :a is not "a"). */
+	json_t *value = op->value_kw ? op->value_kw : op->value ? op->value : json_null();
 	if (op->type == OP_INVOKE) {
 		if (b->n == b->cap) {
 			b->cap = b->cap ? b->cap * 2 : 1024;
@@ -208,13 +276,19 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 		l->ret_time = -1;
 		l->type = OP_INVOKE;
 		const char *f = op->f ? op->f : "";
-		l->f = interner_intern(&b->fs, f, strlen(f));
+		l->f = lin_f(b, f);
 		if (op->key)
-			l->key = interner_intern(&b->keys, op->key, strlen(op->key)) + 1;
+			l->key = lin_key(b, op);
 		else
 			b->have_nokey = true;
 		l->inv_value = values_intern(&b->env.vals, value);
 		l->value = l->inv_value;
+		/* Encoded now as it would be if it never completed: an op the
+		 * model does not know is refused whatever becomes of it (a
+		 * failed or pending op too), and an info op reuses this. */
+		values_memo_set(&b->env.vals, value, l->inv_value);
+		if (lin_encode(b, l, value, false, err, errlen) < 0)
+			return -1;
 		/* A process that invokes again while its previous op is open
 		 * (wrong after an info, but it happens) leaves that op pending. */
 		struct pent *pe = pmap_slot(&b->open, op->process, true);
@@ -239,6 +313,11 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 	int rc = 0;
 	if (op->type == OP_OK) {
 		l->ret_pos = pos;
+		if (b->ndone == b->capdone) {
+			b->capdone = b->capdone ? b->capdone * 2 : 1024;
+			b->done = xrealloc(b->done, b->capdone * sizeof *b->done);
+		}
+		b->done[b->ndone++] = (uint32_t)(l - b->ops);
 		/* Usually the completion repeats the invocation's value (writes,
 		 * cas): then it is already interned. */
 		if (json_equal(inv, value))
@@ -246,10 +325,9 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 		l->value = values_intern(&b->env.vals, value);
 		values_memo_set(&b->env.vals, value, l->value);
 		rc = lin_encode(b, l, value, true, err, errlen);
-	} else if (op->type == OP_INFO) {
-		/* may have happened, with the invocation's arguments */
-		rc = lin_encode(b, l, inv, false, err, errlen);
 	}
+	/* info: may have happened, with the invocation's arguments: the
+	 * encoding made at the invoke stands */
 	json_decref(inv);
 	return rc;
 }
@@ -279,19 +357,24 @@ struct cache {
 	size_t nwords, capwords;
 };
 
-enum key_verdict { KEY_VALID, KEY_INVALID, KEY_UNKNOWN };
+enum key_verdict { KEY_VALID, KEY_INVALID, KEY_UNKNOWN, KEY_UNCHECKED, KEY_DEFERRED };
 
 struct key_job {
 	uint32_t key;          /* 0 = no key */
-	uint32_t *ops;         /* indexes into b->ops, kept ops only */
+	uint32_t *ops;         /* indexes into b->ops, kept ops only, by invocation */
 	size_t n;
+	uint32_t *done;        /* its ok ops, by completion */
+	size_t ndone;
 	enum key_verdict verdict;
 	const char *why;       /* for unknown */
+	size_t peak_bytes;     /* the search's memory at its largest */
+	uint64_t configs;      /* configurations memoized */
 	/* counterexample */
 	int64_t blame;         /* lop index */
 	uint32_t *prefix;      /* lop indexes */
 	size_t nprefix;
-	char **states;
+	bool prefix_known;     /* the prefix goes with the blamed op */
+	char **states;         /* as the model describes them, or explains them to the blamed read */
 	size_t nstates;
 };
 
@@ -304,6 +387,8 @@ struct search {
 	uint32_t *lop_of;      /* op id -> lop index */
 	struct mop *mops;      /* op id -> mop */
 	uint64_t *zob;         /* op id -> random */
+	uint64_t *inv, *ret;   /* op id -> event positions (ret UINT64_MAX: never) */
+	uint8_t *ro;           /* op id -> read-only (linearized at once when legal) */
 	/* entry list: 0 head, 1..ne entries, ne+1 tail */
 	uint32_t *next, *prev, *eop, *ematch;
 	uint8_t *ecall;
@@ -312,7 +397,28 @@ struct search {
 	size_t nwords, info_w0, lo_hint, hi_ok, hi_inf;
 	uint64_t zh;
 	struct cache cache;
-	size_t mem_limit;
+	/* what a read reveals (model->reach) */
+	uint64_t *targets;     /* ok read-only ops the model can reach-check */
+	uint32_t *resets;      /* reset ops by invocation */
+	uint32_t *reset_at;    /* op id -> index in resets, UINT32_MAX if none */
+	size_t nresets, reset_lo;
+	uint32_t *vr, *vr_at;  /* per read: the resets that can lead to it (vr_at: offset, or
+				* UINT32_MAX until first asked; the list ends at UINT32_MAX) */
+	size_t nvr, capvr;
+	uint32_t *tinv;        /* targets by invocation */
+	uint32_t *tinv_at;     /* op id -> index in tinv */
+	size_t ntinv, tinv_lo;
+	bool shortcut, prune, forget;
+	/* pruning and what reads reveal cost a little per step: they start
+	 * once a key's search has this many configurations, i.e. once it is
+	 * not a straight line (FAULTLINE_LIN_EAGER: from the start, as the
+	 * tests that check them want) */
+	size_t prune_from, reveal_from;
+	uint64_t budget;       /* steps (and LIN_FIRST_PASS_NS) before giving up; 0 none */
+	/* what each read reveals (model->reveal): the reads that need op x
+	 * are need[need_at[x] .. need_at[x + 1]) */
+	uint32_t *need, *need_at;
+	bool reveal, all_revealed;
 	/* frontier */
 	int64_t best_id;
 	size_t best_depth;
@@ -324,9 +430,14 @@ struct lin_run {
 	struct lin_builder *b;
 	struct key_job *jobs;
 	size_t njobs;
+	uint32_t *order;       /* the jobs of this pass */
+	size_t norder;
+	uint64_t budget;       /* steps per key in this pass, 0 none */
 	atomic_size_t next_job;
 	int64_t deadline;      /* now_ns() deadline, 0 none */
-	size_t mem_limit;
+	int64_t t0;            /* when the searches began */
+	size_t mem_limit;      /* bytes per key */
+	_Atomic int64_t stop_at; /* after a key was found invalid: when the others stop; 0 none */
 };
 
 static void bits_set(struct search *s, uint32_t id)
@@ -349,6 +460,19 @@ static void bits_clear(struct search *s, uint32_t id)
 	s->zh ^= s->zob[id];
 	if (w < s->lo_hint)
 		s->lo_hint = w;
+	if (s->reset_at) {
+		uint32_t r = s->reset_at[id];
+		if (r < s->reset_lo)
+			s->reset_lo = r;
+		r = s->tinv_at[id];
+		if (r < s->tinv_lo)
+			s->tinv_lo = r;
+	}
+}
+
+static bool bits_has(const struct search *s, uint32_t id)
+{
+	return s->bits[id >> 6] >> (id & 63) & 1;
 }
 
 /* The stored form of the linearized set. Ops are numbered ok ops first, by
@@ -446,77 +570,118 @@ static bool cache_add(struct search *s, model_state st)
 	return true;
 }
 
-static int cmp_u64_pair(const void *a, const void *b)
+/* Reductions can be switched off to measure what each one buys
+ * (bench/lin.sh): FAULTLINE_LIN_NO_SHORTCUT, FAULTLINE_LIN_NO_PRUNE. */
+static bool env_off(const char *name)
 {
-	const uint64_t *x = a, *y = b;
-	return x[0] < y[0] ? -1 : x[0] > y[0];
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
 }
 
 /* Number ops: ok ops 0..n_ok-1 by completion order, then the ops that may
- * never have happened. Build the entry list in history order. */
+ * never have happened. Build the entry list in history order, and what
+ * the reductions need. */
 static void search_setup(struct search *s)
 {
 	struct key_job *job = s->job;
 	struct lin_builder *b = s->b;
-	size_t n = job->n;
+	const struct model *m = s->m;
+	size_t n = job->n, n_ok = job->ndone;
 	s->n = n;
-	uint64_t *order = xmalloc(n * 2 * sizeof *order);
-	size_t n_ok = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct lop *l = &b->ops[job->ops[i]];
-		order[2 * i] = l->ret_pos != UINT64_MAX ? l->ret_pos : UINT64_MAX / 2 + l->inv_pos;
-		order[2 * i + 1] = job->ops[i];
-		n_ok += l->ret_pos != UINT64_MAX;
-	}
-	qsort(order, n, 2 * sizeof *order, cmp_u64_pair);
 	s->n_ok = n_ok;
 	s->lop_of = xmalloc((n + 1) * sizeof *s->lop_of);
-	s->mops = xmalloc((n + 1) * sizeof *s->mops);
-	s->zob = xmalloc((n + 1) * sizeof *s->zob);
-	for (size_t i = 0; i < n; i++) {
-		s->lop_of[i] = (uint32_t)order[2 * i + 1];
-		s->mops[i] = b->ops[s->lop_of[i]].mop;
-		s->zob[i] = hash_mix(0x51ed270b27a1f3cdULL + i * 0x9e3779b97f4a7c15ULL);
+	/* ids: ok ops by completion, then the others by invocation; the
+	 * history gave both orders, so nothing is sorted here */
+	uint32_t id = 0;
+	for (size_t i = 0; i < n_ok; i++) {
+		b->ops[job->done[i]].sid = id;
+		s->lop_of[id++] = job->done[i];
 	}
-	/* events: (pos, id*2 + is_return) */
-	size_t ne = 0;
-	uint64_t *ev = xmalloc((n * 2 + 1) * 2 * sizeof *ev);
 	for (size_t i = 0; i < n; i++) {
-		struct lop *l = &b->ops[s->lop_of[i]];
-		ev[2 * ne] = l->inv_pos;
-		ev[2 * ne++ + 1] = i * 2;
-		if (l->ret_pos != UINT64_MAX) {
-			ev[2 * ne] = l->ret_pos;
-			ev[2 * ne++ + 1] = i * 2 + 1;
+		struct lop *l = &b->ops[job->ops[i]];
+		if (l->ret_pos == UINT64_MAX) {
+			l->sid = id;
+			s->lop_of[id++] = job->ops[i];
 		}
 	}
-	qsort(ev, ne, 2 * sizeof *ev, cmp_u64_pair);
-	s->ne = ne;
-	s->next = xmalloc((ne + 2) * sizeof *s->next);
-	s->prev = xmalloc((ne + 2) * sizeof *s->prev);
-	s->eop = xmalloc((ne + 2) * sizeof *s->eop);
-	s->ematch = xcalloc(ne + 2, sizeof *s->ematch);
-	s->ecall = xmalloc(ne + 2);
-	uint32_t *call_entry = xmalloc((n + 1) * sizeof *call_entry);
-	for (size_t e = 1; e <= ne; e++) {
-		uint64_t x = ev[2 * (e - 1) + 1];
-		uint32_t id = (uint32_t)(x >> 1);
-		s->eop[e] = id;
-		s->ecall[e] = !(x & 1);
-		if (s->ecall[e])
-			call_entry[id] = (uint32_t)e;
-		else
-			s->ematch[call_entry[id]] = (uint32_t)e;
+	s->mops = xmalloc((n + 1) * sizeof *s->mops);
+	s->zob = xmalloc((n + 1) * sizeof *s->zob);
+	s->inv = xmalloc((n + 1) * sizeof *s->inv);
+	s->ret = xmalloc((n + 1) * sizeof *s->ret);
+	s->ro = xcalloc(n + 1, 1);
+	s->nwords = (n + 64) / 64;
+	s->shortcut = m->read_only && !env_off("FAULTLINE_LIN_NO_SHORTCUT");
+	s->prune = m->reach && m->read_only && !env_off("FAULTLINE_LIN_NO_PRUNE");
+	s->forget = s->prune && m->forget && m->forgotten && !env_off("FAULTLINE_LIN_NO_FORGET");
+	s->reveal = s->forget && m->reveal && !env_off("FAULTLINE_LIN_NO_REVEAL");
+	bool eager = env_off("FAULTLINE_LIN_EAGER");
+	s->prune_from = eager ? 0 : 2 * n + 256;
+	s->reveal_from = eager ? 0 : 4 * n + 1024;
+	if (s->prune) {
+		s->targets = xcalloc(s->nwords, sizeof *s->targets);
+		s->reset_at = xmalloc((n + 1) * sizeof *s->reset_at);
+		s->resets = xmalloc((n + 1) * sizeof *s->resets);
+		s->tinv_at = xmalloc((n + 1) * sizeof *s->tinv_at);
+		s->tinv = xmalloc((n + 1) * sizeof *s->tinv);
 	}
+	for (size_t i = 0; i < n; i++) {
+		struct lop *l = &b->ops[s->lop_of[i]];
+		s->mops[i] = l->mop;
+		s->zob[i] = hash_mix(0x51ed270b27a1f3cdULL + i * 0x9e3779b97f4a7c15ULL);
+		s->inv[i] = l->inv_pos;
+		s->ret[i] = l->ret_pos;
+		s->ro[i] = m->read_only && m->read_only(&l->mop);
+	}
+	if (s->prune) { /* resets and reads to check against, by invocation */
+		for (size_t i = 0; i < n; i++) {
+			uint32_t x = b->ops[job->ops[i]].sid;
+			s->reset_at[x] = s->tinv_at[x] = UINT32_MAX;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint32_t x = b->ops[job->ops[i]].sid;
+			if (s->ro[x] && x < n_ok) {
+				s->targets[x >> 6] |= 1ULL << (x & 63);
+				s->tinv_at[x] = (uint32_t)s->ntinv;
+				s->tinv[s->ntinv++] = x;
+			}
+			if (!s->ro[x] && (!m->resets || m->resets(&s->mops[x]))) {
+				s->reset_at[x] = (uint32_t)s->nresets;
+				s->resets[s->nresets++] = x;
+			}
+		}
+	}
+	/* entries: calls (by invocation) and returns (by completion) merged */
+	size_t ne = 0;
+	s->next = xmalloc((2 * n + 2) * sizeof *s->next);
+	s->prev = xmalloc((2 * n + 2) * sizeof *s->prev);
+	s->eop = xmalloc((2 * n + 2) * sizeof *s->eop);
+	s->ematch = xcalloc(2 * n + 2, sizeof *s->ematch);
+	s->ecall = xmalloc(2 * n + 2);
+	uint32_t *call_entry = xmalloc((n + 1) * sizeof *call_entry);
+	size_t ci = 0, ri = 0;
+	while (ci < n || ri < n_ok) {
+		bool call = ri == n_ok ||
+			    (ci < n && b->ops[job->ops[ci]].inv_pos < b->ops[job->done[ri]].ret_pos);
+		size_t e = ++ne;
+		if (call) {
+			uint32_t x = b->ops[job->ops[ci++]].sid;
+			s->eop[e] = x;
+			s->ecall[e] = 1;
+			call_entry[x] = (uint32_t)e;
+		} else {
+			uint32_t x = (uint32_t)ri++;
+			s->eop[e] = x;
+			s->ecall[e] = 0;
+			s->ematch[call_entry[x]] = (uint32_t)e;
+		}
+	}
+	s->ne = ne;
 	for (size_t e = 0; e <= ne; e++) {
 		s->next[e] = (uint32_t)(e + 1);
 		s->prev[e + 1] = (uint32_t)e;
 	}
 	s->ecall[0] = s->ecall[ne + 1] = 0;
 	free(call_entry);
-	free(ev);
-	free(order);
-	s->nwords = (n + 64) / 64;
 	s->bits = xcalloc(s->nwords, sizeof *s->bits);
 	s->info_w0 = n_ok >> 6;
 	s->lo_hint = s->hi_ok = 0;
@@ -530,13 +695,197 @@ static void search_free(struct search *s)
 	free(s->lop_of);
 	free(s->mops);
 	free(s->zob);
+	free(s->inv);
+	free(s->ret);
+	free(s->ro);
 	free(s->next);
 	free(s->prev);
 	free(s->eop);
 	free(s->ematch);
 	free(s->ecall);
 	free(s->bits);
+	free(s->targets);
+	free(s->resets);
+	free(s->reset_at);
+	free(s->tinv);
+	free(s->tinv_at);
+	free(s->vr);
+	free(s->vr_at);
+	free(s->need);
+	free(s->need_at);
 	cache_free(&s->cache);
+}
+
+/* Ask the model what each ok read reveals, and index it by op: the reads
+ * whose result proves op x was placed after their last reset. */
+static void reveal_setup(struct search *s)
+{
+	size_t n = s->n;
+	uint32_t *buf = xmalloc((n + 1) * sizeof *buf);
+	size_t *cnt = xcalloc(n + 1, sizeof *cnt);
+	uint32_t **lists = xcalloc(n + 1, sizeof *lists);
+	long *lens = xcalloc(n + 1, sizeof *lens);
+	s->all_revealed = true;
+	for (size_t t = 0; t < s->n_ok; t++) {
+		if (!s->ro[t])
+			continue;
+		long k = s->m->reveal(s->ctx, s->mops, n, t, buf);
+		if (k < 0) {
+			s->all_revealed = false;
+			continue;
+		}
+		lists[t] = xmalloc(((size_t)k + 1) * sizeof **lists);
+		memcpy(lists[t], buf, (size_t)k * sizeof *buf);
+		lens[t] = k;
+		for (long i = 0; i < k; i++)
+			cnt[buf[i]]++;
+	}
+	s->need_at = xmalloc((n + 2) * sizeof *s->need_at);
+	s->need_at[0] = 0;
+	for (size_t x = 0; x <= n; x++)
+		s->need_at[x + 1] = s->need_at[x] + (uint32_t)cnt[x];
+	s->need = xmalloc(((size_t)s->need_at[n + 1] + 1) * sizeof *s->need);
+	memset(cnt, 0, (n + 1) * sizeof *cnt);
+	for (size_t t = 0; t < s->n_ok; t++) /* by completion: the last needer last */
+		for (long i = 0; i < lens[t]; i++) {
+			uint32_t x = lists[t][i];
+			s->need[s->need_at[x] + cnt[x]++] = (uint32_t)t;
+		}
+	for (size_t t = 0; t <= n; t++)
+		free(lists[t]);
+	free(lists);
+	free(lens);
+	free(cnt);
+	free(buf);
+}
+
+/* Some read not placed yet needs op x (checked from the last needer:
+ * reads are placed roughly in completion order). */
+static bool needed(const struct search *s, uint32_t x)
+{
+	for (uint32_t i = s->need_at[x + 1]; i > s->need_at[x]; i--)
+		if (!bits_has(s, s->need[i - 1]))
+			return true;
+	return false;
+}
+
+static size_t search_bytes(const struct search *s)
+{
+	return cache_bytes(&s->cache) + s->m->ctx_bytes(s->ctx) +
+	       s->n * (sizeof(struct mop) + 3 * sizeof(uint64_t) + 5 * sizeof(uint32_t) + 16);
+}
+
+/* What a read reveals. Let t be the unlinearized ok read that completes
+ * first: every op placed from now on comes before it. If no reset (a
+ * write, a put) can come before t (every reset invoked before t completes
+ * is placed already), the ops in between can only grow the state, so the
+ * new state ns must be able to grow into what t saw, or this
+ * configuration leads nowhere: prune it (return false).
+ *
+ * If a reset can still come first and ns cannot grow into t, some reset
+ * must: then ns can only be seen by a read placed before that reset, and
+ * such a read was invoked before t completed (anything later follows t).
+ * If none of those can see ns either, no read ever will, and for a model
+ * whose only state-inspecting ops are reads (model->forget) ns is
+ * replaced by the canonical forgotten state: configurations that differ
+ * only in a value nobody sees become one. Likewise once no read is left.
+ * *forgot tells the caller the result is that forgotten state: no
+ * optional op is placed for it when the current state could be forgotten
+ * too, since such a state does at least as well (every op sequence legal
+ * from the forgotten state holds no read before its next reset, so it is
+ * legal from any forgettable state too, and leads to the same state at
+ * that reset). On pruning, *blame is the read that can no longer be
+ * reached, for the counterexample. */
+/* A reset other than x, not placed yet, invoked before read g completes,
+ * that can be the last one before g (its result can grow into what g
+ * saw). When a reset's result depends on the state it meets, or it
+ * cannot apply to ns, it may still apply later: it counts. */
+static bool viable_reset(struct search *s, uint32_t x, model_state ns, uint32_t g)
+{
+	if (s->m->reset_state_free && s->m->reset_to) {
+		/* which resets can lead to g does not depend on the state:
+		 * listed once (by invocation) the first time g asks */
+		if (!s->vr_at) {
+			s->vr_at = xmalloc((s->n + 1) * sizeof *s->vr_at);
+			memset(s->vr_at, 0xff, (s->n + 1) * sizeof *s->vr_at);
+		}
+		if (s->vr_at[g] == UINT32_MAX) {
+			s->vr_at[g] = (uint32_t)s->nvr;
+			for (size_t k = 0; k <= s->nresets; k++) {
+				uint32_t r = k < s->nresets ? s->resets[k] : UINT32_MAX;
+				if (r != UINT32_MAX && (s->inv[r] > s->ret[g] ||
+				    !s->m->reach(s->ctx, s->m->reset_to(&s->mops[r]), &s->mops[g])))
+					continue;
+				if (s->nvr == s->capvr) {
+					s->capvr = s->capvr ? 2 * s->capvr : 256;
+					s->vr = xrealloc(s->vr, s->capvr * sizeof *s->vr);
+				}
+				s->vr[s->nvr++] = r;
+			}
+		}
+		for (const uint32_t *r = s->vr + s->vr_at[g]; *r != UINT32_MAX; r++)
+			if (*r != x && !bits_has(s, *r))
+				return true;
+		return false;
+	}
+	for (size_t k = s->reset_lo; k < s->nresets && s->inv[s->resets[k]] < s->ret[g]; k++) {
+		uint32_t r = s->resets[k];
+		model_state rs;
+		if (r == x || bits_has(s, r))
+			continue;
+		if (!s->m->reset_state_free || !s->m->step(s->ctx, ns, &s->mops[r], &rs) ||
+		    s->m->reach(s->ctx, rs, &s->mops[g]))
+			return true;
+	}
+	return false;
+}
+
+static bool prune_state(struct search *s, uint32_t x, model_state *ns, bool *forgot,
+			uint32_t *blame)
+{
+	size_t w = s->lo_hint;
+	uint64_t tw = 0;
+	for (; w < s->nwords; w++)
+		if ((tw = s->targets[w] & ~s->bits[w]) != 0)
+			break;
+	if (!tw) {
+		if (s->forget) {
+			model_state f = s->m->forget(s->ctx, *ns);
+			*forgot = f != *ns;
+			*ns = f;
+		}
+		return true;
+	}
+	uint32_t t = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(tw));
+	while (s->reset_lo < s->nresets && bits_has(s, s->resets[s->reset_lo]))
+		s->reset_lo++;
+	while (s->tinv_lo < s->ntinv && bits_has(s, s->tinv[s->tinv_lo]))
+		s->tinv_lo++;
+	/* t, and every read not placed that was invoked before t completed
+	 * (they may come before t), must still be possible: grown into
+	 * from ns, or after a reset still to come */
+	bool seen = s->m->reach(s->ctx, *ns, &s->mops[t]);
+	if (!seen && !viable_reset(s, x, *ns, t)) {
+		*blame = t;
+		return false;
+	}
+	for (size_t k = s->tinv_lo; k < s->ntinv && s->inv[s->tinv[k]] < s->ret[t]; k++) {
+		uint32_t g = s->tinv[k];
+		if (g == t || bits_has(s, g))
+			continue;
+		if (s->m->reach(s->ctx, *ns, &s->mops[g]))
+			seen = true;
+		else if (!viable_reset(s, x, *ns, g)) {
+			*blame = g;
+			return false;
+		}
+	}
+	if (seen || !s->forget)
+		return true;
+	model_state f = s->m->forget(s->ctx, *ns);
+	*forgot = f != *ns;
+	*ns = f;
+	return true;
 }
 
 static void list_lift(struct search *s, uint32_t e)
@@ -563,11 +912,15 @@ static void list_unlift(struct search *s, uint32_t e)
 
 struct frame {
 	uint32_t entry;
+	bool forced;       /* a read linearized by the shortcut: no alternative */
 	model_state state;
 };
 
+/* The furthest op the search had to give up on (see the file's head):
+ * id, reached with the ops of stack[0..depth) placed (and op extra, when
+ * it is not UINT32_MAX) in state st. */
 static void record_frontier(struct search *s, uint32_t id, struct frame *stack, size_t depth,
-			    model_state st)
+			    model_state st, uint32_t extra)
 {
 	struct key_job *job = s->job;
 	if ((int64_t)id < s->best_id)
@@ -578,13 +931,18 @@ static void record_frontier(struct search *s, uint32_t id, struct frame *stack, 
 		s->nbest_states = 0;
 		s->best_depth = 0;
 		job->nprefix = 0;
+		job->prefix_known = false;
 	}
-	if (better || depth > s->best_depth) {
-		s->best_depth = depth;
-		job->prefix = xrealloc(job->prefix, (depth + 1) * sizeof *job->prefix);
+	/* A pruned state (extra set) keeps the prefix of the last full record:
+	 * copying it at every prune would cost the depth each time. */
+	size_t len = depth;
+	if (extra == UINT32_MAX && (better || len > s->best_depth)) {
+		s->best_depth = len;
+		job->prefix = xrealloc(job->prefix, (len + 1) * sizeof *job->prefix);
 		for (size_t i = 0; i < depth; i++)
 			job->prefix[i] = s->lop_of[s->eop[stack[i].entry]];
-		job->nprefix = depth;
+		job->nprefix = len;
+		job->prefix_known = true;
 	}
 	for (size_t i = 0; i < s->nbest_states; i++)
 		if (s->m->equal(s->ctx, s->best_states[i], st))
@@ -593,6 +951,64 @@ static void record_frontier(struct search *s, uint32_t id, struct frame *stack, 
 		s->best_states[s->nbest_states++] = st;
 }
 
+/* Every few thousand steps: stop for the deadline, the memory cap, or
+ * because another key already made the verdict invalid. */
+static bool search_must_stop(struct search *s, struct lin_run *run)
+{
+	int64_t now = 0;
+	if (run->deadline && (now = now_ns()) > run->deadline) {
+		s->job->why = "timeout";
+		s->job->verdict = KEY_UNKNOWN;
+		return true;
+	}
+	size_t bytes = search_bytes(s);
+	if (bytes > s->job->peak_bytes)
+		s->job->peak_bytes = bytes;
+	if (bytes > run->mem_limit) {
+		s->job->why = "memory limit";
+		s->job->verdict = KEY_UNKNOWN;
+		return true;
+	}
+	int64_t stop = atomic_load(&run->stop_at);
+	if (stop && (now ? now : now_ns()) > stop) {
+		s->job->verdict = KEY_UNCHECKED;
+		return true;
+	}
+	return false;
+}
+
+/* The first pass over the keys (lin_finish) gives each at most this many
+ * steps or this much time, so every cheap key is done before any hard key
+ * holds a thread. */
+#define LIN_FIRST_PASS_STEPS (1u << 20)
+#define LIN_FIRST_PASS_NS 200000000LL
+
+/*
+ * Wing & Gong's search with Lowe's memoization (see the file's head), and
+ * two reductions that never change a verdict:
+ *
+ * The read shortcut. Let r be a read-only op (whenever legal it leaves the
+ * state unchanged) that is a candidate (its call entry comes before every
+ * return entry still in the list: every ok op that completed before r was
+ * invoked is linearized) and that is legal in the current state s. If
+ * some linearization L extends the current prefix P, then one extends
+ * P.r: L = P x1..xk r y..., and L' = P r x1..xk y... is legal (r is legal
+ * in s; the xi see the same states since r changes nothing) and respects
+ * real time (whatever must precede r is in P; moving r earlier only
+ * breaks an order "xi before r", which would need xi to complete before
+ * r's invoke, making xi part of P). If L places r nowhere (r is an info
+ * op), P.r.L is legal as well. So P and P.r succeed or fail together:
+ * the search linearizes r at once and never tries another op in its
+ * place; and when P.r was seen already (memoized as failed), P fails.
+ *
+ * What a read reveals (prune_state): a state that cannot grow into what
+ * the next read saw, with no reset able to intervene, is dropped before
+ * it is ever memoized; a state no read can see is forgotten.
+ *
+ * Optional ops that change nothing: an info or pending op whose step
+ * leaves the state as it is gives a configuration dominated by the
+ * current one (same state, one option fewer): it is not tried.
+ */
 static enum key_verdict search_run(struct search *s, struct lin_run *run)
 {
 	model_state state;
@@ -602,6 +1018,7 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 	uint32_t tail = (uint32_t)(s->ne + 1);
 	uint32_t e = s->next[0];
 	uint64_t steps = 0;
+	int64_t t_start = s->budget ? now_ns() : 0;
 	enum key_verdict v = KEY_UNKNOWN;
 	for (;;) {
 		if (ok_left == 0) {
@@ -609,12 +1026,13 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 			break;
 		}
 		if (++steps % LIN_CHECK_EVERY == 0) {
-			if (run->deadline && now_ns() > run->deadline) {
-				s->job->why = "timeout";
+			if (search_must_stop(s, run)) {
+				v = s->job->verdict;
 				break;
 			}
-			if (cache_bytes(&s->cache) + s->m->ctx_bytes(s->ctx) > run->mem_limit) {
-				s->job->why = "memory limit";
+			if (s->budget && (steps >= s->budget ||
+					  now_ns() - t_start > LIN_FIRST_PASS_NS)) {
+				v = KEY_DEFERRED;
 				break;
 			}
 		}
@@ -622,9 +1040,63 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 			uint32_t id = s->eop[e];
 			model_state ns;
 			if (s->m->step(s->ctx, state, &s->mops[id], &ns)) {
+				bool forced = s->shortcut && s->ro[id];
+				/* What reads reveal, in a forgotten state (every read
+				 * left comes after a reset, so whatever is placed now
+				 * is wiped before anyone sees it): an op some read
+				 * needs would be wasted here; an ok op no read needs
+				 * (every read's result telling exactly what it saw)
+				 * can be placed now as well as anywhere: if a
+				 * linearization places it later, no read sees it
+				 * there, and moving it here changes only states no
+				 * read sees, as for the read shortcut. */
+				/* (asked of the model only once the search works
+				 * hard: an easy key is done before it would pay) */
+				if (s->reveal && !s->ro[id] && s->m->forgotten(state) &&
+				    s->m->forgotten(ns) && (s->need_at || s->cache.n >= s->reveal_from)) {
+					if (!s->need_at)
+						reveal_setup(s); /* first use: what every read reveals */
+					if (needed(s, id)) {
+						e = s->next[e];
+						continue;
+					}
+					forced = s->all_revealed && id < s->n_ok;
+				}
+				bool forgot = false;
+				uint32_t blame;
+				if (!s->ro[id] && s->prune && s->cache.n >= s->prune_from &&
+				    !prune_state(s, id, &ns, &forgot, &blame)) {
+					/* the read that cannot be reached from here is
+					 * what the counterexample names (the search never
+					 * gets to its completion now) */
+					record_frontier(s, blame, stack, depth, ns, id);
+					e = s->next[e];
+					continue;
+				}
+				/* An op some read needs is wasted where no read
+				 * will see it (its result forgotten). */
+				if (forgot && s->reveal && id < s->n_ok &&
+				    (s->need_at || s->cache.n >= s->reveal_from)) {
+					if (!s->need_at)
+						reveal_setup(s);
+					if (needed(s, id)) {
+						e = s->next[e];
+						continue;
+					}
+				}
+				/* An op that may never have happened and changes
+				 * nothing here, or whose effect no read will see,
+				 * is never worth placing: leaving it out keeps
+				 * every option open. */
+				if (id >= s->n_ok &&
+				    ((forgot && s->m->forgotten(s->m->forget(s->ctx, state))) ||
+				     s->m->equal(s->ctx, ns, state))) {
+					e = s->next[e];
+					continue;
+				}
 				bits_set(s, id);
 				if (cache_add(s, ns)) {
-					stack[depth++] = (struct frame){e, state};
+					stack[depth++] = (struct frame){e, forced, state};
 					state = ns;
 					list_lift(s, e);
 					if (id < s->n_ok)
@@ -633,6 +1105,8 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 					continue;
 				}
 				bits_clear(s, id);
+				if (forced)
+					goto backtrack; /* P.r failed before, so does P */
 			}
 			e = s->next[e];
 			continue;
@@ -640,30 +1114,84 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 		/* A return entry (or, defensively, the end of the list): the
 		 * op that must have happened by now cannot be placed. */
 		if (e != tail)
-			record_frontier(s, s->eop[e], stack, depth, state);
-		if (depth == 0) {
-			v = KEY_INVALID;
-			break;
+			record_frontier(s, s->eop[e], stack, depth, state, UINT32_MAX);
+backtrack:
+		for (;;) {
+			if (depth == 0) {
+				v = KEY_INVALID;
+				break;
+			}
+			struct frame fr = stack[--depth];
+			uint32_t id = s->eop[fr.entry];
+			state = fr.state;
+			bits_clear(s, id);
+			list_unlift(s, fr.entry);
+			if (id < s->n_ok)
+				ok_left++;
+			if (!fr.forced) {
+				e = s->next[fr.entry];
+				break;
+			}
 		}
-		struct frame fr = stack[--depth];
-		uint32_t id = s->eop[fr.entry];
-		state = fr.state;
-		bits_clear(s, id);
-		list_unlift(s, fr.entry);
-		if (id < s->n_ok)
-			ok_left++;
-		e = s->next[fr.entry];
+		if (v == KEY_INVALID)
+			break;
 	}
+	s->job->configs = s->cache.n;
+	size_t bytes = search_bytes(s);
+	if (bytes > s->job->peak_bytes)
+		s->job->peak_bytes = bytes;
 	if (v == KEY_INVALID && s->best_id >= 0) {
+		struct lop *blamed = &s->b->ops[s->lop_of[s->best_id]];
 		s->job->blame = s->lop_of[s->best_id];
 		s->job->states = xmalloc(s->nbest_states * sizeof(char *));
-		for (size_t i = 0; i < s->nbest_states; i++)
-			s->job->states[i] = s->m->describe(s->ctx, s->best_states[i]);
+		for (size_t i = 0; i < s->nbest_states; i++) {
+			char *x = s->m->explain && s->ro[s->best_id]
+					  ? s->m->explain(s->ctx, s->best_states[i], &blamed->mop) : NULL;
+			s->job->states[i] = x ? x : s->m->describe(s->ctx, s->best_states[i]);
+		}
 		s->job->nstates = s->nbest_states;
 	}
 	free(stack);
 	s->m->ctx_free(s->ctx);
 	return v;
+}
+
+static void job_reset(struct key_job *job);
+
+/* Pruning finds an impossible read early, before the search has tried
+ * the orders that lead to it, so the counterexample it leaves names the
+ * read but few of the states before it. When it is cheap (a budget of
+ * steps), the plain search gives the classic one: every state the
+ * furthest blamed op could meet. */
+static void explain_plainly(struct lin_run *run, struct key_job *job)
+{
+	struct key_job tmp = *job;
+	tmp.prefix = NULL;
+	tmp.nprefix = 0;
+	tmp.states = NULL;
+	tmp.nstates = 0;
+	tmp.blame = -1;
+	struct search s;
+	memset(&s, 0, sizeof s);
+	s.b = run->b;
+	s.job = &tmp;
+	s.m = run->b->model;
+	search_setup(&s);
+	s.prune = s.forget = s.reveal = false;
+	s.budget = LIN_FIRST_PASS_STEPS;
+	enum key_verdict v = search_run(&s, run);
+	search_free(&s);
+	if (v == KEY_INVALID && tmp.blame >= 0) {
+		job_reset(job);
+		job->blame = tmp.blame;
+		job->prefix = tmp.prefix;
+		job->nprefix = tmp.nprefix;
+		job->prefix_known = tmp.prefix_known;
+		job->states = tmp.states;
+		job->nstates = tmp.nstates;
+	} else {
+		job_reset(&tmp);
+	}
 }
 
 static void check_key(struct lin_run *run, struct key_job *job)
@@ -673,14 +1201,35 @@ static void check_key(struct lin_run *run, struct key_job *job)
 		job->verdict = KEY_VALID;
 		return;
 	}
+	int64_t stop = atomic_load(&run->stop_at);
+	if (stop && now_ns() > stop) {
+		job->verdict = KEY_UNCHECKED;
+		return;
+	}
 	struct search s;
 	memset(&s, 0, sizeof s);
 	s.b = run->b;
 	s.job = job;
 	s.m = run->b->model;
 	search_setup(&s);
+	s.budget = run->budget;
 	job->verdict = search_run(&s, run);
+	bool pruned = s.prune;
 	search_free(&s);
+	if (job->verdict == KEY_INVALID && pruned)
+		explain_plainly(run, job);
+	if (job->verdict == KEY_INVALID && !run->b->all_keys) {
+		/* The verdict is invalid now: the other keys get a bounded extra
+		 * time, by default as long as the searches took so far (so keys
+		 * already cheap finish) within [0.1 s, 5 s]. */
+		int64_t now = now_ns();
+		double extra = run->b->after_invalid >= 0 ? run->b->after_invalid
+				: (double)(now - run->t0) / 1e9;
+		if (run->b->after_invalid < 0)
+			extra = extra < 0.1 ? 0.1 : extra > 5 ? 5 : extra;
+		int64_t want = now + (int64_t)(extra * 1e9), cur = 0;
+		atomic_compare_exchange_strong(&run->stop_at, &cur, want);
+	}
 }
 
 static void *worker_main(void *arg)
@@ -688,11 +1237,30 @@ static void *worker_main(void *arg)
 	struct lin_run *run = arg;
 	for (;;) {
 		size_t i = atomic_fetch_add(&run->next_job, 1);
-		if (i >= run->njobs)
+		if (i >= run->norder)
 			break;
-		check_key(run, &run->jobs[i]);
+		struct key_job *job = &run->jobs[run->order[i]];
+		if (job->verdict == KEY_DEFERRED) { /* starting over: drop the first pass's frontier */
+			job_reset(job);
+		}
+		check_key(run, job);
 	}
 	return NULL;
+}
+
+/* One pass over run->order on threads threads. */
+static void run_pass(struct lin_run *run, int threads)
+{
+	atomic_store(&run->next_job, 0);
+	pthread_t *tids = xcalloc((size_t)threads, sizeof *tids);
+	for (int t = 1; t < threads; t++)
+		if (pthread_create(&tids[t], NULL, worker_main, run) != 0)
+			tids[t] = 0;
+	worker_main(run);
+	for (int t = 1; t < threads; t++)
+		if (tids[t])
+			pthread_join(tids[t], NULL);
+	free(tids);
 }
 
 static int cmp_job_size(const void *a, const void *b)
@@ -715,7 +1283,7 @@ static json_t *key_json(struct lin_builder *b, uint32_t key)
 		return json_null();
 	size_t n;
 	const char *k = interner_get(&b->keys, key - 1, &n);
-	return json_stringn(k, n);
+	return json_stringn(k + 1, n - 1);
 }
 
 static json_t *lop_json(struct lin_builder *b, const struct lop *l, bool with_window)
@@ -738,18 +1306,30 @@ static json_t *lop_json(struct lin_builder *b, const struct lop *l, bool with_wi
 	return o;
 }
 
+/* An op in words, its value clipped: "get "x 1 y..." (+900 chars) by
+ * process 3 (index 12)". */
 static char *lop_words(struct lin_builder *b, const struct lop *l)
 {
 	size_t fl;
 	const char *f = interner_get(&b->fs, l->f, &fl);
 	json_t *v = values_json(&b->env.vals, l->value);
-	char *vs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *vs;
+	if (json_is_string(v)) {
+		vs = model_clip(json_string_value(v), json_string_length(v), 120);
+	} else {
+		char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		vs = d && strlen(d) > 160 ? xasprintf("%.120s... (+%zu chars)", d, strlen(d) - 120)
+					  : xstrdup(d ? d : "?");
+		free(d);
+	}
 	json_decref(v);
-	char *s = xasprintf("%.*s %s by process %" PRId64 " (index %" PRId64 ")", (int)fl, f,
-			    vs ? vs : "?", l->process, l->index);
+	char *s = xasprintf("%.*s %s by process %" PRId64 " (index %" PRId64 ")", (int)fl, f, vs,
+			    l->process, l->index);
 	free(vs);
 	return s;
 }
+
+#define LIN_MSG_STATES 4   /* states named in a failure's message */
 
 static json_t *failure_json(struct lin_builder *b, struct key_job *job)
 {
@@ -768,15 +1348,22 @@ static json_t *failure_json(struct lin_builder *b, struct key_job *job)
 	if (job->key) {
 		size_t kl;
 		const char *k = interner_get(&b->keys, job->key - 1, &kl);
-		buf_printf(&msg, " on key %.*s", (int)kl, k);
+		buf_printf(&msg, " on key %.*s", (int)kl - 1, k + 1);
 	}
 	buf_printf(&msg, " cannot be linearized: every legal order of the ops before its "
 		   "completion leaves the %s state at ", b->model->name);
-	for (size_t i = 0; i < job->nstates; i++)
-		buf_printf(&msg, "%s%s", i ? (i + 1 == job->nstates ? " or " : ", ") : "",
+	size_t shown = job->nstates < LIN_MSG_STATES ? job->nstates : LIN_MSG_STATES;
+	for (size_t i = 0; i < shown; i++)
+		buf_printf(&msg, "%s%s", i ? (i + 1 == shown && shown == job->nstates ? " or " : ", ") : "",
 			   job->states[i]);
-	buf_printf(&msg, " (longest linearizable prefix: %zu op%s), and no order of the "
-		   "concurrent ops makes it legal", job->nprefix, job->nprefix == 1 ? "" : "s");
+	if (job->nstates > shown)
+		buf_printf(&msg, " or %zu other state%s%s", job->nstates - shown,
+			   job->nstates - shown == 1 ? "" : "s",
+			   job->nstates == LIN_MAX_STATES ? " (at least)" : "");
+	if (job->prefix_known)
+		buf_printf(&msg, " (longest linearizable prefix: %zu op%s)", job->nprefix,
+			   job->nprefix == 1 ? "" : "s");
+	buf_printf(&msg, ", and no order of the concurrent ops makes it legal");
 	free(what);
 	json_object_set_new(o, "message", json_string(msg.data));
 	buf_free(&msg);
@@ -788,14 +1375,19 @@ static json_t *failure_json(struct lin_builder *b, struct key_job *job)
 	/* The window: ops of this key whose intervals overlap the blamed op's
 	 * (an op that never completed overlaps everything after its invoke). */
 	json_t *conc = json_array();
-	for (size_t i = 0; i < job->n && json_array_size(conc) < LIN_MAX_CONCURRENT; i++) {
+	size_t nconc = 0;
+	for (size_t i = 0; i < job->n; i++) {
 		struct lop *l = &b->ops[job->ops[i]];
 		if (l == x)
 			continue;
-		if (l->inv_pos < x->ret_pos && (l->ret_pos == UINT64_MAX || l->ret_pos > x->inv_pos))
-			json_array_append_new(conc, lop_json(b, l, true));
+		if (l->inv_pos < x->ret_pos && (l->ret_pos == UINT64_MAX || l->ret_pos > x->inv_pos)) {
+			if (nconc++ < LIN_MAX_CONCURRENT)
+				json_array_append_new(conc, lop_json(b, l, true));
+		}
 	}
 	json_object_set_new(o, "concurrent", conc);
+	if (nconc > LIN_MAX_CONCURRENT)
+		json_object_set_new(o, "concurrent_more", json_integer((json_int_t)(nconc - LIN_MAX_CONCURRENT)));
 	json_t *states = json_array();
 	for (size_t i = 0; i < job->nstates; i++)
 		json_array_append_new(states, json_string(job->states[i]));
@@ -811,14 +1403,13 @@ static void job_free(struct key_job *job)
 	free(job->states);
 }
 
-/* Memory the searches may use together: half of physical memory, so a
- * pathological key ends "unknown" instead of taking the machine down. */
-static size_t search_memory_budget(void)
+static void job_reset(struct key_job *job)
 {
-	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-	if (pages <= 0 || psz <= 0)
-		return (size_t)2 << 30;
-	return (size_t)pages * (size_t)psz / 2;
+	job_free(job);
+	job->prefix = NULL;
+	job->nprefix = 0;
+	job->states = NULL;
+	job->nstates = 0;
 }
 
 static int default_threads(void)
@@ -827,20 +1418,38 @@ static int default_threads(void)
 	return n > 0 ? (int)n : 1;
 }
 
+/* The default memory cap of one key's search: an eighth of physical
+ * memory, at most 1 GiB, shared by the keys searched at once, so a
+ * pathological key ends "unknown (memory limit)" long before the machine
+ * runs short and the searches together stay within 1 GiB (on 23 GiB and
+ * 2 threads: 512 MiB per key). */
+static size_t default_mem_limit(int threads)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	size_t ram = pages > 0 && psz > 0 ? (size_t)pages * (size_t)psz : (size_t)4 << 30;
+	size_t total = ram / 8 < ((size_t)1 << 30) ? ram / 8 : (size_t)1 << 30;
+	return total / (size_t)(threads > 0 ? threads : 1);
+}
+
+static json_t *keys_array(struct lin_builder *b, struct key_job *jobs, size_t n,
+			  enum key_verdict v, const char *why, size_t max, size_t *count)
+{
+	json_t *a = json_array();
+	*count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].verdict != v || (why && (!jobs[i].why || strcmp(jobs[i].why, why))))
+			continue;
+		if ((*count)++ < max)
+			json_array_append_new(a, key_json(b, jobs[i].key));
+	}
+	return a;
+}
+
 static json_t *lin_finish(struct lin_builder *b)
 {
-	/* Ops still open at the end may have happened: encode as info. */
-	char err[300];
-	for (size_t i = 0; i < b->n; i++) {
-		struct lop *l = &b->ops[i];
-		if (l->type != OP_INVOKE)
-			continue;
-		json_t *iv = values_json(&b->env.vals, l->inv_value);
-		if (lin_encode(b, l, iv, false, err, sizeof err) < 0)
-			l->keep = 0;
-		json_decref(iv);
-	}
-	/* Group kept ops by key (counting sort keeps history order). */
+	/* Group kept ops by key (counting sort keeps history order). Ops
+	 * still open at the end may have happened: they count as info, with
+	 * the encoding made at their invoke. */
 	size_t nkeys = (size_t)b->keys.n + 1;
 	size_t *count = xcalloc(nkeys + 1, sizeof *count);
 	for (size_t i = 0; i < b->n; i++)
@@ -854,6 +1463,19 @@ static json_t *lin_finish(struct lin_builder *b)
 	for (size_t i = 0; i < b->n; i++)
 		if (b->ops[i].keep && b->ops[i].type != OP_FAIL)
 			all[fill[b->ops[i].key]++] = (uint32_t)i;
+	/* and each key's ok ops in completion order */
+	size_t *dcount = xcalloc(nkeys + 1, sizeof *dcount);
+	for (size_t i = 0; i < b->ndone; i++)
+		if (b->ops[b->done[i]].keep)
+			dcount[b->ops[b->done[i]].key + 1]++;
+	for (size_t k = 0; k < nkeys; k++)
+		dcount[k + 1] += dcount[k];
+	uint32_t *alldone = xmalloc((dcount[nkeys] + 1) * sizeof *alldone);
+	size_t *dfill = xmalloc(nkeys * sizeof *dfill);
+	memcpy(dfill, dcount, nkeys * sizeof *dfill);
+	for (size_t i = 0; i < b->ndone; i++)
+		if (b->ops[b->done[i]].keep)
+			alldone[dfill[b->ops[b->done[i]].key]++] = b->done[i];
 	struct lin_run run;
 	memset(&run, 0, sizeof run);
 	run.b = b;
@@ -865,56 +1487,89 @@ static json_t *lin_finish(struct lin_builder *b)
 		j->key = (uint32_t)k;
 		j->ops = all + count[k];
 		j->n = count[k + 1] - count[k];
+		j->done = alldone + dcount[k];
+		j->ndone = dcount[k + 1] - dcount[k];
 	}
 	qsort(run.jobs, run.njobs, sizeof *run.jobs, cmp_job_size);
 	int threads = b->opts.threads > 0 ? b->opts.threads : default_threads();
 	if ((size_t)threads > run.njobs)
 		threads = run.njobs ? (int)run.njobs : 1;
 	run.deadline = b->deadline;
-	run.mem_limit = search_memory_budget() / (size_t)threads;
+	run.mem_limit = b->mem_limit ? b->mem_limit : default_mem_limit(threads);
+	run.t0 = now_ns();
 	atomic_init(&run.next_job, 0);
-	pthread_t *tids = xcalloc((size_t)threads, sizeof *tids);
-	int started = 0;
-	for (int t = 1; t < threads; t++)
-		if (pthread_create(&tids[t], NULL, worker_main, &run) == 0)
-			started++;
-		else
-			tids[t] = 0;
-	worker_main(&run);
-	for (int t = 1; t < threads; t++)
-		if (tids[t])
-			pthread_join(tids[t], NULL);
-	(void)started;
-	free(tids);
+	atomic_init(&run.stop_at, 0);
+	/* Two passes, largest keys first in each: every key with a budget of
+	 * steps (cheap keys are done, and an invalid one found, before any
+	 * hard key holds a thread), then the keys left, without one. */
+	run.order = xmalloc((run.njobs + 1) * sizeof *run.order);
+	for (size_t i = 0; i < run.njobs; i++)
+		run.order[i] = (uint32_t)i;
+	run.norder = run.njobs;
+	run.budget = env_off("FAULTLINE_LIN_ONE_PASS") ? 0 : LIN_FIRST_PASS_STEPS;
+	run_pass(&run, threads);
+	run.norder = 0;
+	for (size_t i = 0; i < run.njobs; i++)
+		if (run.jobs[i].verdict == KEY_DEFERRED)
+			run.order[run.norder++] = (uint32_t)i;
+	run.budget = 0;
+	if (run.norder)
+		run_pass(&run, threads < (int)run.norder ? threads : (int)run.norder);
+	free(run.order);
 
 	/* Merge: any invalid key makes the history invalid; otherwise any
 	 * unfinished key makes it unknown. */
 	json_t *res = json_object();
-	json_t *failures = json_array(), *unfinished = json_array();
-	size_t ninvalid = 0;
+	json_t *failures = json_array();
+	size_t ninvalid = 0, nunknown = 0, nunchecked = 0, nmem = 0;
+	size_t peak = 0;
+	uint64_t configs = 0;
 	qsort(run.jobs, run.njobs, sizeof *run.jobs, cmp_job_key); /* stable output */
 	for (size_t i = 0; i < run.njobs; i++) {
 		struct key_job *j = &run.jobs[i];
 		if (j->verdict == KEY_INVALID && ninvalid++ < LIN_MAX_FAILURES)
 			json_array_append_new(failures, failure_json(b, j));
-		else if (j->verdict == KEY_UNKNOWN)
-			json_array_append_new(unfinished, key_json(b, j->key));
+		if (j->peak_bytes > peak)
+			peak = j->peak_bytes;
+		configs += j->configs;
 	}
-	json_t *valid = ninvalid ? json_false()
-			: json_array_size(unfinished) ? json_string("unknown") : json_true();
+	json_t *unfinished = keys_array(b, run.jobs, run.njobs, KEY_UNKNOWN, NULL, 1000, &nunknown);
+	json_t *unchecked = keys_array(b, run.jobs, run.njobs, KEY_UNCHECKED, NULL, 1000, &nunchecked);
+	json_t *over = keys_array(b, run.jobs, run.njobs, KEY_UNKNOWN, "memory limit", 1000, &nmem);
+	json_t *valid = ninvalid ? json_false() : nunknown ? json_string("unknown") : json_true();
 	json_object_set_new(res, "valid", valid);
 	json_object_set_new(res, "model", json_string(b->model->name));
 	json_object_set_new(res, "keys", json_integer((json_int_t)run.njobs));
 	json_object_set_new(res, "ops", json_integer((json_int_t)b->n));
-	if (json_array_size(unfinished)) {
+	json_object_set_new(res, "all_keys", json_boolean(b->all_keys));
+	if (nunknown) {
 		json_object_set_new(res, "unfinished_keys", unfinished);
-		const char *why = NULL;
-		for (size_t i = 0; i < run.njobs && !why; i++)
-			if (run.jobs[i].verdict == KEY_UNKNOWN)
-				why = run.jobs[i].why;
-		json_object_set_new(res, "unknown_reason", json_string(why ? why : "timeout"));
+		if (nunknown > json_array_size(unfinished))
+			json_object_set_new(res, "unfinished_count", json_integer((json_int_t)nunknown));
+		const char *why = nmem ? "memory limit" : "timeout";
+		json_object_set_new(res, "unknown_reason", json_string(why));
 	} else {
 		json_decref(unfinished);
+	}
+	if (nmem) {
+		json_object_set_new(res, "memory_limit_keys", over);
+		char *m = xasprintf("%zu key%s stopped at the memory limit of %.0f MiB per key "
+				    "(--memory-limit, checker_opts.linearizable.memory_limit)", nmem,
+				    nmem == 1 ? "" : "s", (double)run.mem_limit / 1048576.0);
+		json_object_set_new(res, "memory_limit_message", json_string(m));
+		free(m);
+	} else {
+		json_decref(over);
+	}
+	json_object_set_new(res, "memory_limit_bytes", json_integer((json_int_t)run.mem_limit));
+	if (nunchecked) {
+		json_object_set_new(res, "unchecked_keys", unchecked);
+		if (nunchecked > json_array_size(unchecked))
+			json_object_set_new(res, "unchecked_count", json_integer((json_int_t)nunchecked));
+		json_object_set_new(res, "unchecked_reason",
+				    json_string("the verdict was already invalid (--all-keys checks every key)"));
+	} else {
+		json_decref(unchecked);
 	}
 	if (ninvalid) {
 		json_object_set_new(res, "failures", failures);
@@ -922,6 +1577,8 @@ static json_t *lin_finish(struct lin_builder *b)
 	} else {
 		json_decref(failures);
 	}
+	json_object_set_new(res, "search", json_pack("{s:I, s:I}", "configurations", (json_int_t)configs,
+						     "peak_key_bytes", (json_int_t)peak));
 	if (b->orphans)
 		json_object_set_new(res, "unmatched_completions", json_integer(b->orphans));
 	for (size_t i = 0; i < run.njobs; i++)
@@ -930,15 +1587,95 @@ static json_t *lin_finish(struct lin_builder *b)
 	free(all);
 	free(fill);
 	free(count);
+	free(alldone);
+	free(dfill);
+	free(dcount);
 	lin_abort(b);
 	return res;
+}
+
+/* ---- options (checker_opts.linearizable) ---- */
+
+/* Bytes from a number or a string with a K/M/G suffix; 0 if malformed. */
+static size_t parse_bytes(json_t *v)
+{
+	if (json_is_integer(v))
+		return json_integer_value(v) > 0 ? (size_t)json_integer_value(v) : 0;
+	if (!json_is_string(v))
+		return 0;
+	const char *s = json_string_value(v);
+	char *end;
+	double x = strtod(s, &end);
+	if (end == s || x <= 0)
+		return 0;
+	double mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1024.0; end++; break;
+	case 'm': case 'M': mul = 1048576.0; end++; break;
+	case 'g': case 'G': mul = 1073741824.0; end++; break;
+	case 't': case 'T': mul = 1099511627776.0; end++; break;
+	}
+	if (*end == 'i')
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return 0;
+	return (size_t)(x * mul);
+}
+
+static int lin_check_opts(json_t *opts, char *err, size_t errlen)
+{
+	if (!opts || json_is_null(opts))
+		return 0;
+	if (!json_is_object(opts)) {
+		model_err(err, errlen, "checker_opts.linearizable must be an object");
+		return -1;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(opts, k, v) {
+		if (!strcmp(k, "all_keys")) {
+			if (!json_is_boolean(v)) {
+				model_err(err, errlen, "checker_opts.linearizable.all_keys must be true or false");
+				return -1;
+			}
+		} else if (!strcmp(k, "memory_limit")) {
+			if (parse_bytes(v) < ((size_t)1 << 20)) {
+				model_err(err, errlen, "checker_opts.linearizable.memory_limit must be bytes "
+					  "(at least 1M), e.g. 512M or 2G");
+				return -1;
+			}
+		} else if (!strcmp(k, "after_invalid_seconds")) {
+			if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1e6) {
+				model_err(err, errlen, "checker_opts.linearizable.after_invalid_seconds must "
+					  "be a number of seconds >= 0");
+				return -1;
+			}
+		} else {
+			model_err(err, errlen, "checker_opts.linearizable has no option '%s' (known: "
+				  "all_keys, memory_limit, after_invalid_seconds)", k);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* ---- the checker interface (checker.h) ---- */
 
 static void *lin_begin_v(const struct check_ctx *ctx, char *err, size_t errlen)
 {
-	return lin_begin(ctx, err, errlen);
+	json_t *opts = checker_opts(ctx, "linearizable");
+	if (lin_check_opts(opts, err, errlen) < 0)
+		return NULL;
+	struct lin_builder *b = lin_begin(ctx, err, errlen);
+	if (!b)
+		return NULL;
+	b->all_keys = json_is_true(json_object_get(opts, "all_keys"));
+	b->mem_limit = parse_bytes(json_object_get(opts, "memory_limit"));
+	json_t *ai = json_object_get(opts, "after_invalid_seconds");
+	b->after_invalid = json_is_number(ai) ? json_number_value(ai) : -1;
+	return b;
 }
 
 static int lin_add_v(void *st, const struct op *op, char *err, size_t errlen)
@@ -952,6 +1689,7 @@ static void lin_abort_v(void *st) { lin_abort(st); }
 const struct checker checker_linearizable = {
 	.name = "linearizable",
 	.summary = "linearizability per key (WGL search, P-compositionality) against the workload's model",
+	.check_opts = lin_check_opts,
 	.begin = lin_begin_v,
 	.add = lin_add_v,
 	.finish = lin_finish_v,

@@ -76,6 +76,8 @@ value_id values_intern(struct values *v, json_t *j);
 value_id values_intern_str(struct values *v, const char *s, size_t len);
 /* The id of string s if some history value equals it, else UINT32_MAX. */
 value_id values_find_str(const struct values *v, const char *s, size_t len);
+/* The id of integer x if some history value equals it, else UINT32_MAX. */
+value_id values_find_int(const struct values *v, int64_t x);
 /* New reference rebuilt from the interned form. */
 json_t *values_json(const struct values *v, value_id id);
 /* Raw bytes of a string value, NULL if the value is not a string. */
@@ -132,6 +134,39 @@ struct model {
 	/* The state in words/JSON text, malloc'd. */
 	char *(*describe)(void *ctx, model_state s);
 	size_t (*ctx_bytes)(void *ctx); /* memory held by the context */
+
+	/* Optional hooks that let the search skip what cannot matter (NULL:
+	 * not used). read_only(op): whenever op is legal it leaves the state
+	 * as it was (a read, a get): the search linearizes such an op at once
+	 * when it is legal, never branching on it. resets(op): op may set the
+	 * state to something the other ops cannot grow into (write, put,
+	 * cas). reach(ctx, s, read): false when no sequence of ops that are
+	 * not resets leads from s to a state where the read-only op read is
+	 * legal (kv: s must be a prefix of what the get saw; set: a subset). */
+	bool (*read_only)(const struct mop *op);
+	bool (*resets)(const struct mop *op);
+	bool (*reach)(void *ctx, model_state s, const struct mop *read);
+	/* The state after a legal reset does not depend on the state before
+	 * it (write, put, cas: yes; a transaction writing some registers: no):
+	 * then reset_to(op) is that state. */
+	bool reset_state_free;
+	model_state (*reset_to)(const struct mop *op);
+	/* Optional, for models whose only ops that look at the state are
+	 * read-only ones: a canonical state standing for "a value no read
+	 * will see" (every read left must come after a reset), so that
+	 * configurations differing only in such a value are one. Returns s
+	 * itself when it cannot be forgotten safely. */
+	model_state (*forget)(void *ctx, model_state s);
+	bool (*forgotten)(model_state s); /* s is that canonical state */
+	/* Optional, for append-style models: what read ops[r] reveals. Fill
+	 * out (room for n) with the indexes of the ops its result proves were
+	 * placed after the last reset before it, and return how many; or -1
+	 * when its result could be made in more than one way (or this is not
+	 * known). ops are all the ops of the key being searched. */
+	long (*reveal)(void *ctx, const struct mop *ops, size_t n, size_t r, uint32_t *out);
+	/* Optional: why state s cannot be what op (a read) saw, shortly (a
+	 * diff for long values), malloc'd; NULL: describe() is used. */
+	char *(*explain)(void *ctx, model_state s, const struct mop *op);
 };
 
 const struct model *model_find(const char *name);
@@ -156,6 +191,13 @@ void *register_ctx_new(const struct model_env *env, const struct mop *init, mode
 void register_ctx_free(void *ctx);
 bool register_step(void *ctx, model_state s, const struct mop *op, model_state *out);
 char *register_describe(void *ctx, model_state s);
+bool register_read_only(const struct mop *op);
+bool register_resets(const struct mop *op);
+model_state register_reset_to(const struct mop *op);
+bool register_reach(void *ctx, model_state s, const struct mop *read);
+/* Text for messages: s (n bytes) as a JSON string, at most max bytes of
+ * it, then "... (+N chars)". malloc'd. */
+char *model_clip(const char *s, size_t n, size_t max);
 /* A per-search context for models whose state is a sequence of 32-bit
  * words (multi-register, queue, set): states are interned, so the state id
  * is canonical and hash/equal are the id's. */

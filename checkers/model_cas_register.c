@@ -13,12 +13,20 @@ enum { REG_READ, REG_WRITE, REG_CAS };
 
 bool f_is_read(const char *f)
 {
-	return !strcmp(f, "read") || !strcmp(f, "r") || !strcmp(f, "get");
+	switch (f[0]) { /* (a strcmp chain per op showed in profiles) */
+	case 'r': return f[1] == '\0' || !strcmp(f, "read");
+	case 'g': return !strcmp(f, "get");
+	default: return false;
+	}
 }
 
 bool f_is_write(const char *f)
 {
-	return !strcmp(f, "write") || !strcmp(f, "w") || !strcmp(f, "put");
+	switch (f[0]) {
+	case 'w': return f[1] == '\0' || !strcmp(f, "write");
+	case 'p': return !strcmp(f, "put");
+	default: return false;
+	}
 }
 
 int register_encode(struct model_env *env, const char *f, json_t *value, bool known_result,
@@ -94,6 +102,17 @@ char *register_describe(void *ctx, model_state s)
 	return model_describe_value(ctx, (value_id)s);
 }
 
+bool register_read_only(const struct mop *op) { return op->f == REG_READ; }
+model_state register_reset_to(const struct mop *op) { return op->f == REG_CAS ? op->b : op->a; }
+bool register_resets(const struct mop *op) { return op->f != REG_READ; }
+
+/* Only writes and cas change a register: without them, a read sees s. */
+bool register_reach(void *ctx, model_state s, const struct mop *read)
+{
+	(void)ctx;
+	return s == read->a;
+}
+
 static int cas_register_encode(struct model_env *env, const char *f, json_t *value,
 			       bool known_result, struct mop *out, char *err, size_t errlen)
 {
@@ -111,4 +130,9 @@ const struct model model_cas_register = {
 	.equal = model_equal_id,
 	.describe = register_describe,
 	.ctx_bytes = model_ctx_bytes_none,
+	.read_only = register_read_only,
+	.resets = register_resets,
+	.reach = register_reach,
+	.reset_state_free = true,
+	.reset_to = register_reset_to,
 };

@@ -87,6 +87,26 @@ char *model_describe_value(const struct model_env *env, value_id id)
 	return s ? s : xstrdup("?");
 }
 
+char *model_clip(const char *s, size_t n, size_t max)
+{
+	size_t k = n;
+	if (k > max) {
+		k = max;
+		while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+			k--; /* never cut a UTF-8 sequence */
+	}
+	json_t *j = json_stringn(s, k);
+	char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	if (!q)
+		q = xstrdup("\"?\"");
+	if (k == n)
+		return q;
+	char *r = xasprintf("%s... (+%zu chars)", q, n - k);
+	free(q);
+	return r;
+}
+
 void model_err(char *err, size_t n, const char *fmt, ...)
 {
 	va_list ap;

@@ -8,15 +8,21 @@
  * search; a register never written reads nil. Reads of nil constrain
  * nothing with --nil-read unknown, and every read of a transaction whose
  * result is unknown (info) constrains nothing while its writes may apply.
- * The initial state comes from --init, e.g. {:x 0 :y 0}.
+ * The initial state comes from --init, e.g. {:x 0 :y 0}. Register names
+ * are values like any other (register 1 is not register "1", :x is not
+ * "x"), but a map of --init can only name them by text, so an --init name
+ * stands for every register the history spells that way: "1" for 1 and
+ * "1", x for :x and "x".
  */
 #include "model.h"
 #include "util.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { MR_TXN };
+enum { MR_TXN, MR_TXN_RO /* reads only */ };
 enum { MR_READ, MR_WRITE, MR_READ_ANY };
 
 static int mr_encode(struct model_env *env, const char *f, json_t *value, bool known_result,
@@ -43,6 +49,8 @@ static int mr_encode(struct model_env *env, const char *f, json_t *value, bool k
 			return MODEL_ERR;
 		}
 		const char *ms = json_string_value(mf);
+		if (ms[0] == ':')
+			ms++; /* the keyword-exact form of :read */
 		json_t *v = json_array_get(m, 2);
 		uint32_t code;
 		if (f_is_read(ms))
@@ -64,7 +72,10 @@ static int mr_encode(struct model_env *env, const char *f, json_t *value, bool k
 	}
 	if (kept == 0)
 		return MODEL_DROP;
-	out->f = MR_TXN;
+	out->f = MR_TXN_RO;
+	for (size_t i = 0; i < kept; i++)
+		if (env->ext[off + 3 * i] == MR_WRITE)
+			out->f = MR_TXN;
 	out->ext = off;
 	out->n = (uint16_t)kept;
 	return MODEL_OP;
@@ -86,24 +97,91 @@ static int mr_encode_init(struct model_env *env, json_t *init, struct mop *out, 
 		model_err(err, errlen, "multi-register initial state must be a map, e.g. {:x 0 :y 0}");
 		return -1;
 	}
+	/* entries: value id, name length, name bytes packed 4 per word; the
+	 * names are resolved to registers once the history is read */
 	out->ext = (uint32_t)env->n_ext;
 	const char *k;
 	json_t *v;
 	json_object_foreach(init, k, v) {
 		if (json_is_null(v))
 			continue;
-		model_env_push(env, values_intern_str(&env->vals, k, strlen(k)));
+		if (k[0] == ':')
+			k++;
+		size_t n = strlen(k);
 		model_env_push(env, values_intern(&env->vals, v));
+		model_env_push(env, (uint32_t)n);
+		for (size_t i = 0; i < n; i += 4) {
+			uint32_t w = 0;
+			memcpy(&w, k + i, n - i < 4 ? n - i : 4);
+			model_env_push(env, w);
+		}
 		out->n++;
 	}
-	qsort(env->ext + out->ext, out->n, 2 * sizeof(uint32_t), cmp_pair);
 	return 0;
+}
+
+/* A canonical decimal integer (what an integer register's name prints as). */
+static bool mr_int_name(const char *s, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (*s == '\0' || *end || errno)
+		return false;
+	char back[32];
+	snprintf(back, sizeof back, "%lld", x);
+	if (strcmp(back, s) != 0)
+		return false;
+	*out = x;
+	return true;
 }
 
 static void *mr_ctx_new(const struct model_env *env, const struct mop *init, model_state *s0)
 {
 	struct seq_ctx *c = seq_ctx_new(env);
-	*s0 = seq_intern(c, env->ext + init->ext, (size_t)init->n * 2);
+	const uint32_t *e = env->ext + init->ext;
+	size_t np = 0, cap = 16;
+	uint32_t *pairs = xmalloc(cap * 2 * sizeof *pairs);
+	char name[1024 + 2];
+	for (uint16_t i = 0; i < init->n; i++) {
+		uint32_t val = e[0], n = e[1];
+		const uint32_t *w = e + 2;
+		e += 2 + (n + 3) / 4;
+		if (n > 1024)
+			continue;
+		name[0] = ':';
+		memcpy(name + 1, w, n);
+		name[n + 1] = '\0';
+		/* every register the history names this way: "x", :x, 1 */
+		value_id ids[3];
+		int k = 0;
+		int64_t x;
+		if ((ids[k] = values_find_str(&env->vals, name + 1, n)) != UINT32_MAX)
+			k++;
+		if ((ids[k] = values_find_str(&env->vals, name, n + 1)) != UINT32_MAX)
+			k++;
+		if (mr_int_name(name + 1, &x) && (ids[k] = values_find_int(&env->vals, x)) != UINT32_MAX)
+			k++;
+		for (int j = 0; j < k; j++) {
+			if (np == cap) {
+				cap *= 2;
+				pairs = xrealloc(pairs, cap * 2 * sizeof *pairs);
+			}
+			pairs[2 * np] = ids[j];
+			pairs[2 * np + 1] = val;
+			np++;
+		}
+	}
+	qsort(pairs, np, 2 * sizeof(uint32_t), cmp_pair);
+	size_t w = 0; /* a name given twice: the first stays */
+	for (size_t r = 0; r < np; r++)
+		if (w == 0 || pairs[2 * (w - 1)] != pairs[2 * r]) {
+			pairs[2 * w] = pairs[2 * r];
+			pairs[2 * w + 1] = pairs[2 * r + 1];
+			w++;
+		}
+	*s0 = seq_intern(c, pairs, w * 2);
+	free(pairs);
 	return c;
 }
 
@@ -151,6 +229,16 @@ static bool mr_step(void *ctx, model_state s, const struct mop *op, model_state 
 	return true;
 }
 
+static bool mr_read_only(const struct mop *op) { return op->f == MR_TXN_RO; }
+static bool mr_resets(const struct mop *op) { return op->f == MR_TXN; }
+
+/* Only transactions that write change registers. */
+static bool mr_reach(void *ctx, model_state s, const struct mop *read)
+{
+	model_state out;
+	return mr_step(ctx, s, read, &out);
+}
+
 static char *mr_describe(void *ctx, model_state s)
 {
 	struct seq_ctx *c = ctx;
@@ -180,4 +268,7 @@ const struct model model_multi_register = {
 	.equal = model_equal_id,
 	.describe = mr_describe,
 	.ctx_bytes = seq_ctx_bytes,
+	.read_only = mr_read_only,
+	.resets = mr_resets,
+	.reach = mr_reach,
 };

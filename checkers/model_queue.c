@@ -77,6 +77,8 @@ static bool queue_step(void *ctx, model_state s, const struct mop *op, model_sta
 	return true;
 }
 
+static bool queue_read_only(const struct mop *op) { return op->f == Q_DEQ && op->a == VALUE_NIL; }
+
 static char *queue_describe(void *ctx, model_state s)
 {
 	struct seq_ctx *c = ctx;
@@ -100,4 +102,5 @@ const struct model model_queue = {
 	.equal = model_equal_id,
 	.describe = queue_describe,
 	.ctx_bytes = seq_ctx_bytes,
+	.read_only = queue_read_only,
 };

@@ -111,6 +111,24 @@ static bool set_step(void *ctx, model_state s, const struct mop *op, model_state
 	return true;
 }
 
+static bool set_read_only(const struct mop *op) { return op->f == SET_READ; }
+
+/* Adds only grow the set: the state must be a subset of what a read saw. */
+static bool set_reach(void *ctx, model_state s, const struct mop *read)
+{
+	struct seq_ctx *c = ctx;
+	size_t n = seq_load(c, s, 0);
+	const uint32_t *r = c->env->ext + read->ext;
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		while (j < read->n && r[j] < c->tmp[i])
+			j++;
+		if (j == read->n || r[j] != c->tmp[i])
+			return false;
+	}
+	return true;
+}
+
 static char *set_describe(void *ctx, model_state s)
 {
 	struct seq_ctx *c = ctx;
@@ -134,4 +152,6 @@ const struct model model_set = {
 	.equal = model_equal_id,
 	.describe = set_describe,
 	.ctx_bytes = seq_ctx_bytes,
+	.read_only = set_read_only,
+	.reach = set_reach,
 };

@@ -201,6 +201,14 @@ value_id values_find_str(const struct values *v, const char *s, size_t len)
 	return id;
 }
 
+value_id values_find_int(const struct values *v, int64_t x)
+{
+	char b[9];
+	b[0] = 'i';
+	memcpy(b + 1, &x, 8);
+	return interner_find(&v->in, b, 9);
+}
+
 json_t *values_json(const struct values *v, value_id id)
 {
 	size_t n;

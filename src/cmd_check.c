@@ -49,6 +49,12 @@ static const char check_usage[] =
 	"  --nil-read MODE       empty (default): a read of nil reads the empty register;\n"
 	"                        unknown: a nil read constrains nothing (Knossos)\n"
 	"  --threads N           worker threads (default: number of cores)\n"
+	"  --all-keys            linearizable: check every key to the end even once one\n"
+	"                        is invalid (default: the other keys get a bounded extra\n"
+	"                        time, then are reported unchecked)\n"
+	"  --memory-limit SIZE   linearizable: memory cap of one key's search, e.g. 512M,\n"
+	"                        2G (default: 1/8 of RAM, at most 1G, shared by the\n"
+	"                        threads); a key over it ends unknown\n"
 	"  --lenient             count pairing problems (a completion without an invoke,\n"
 	"                        a second invoke of an open process, a completion whose f\n"
 	"                        differs) instead of refusing the history\n"
@@ -68,6 +74,8 @@ struct check_cli {
 	enum history_format fmt;
 	struct check_ctx ctx;
 	bool timeout_given;
+	bool all_keys;
+	const char *memory_limit;
 	bool json;
 	bool write;
 };
@@ -185,7 +193,40 @@ static json_t *target_checker_opts(const struct check_cli *cli, const struct tar
 		free(s);
 		json_object_set_new(elle, "consistency_models", arr);
 	}
+	if (cli->all_keys || cli->memory_limit) {
+		json_t *lin = json_object_get(o, "linearizable");
+		if (!json_is_object(lin)) {
+			lin = json_object();
+			json_object_set_new(o, "linearizable", lin);
+		}
+		if (cli->all_keys)
+			json_object_set_new(lin, "all_keys", json_true());
+		if (cli->memory_limit)
+			json_object_set_new(lin, "memory_limit", json_string(cli->memory_limit));
+	}
 	return o;
+}
+
+/* " N keys unchecked/unfinished: a b c ..." for a key list of a result. */
+static void print_keys(json_t *r, const char *list, const char *count, const char *what)
+{
+	json_t *keys = json_object_get(r, list);
+	size_t n = json_array_size(keys);
+	if (!n)
+		return;
+	json_int_t total = json_is_integer(json_object_get(r, count))
+				   ? json_integer_value(json_object_get(r, count)) : (json_int_t)n;
+	printf("  %lld key%s %s:", (long long)total, total == 1 ? "" : "s", what);
+	size_t i;
+	json_t *k;
+	json_array_foreach(keys, i, k) {
+		if (i == 20) {
+			printf(" ...");
+			break;
+		}
+		printf(" %s", json_is_string(k) ? json_string_value(k) : "(none)");
+	}
+	printf("\n");
 }
 
 static void print_lin(const char *file, json_t *r)
@@ -214,20 +255,18 @@ static void print_lin(const char *file, json_t *r)
 			       json_string_value(json_object_get(f, "message")), op ? op : "?");
 			free(op);
 		}
+		print_keys(r, "unchecked_keys", "unchecked_count",
+			   "left unchecked because the verdict was already invalid (--all-keys checks them)");
+		print_keys(r, "unfinished_keys", "unfinished_count", "undecided");
+		const char *mem = json_string_value(json_object_get(r, "memory_limit_message"));
+		if (mem)
+			printf("  %s\n", mem);
 		return;
 	}
-	printf("%s: unknown (%s; unfinished keys:", file,
-	       json_string_value(json_object_get(r, "unknown_reason")) ?: "undecided");
-	size_t i;
-	json_t *k;
-	json_array_foreach(json_object_get(r, "unfinished_keys"), i, k) {
-		if (i == 20) {
-			printf(" ...");
-			break;
-		}
-		printf(" %s", json_is_string(k) ? json_string_value(k) : "(none)");
-	}
-	printf(")\n");
+	const char *why = json_string_value(json_object_get(r, "unknown_reason"));
+	const char *mem = json_string_value(json_object_get(r, "memory_limit_message"));
+	printf("%s: unknown (%s)\n", file, mem ? mem : why ? why : "undecided");
+	print_keys(r, "unfinished_keys", "unfinished_count", "undecided");
 }
 
 /* Any checker: its verdict, then each failure's kind and message. */
@@ -392,6 +431,8 @@ static int parse_args(struct check_cli *cli, int argc, char **argv)
 		{"nil-read", required_argument, NULL, 'n'},
 		{"threads", required_argument, NULL, 'j'},
 		{"lenient", no_argument, NULL, 'L'},
+		{"all-keys", no_argument, NULL, 'A'},
+		{"memory-limit", required_argument, NULL, 'X'},
 		{"json", no_argument, NULL, 'J'},
 		{"write", no_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
@@ -451,6 +492,19 @@ static int parse_args(struct check_cli *cli, int argc, char **argv)
 		case 'L':
 			cli->ctx.lenient = true;
 			break;
+		case 'A':
+			cli->all_keys = true;
+			break;
+		case 'X': {
+			json_t *lin = json_pack("{s:s}", "memory_limit", optarg);
+			char e[256];
+			int bad_limit = checker_find("linearizable")->check_opts(lin, e, sizeof e);
+			json_decref(lin);
+			if (bad_limit < 0)
+				return bad("--memory-limit must be a size such as 512M or 2G, not '%s'", optarg);
+			cli->memory_limit = optarg;
+			break;
+		}
 		case 'J':
 			cli->json = true;
 			break;

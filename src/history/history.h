@@ -24,6 +24,10 @@ enum op_type { OP_INVOKE, OP_OK, OP_FAIL, OP_INFO };
  * session order from it. Written as "process": null. */
 #define PROCESS_NONE (-2)
 
+/* How a key was written, so that keys 1, "1" and [1] stay distinct
+ * (Clojure equality) while op->key keeps one readable spelling. */
+enum op_key_type { OP_KEY_STRING = 0, OP_KEY_INT, OP_KEY_OTHER };
+
 struct op {
 	int64_t index;   /* position in the history, 0..n-1 */
 	int64_t time;    /* ns since test start (CLOCK_MONOTONIC); -1 if unknown */
@@ -35,6 +39,12 @@ struct op {
 	char *node;      /* NULL if absent */
 	char *error;     /* NULL if absent */
 	json_t *extra;   /* other fields (object) or NULL; preserved for the report */
+	/* Added for exact value semantics (see history_read.c): */
+	uint8_t key_type; /* enum op_key_type: the key's type (strings: 0) */
+	/* The value with EDN keywords written ":name" (in value they are plain
+	 * "name" strings), so :a and "a" differ; NULL when the value holds no
+	 * keyword. Owned reference. Value comparisons use it when present. */
+	json_t *value_kw;
 };
 
 struct history {
@@ -75,6 +85,34 @@ int history_stream_file(FILE *f, const char *name, enum history_format fmt,
 /* Load a whole history file. Returns 0 or -1 with err set. */
 int history_load(const char *path, enum history_format fmt,
 		 struct history *h, struct history_error *err);
+
+/* --- batched reading (check_history: one read feeding every checker) ---
+ * Ops arrive in file order in batches the reader owns: an op's strings
+ * point into its batch and its values are references the batch holds, so
+ * a million ops cost no malloc each. Borrow the ops; never op_free them. */
+struct op_batch {
+	struct op *ops;
+	size_t n;
+};
+struct history_reader;
+/* Start reading path in the background: large regular files (JSONL, and
+ * EDN with one op per line) are parsed in parallel chunks cut at line
+ * boundaries by threads workers (0: the number of cores). Never blocks:
+ * even opening the file (a FIFO without a writer) happens in a thread. */
+struct history_reader *history_reader_start(const char *path, enum history_format fmt,
+					    int threads);
+enum { HISTORY_END = 0, HISTORY_BATCH = 1, HISTORY_ERROR = -1, HISTORY_TIMEOUT = -2 };
+/* The next batch in file order: HISTORY_BATCH with *out, HISTORY_END,
+ * HISTORY_ERROR with err ("FILE:LINE:COL: why", after every op before the
+ * bad line was handed out), or HISTORY_TIMEOUT once now_ns() passed
+ * deadline (0: wait forever). */
+int history_reader_next(struct history_reader *r, int64_t deadline, struct op_batch **out,
+			struct history_error *err);
+/* Give a batch back once its ops are no longer used. */
+void history_reader_release(struct history_reader *r, struct op_batch *b);
+/* Stop and free. A thread stuck in a read that never returns (a FIFO
+ * without a writer) is left behind with what it uses. */
+void history_reader_close(struct history_reader *r);
 
 /* --- writing (runner) --- */
 struct history_writer;

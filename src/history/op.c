@@ -34,6 +34,8 @@ void op_free(struct op *op)
 	free(op->error);
 	if (op->value)
 		json_decref(op->value);
+	if (op->value_kw)
+		json_decref(op->value_kw);
 	if (op->extra)
 		json_decref(op->extra);
 	memset(op, 0, sizeof *op);
@@ -49,6 +51,7 @@ void op_copy(struct op *dst, const struct op *src)
 	dst->node = dup_or_null(src->node);
 	dst->error = dup_or_null(src->error);
 	dst->value = src->value ? json_deep_copy(src->value) : NULL;
+	dst->value_kw = src->value_kw ? json_deep_copy(src->value_kw) : NULL;
 	dst->extra = src->extra ? json_deep_copy(src->extra) : NULL;
 }
 
@@ -65,8 +68,13 @@ json_t *op_to_json(const struct op *op)
 	else
 		json_object_set_new(o, "process", json_integer(op->process));
 	json_object_set_new(o, "f", json_string(op->f ? op->f : ""));
-	if (op->key)
-		json_object_set_new(o, "key", json_string(op->key));
+	if (op->key) {
+		json_t *k = op->key_type == OP_KEY_INT
+				    ? json_integer(strtoll(op->key, NULL, 10))
+				    : op->key_type == OP_KEY_OTHER
+					      ? json_loads(op->key, JSON_DECODE_ANY, NULL) : NULL;
+		json_object_set_new(o, "key", k ? k : json_string(op->key));
+	}
 	json_object_set(o, "value", op->value ? op->value : json_null());
 	if (op->node)
 		json_object_set_new(o, "node", json_string(op->node));

@@ -5,7 +5,9 @@
 # readings, and the classic rethink trap must blame the concurrent read.
 # Then the CLI contract: bad input exits 254 with FILE:LINE:COL, a
 # pathological history gives "unknown" within --timeout, a run directory's
-# test.json picks the model, and a torn last line still gets a verdict.
+# test.json picks the model, and a torn last line still gets a verdict;
+# and reading (issue 13): pipes and <(...), a complete bad last line, a
+# FIFO without a writer under --timeout, printable EDN errors.
 # Needs no root: nothing here touches the network.
 source "$(dirname "$0")/../lib.sh"
 
@@ -67,6 +69,52 @@ expect_code "unknown model -> 254" 254 --model nosuch "$K/mutex/bad/etcd.edn"
 expect_code "op unknown to the model -> 254" 254 --model mutex "$K/cas-register/bad/immediate-failure.edn"
 expect_code "bad --init -> 254" 254 --model multi-register --init '{:x' "$K/multi-register/good/multi-register.edn"
 expect_code "--help -> 0" 0 --help
+
+# Issue 13, reading: through a pipe and a process substitution the whole
+# history is read (the old reader rewound a pipe after sniffing the format
+# and lost its first 256 bytes: "valid (0 ops)").
+printf '{"index":0,"type":"invoke","process":0,"f":"write","value":1}\n{"index":1,"type":"ok","process":0,"f":"write","value":1}\n{"index":2,"type":"invoke","process":0,"f":"read","value":null}\n{"index":3,"type":"ok","process":0,"f":"read","value":2}\n' >"$D/pipe.jsonl"
+out=$(cat "$D/pipe.jsonl" | "$FAULTLINE" check /dev/stdin 2>&1); rc=$?
+if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "read 2"; then pass "history through a pipe: invalid read found"; else fail "history through a pipe" "rc=$rc $out"; fi
+out=$("$FAULTLINE" check <(cat "$D/pipe.jsonl") 2>&1); rc=$?
+if [ $rc -eq 1 ]; then pass "history through <(...): invalid"; else fail "history through <(...)" "rc=$rc $out"; fi
+out=$(cat "$K/cas-register/bad/rethink-fail-minimal.edn" | "$FAULTLINE" check --model cas-register /dev/stdin 2>&1); rc=$?
+if [ $rc -eq 1 ]; then pass "EDN through a pipe: invalid"; else fail "EDN through a pipe" "rc=$rc $out"; fi
+out=$("$FAULTLINE" check --model cas-register <(cat "$K/cas-register/good/memstress3-0.edn") 2>&1); rc=$?
+if [ $rc -eq 0 ]; then pass "EDN through <(...): valid"; else fail "EDN through <(...)" "rc=$rc $out"; fi
+
+# A complete last line that does not parse is bad input, not a torn write.
+printf '{"index":0,"type":"invoke","process":0,"f":"read","value":null}\n{"index":1,"type":"ok","process":0,"f":"read","value":123456789012345678901}\n' >"$D/bigint.jsonl"
+out=$("$FAULTLINE" check "$D/bigint.jsonl" 2>&1); rc=$?
+if [ $rc -eq 254 ] && printf '%s' "$out" | grep -q "bigint.jsonl:2:[0-9]*: "; then pass "complete bad last line -> 254 with FILE:LINE:COL"; else fail "complete bad last line -> 254" "rc=$rc $out"; fi
+
+# EDN errors print no raw control bytes.
+printf '[{:process 0 :type :invoke :f :read \001\033[31m}]\n' >"$D/ctl.edn"
+out=$("$FAULTLINE" check "$D/ctl.edn" 2>&1); rc=$?
+if [ $rc -eq 254 ] && ! printf '%s' "$out" | LC_ALL=C grep -q "[[:cntrl:]]" && printf '%s' "$out" | grep -q 'ctl.edn:1:'; then
+	pass "EDN error message is printable"; else fail "EDN error message is printable" "rc=$rc $(printf '%s' "$out" | od -c | head -3)"; fi
+
+# --timeout bounds reading: a FIFO nobody writes to gives unknown, promptly.
+mkfifo "$D/fifo"
+start=$(date +%s%N)
+out=$(timeout 30 "$FAULTLINE" check --timeout 5 "$D/fifo" 2>&1); rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+if [ $rc -eq 2 ] && [ "$ms" -lt 8000 ]; then pass "FIFO without a writer, --timeout 5 -> unknown in ${ms} ms"; else fail "FIFO without a writer -> unknown promptly" "rc=$rc ms=$ms $out"; fi
+
+# Issue 12, wrong answers of the differential run, through the CLI:
+# integer register names with --init (EDN or JSON), independent mutexes
+# split by key, an op the model does not know refused whatever its outcome.
+printf '[{:process 0 :type :invoke :f :txn :value [[:read 1 nil]]}\n {:process 0 :type :ok :f :txn :value [[:read 1 0]]}]\n' >"$D/mr-int.edn"
+expect_code "multi-register --init '{1 0}': register 1 reads 0 -> valid" 0 --model multi-register --init '{1 0}' "$D/mr-int.edn"
+expect_code "multi-register --init '{\"1\": 0}' -> valid" 0 --model multi-register --init '{"1": 0}' "$D/mr-int.edn"
+printf '[{:process 0 :type :invoke :f :acquire :value [1 nil]}\n {:process 0 :type :ok :f :acquire :value [1 nil]}\n {:process 1 :type :invoke :f :acquire :value [2 nil]}\n {:process 1 :type :ok :f :acquire :value [2 nil]}]\n' >"$D/mutex2.edn"
+expect_code "two locks of different keys (independent) -> valid" 0 --model mutex "$D/mutex2.edn"
+printf '{"type":"invoke","process":0,"f":"frobnicate","value":1}\n{"type":"fail","process":0,"f":"frobnicate","value":1}\n' >"$D/unk-fail.jsonl"
+expect_code "unknown op that failed -> 254" 254 "$D/unk-fail.jsonl"
+printf '{"type":"invoke","process":0,"f":"frobnicate","value":1}\n' >"$D/unk-pending.jsonl"
+expect_code "unknown op never completed -> 254" 254 "$D/unk-pending.jsonl"
+printf '[{:process 0 :type :invoke :f :add :value 1}\n {:process 0 :type :ok :f :add :value 1}\n {:process 1 :type :invoke :f :read :value nil}\n {:process 1 :type :ok :f :read :value #{1 2}}]\n' >"$D/set.edn"
+expect_code "EDN set read #{1 2} after add 1 -> invalid, not refused" 1 --model set "$D/set.edn"
 
 # Torn last line (a killed run): ignored, verdict still given.
 printf '{"index":0,"type":"invoke","process":0,"f":"write","value":1}\n{"index":1,"type":"ok","process":0,"f":"write","value":1}\n{"index":2,"type":"invoke","process":0,"f":"read","value":null}\n{"index":3,"type":"ok","process":0,"f":"read","value":2}\n{"index":4,"type":"inv' >"$D/torn.jsonl"

@@ -60,6 +60,7 @@ static void test_scalars(void **state)
 	assert_edn_json("-7", "-7");
 	assert_edn_json("+3", "3");
 	assert_edn_json("12N", "12");
+	assert_edn_json("9223372036854775807", "9223372036854775807");
 	assert_edn_json("123456789012345678901234567890", "\"123456789012345678901234567890\"");
 	assert_edn_json("1.5", "1.5");
 	assert_edn_json("nil", "null");
@@ -110,6 +111,7 @@ static void test_errors_have_line_col(void **state)
 	assert_edn_error("", "t.edn:1:1:", "no value");
 	assert_edn_error("#?", "t.edn:1:2:", "unsupported dispatch");
 	assert_edn_error("12abc", "t.edn:1:", "malformed number");
+
 	assert_edn_error("\n   )", "t.edn:2:4:", "unexpected ')'");
 }
 
@@ -195,26 +197,39 @@ static void test_history_fields(void **state)
 	(void)state;
 	struct collected c;
 	struct history_error err;
+	/* An independent history: every client value is [key value]. */
 	assert_int_equal(stream_text(
 		"[{:process :nemesis, :type :info, :f :start, :value {\"n1\" [\"n2\"]}}\n"
 		" {:process 1, :type :invoke, :f :cas, :value [3 [1 2]], :index 7}\n"
 		" {:process 1, :type :fail, :f :cas, :value [3 [1 2]], :error :not-found}\n"
-		" {:process 2, :type :invoke, :f :cas, :value [1 2]}\n"
 		" {:process 3, :type :invoke, :f :read, :value [\"k\" nil], :extra-field 5}\n"
-		" {:process 4, :type :invoke, :f :txn, :value [[:read :x nil] [:write :y 2]]}]",
+		" {:process 4, :type :invoke, :f :txn, :value [9 [[:read :x nil] [:write :y 2]]]}]",
 		&c, &err), 0);
-	assert_int_equal(c.n, 6);
+	assert_int_equal(c.n, 5);
 	assert_int_equal(c.ops[0].process, PROCESS_NEMESIS);
+	assert_null(c.ops[0].key);
 	assert_int_equal(c.ops[1].index, 7);
 	assert_string_equal(c.ops[1].key, "3");                   /* independent tuple */
+	assert_int_equal(c.ops[1].key_type, OP_KEY_INT);
 	assert_int_equal(json_array_size(c.ops[1].value), 2);     /* [1 2] */
 	assert_string_equal(c.ops[2].error, "not-found");
-	assert_null(c.ops[3].key);                                /* plain cas [old new] */
-	assert_string_equal(c.ops[4].key, "k");
-	assert_true(json_is_null(c.ops[4].value));
-	assert_int_equal(json_integer_value(json_object_get(c.ops[4].extra, "extra-field")), 5);
-	assert_null(c.ops[5].key);                                /* txn is not a tuple */
-	assert_int_equal(json_array_size(c.ops[5].value), 2);
+	assert_string_equal(c.ops[3].key, "k");
+	assert_int_equal(c.ops[3].key_type, OP_KEY_STRING);
+	assert_true(json_is_null(c.ops[3].value));
+	assert_int_equal(json_integer_value(json_object_get(c.ops[3].extra, "extra-field")), 5);
+	assert_string_equal(c.ops[4].key, "9");                   /* txn of key 9 */
+	assert_int_equal(json_array_size(c.ops[4].value), 2);
+	collected_free(&c);
+	/* A plain cas-register history: [1 2] is cas [old new], not a tuple. */
+	assert_int_equal(stream_text(
+		"[{:process 2, :type :invoke, :f :cas, :value [1 2]}\n"
+		" {:process 2, :type :ok, :f :cas, :value [1 2]}\n"
+		" {:process 4, :type :invoke, :f :txn, :value [[:read :x nil] [:write :y 2]]}]",
+		&c, &err), 0);
+	assert_null(c.ops[0].key);
+	assert_int_equal(json_array_size(c.ops[0].value), 2);
+	assert_null(c.ops[2].key);                                /* txn is not a tuple */
+	assert_int_equal(json_array_size(c.ops[2].value), 2);
 	collected_free(&c);
 }
 

@@ -6,9 +6,10 @@
  * rejected with an error message, and each seed in seeds/ must parse. Under
  * `make test SANITIZE=1` this is where a fixed crash, leak or UB would show
  * up again. Also checks what the seeds promise (the torn register.jsonl
- * yields its 9 complete ops), which last lines count as torn (not JSON,
- * nothing but blank lines after) and which are errors (JSON that is not an
- * op, anything followed by more ops), and inputs too large or deep for the
+ * yields its 9 complete ops), which last lines count as torn (only one
+ * without its newline) and which are errors (a complete last line that
+ * does not parse, JSON that is not an op, anything followed by more ops),
+ * and inputs too large or deep for the
  * fuzzers' 1 KiB cap: a value straddling the EDN reader's 64 KiB refill, a
  * 1 MiB JSONL line, nesting bombs.
  */
@@ -209,10 +210,14 @@ static void test_torn_line_rules(void **state)
 		int rc;
 		long ops;
 	} cases[] = {
-		{"{\"type\":\"ok\",\"proc", 0, 2},             /* cut short, no newline */
-		{"{\"type\":\"ok\",\"proc\n", 0, 2},           /* cut short, newline back */
-		{"{\"type\":\"ok\",\"proc\n\n  \n", 0, 2},     /* ... then blank lines */
-		{"\x01\x02garbage\n", 0, 2},                   /* not JSON at all, last */
+		{"{\"type\":\"ok\",\"proc", 0, 2},             /* cut short, no newline: torn */
+		/* Only a last line without its newline is torn (issue 13): a
+		 * complete line that does not parse is bad data. */
+		{"{\"type\":\"ok\",\"proc\n", -1, 2},          /* cut short, newline back */
+		{"{\"type\":\"ok\",\"proc\n\n  \n", -1, 2},    /* ... then blank lines */
+		{"\x01\x02garbage\n", -1, 2},                  /* not JSON at all, last */
+		{"{\"type\":\"ok\",\"process\":1,\"f\":\"read\",\"value\":123456789012345678901}\n",
+		 -1, 2},                                        /* a too-big integer, last */
 		{"{\"type\":\"done\",\"process\":1,\"f\":\"r\"}\n", -1, 2}, /* JSON, not an op */
 		{"{\"type\":\"ok\",\"proc\n{\"type\":\"ok\",\"process\":1,\"f\":\"r\"}\n", -1, 2},
 	};

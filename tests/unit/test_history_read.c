@@ -3,6 +3,11 @@
  * (through the fast scanner and through the jansson fallback, which must
  * agree), a torn last line from a killed run (ignored), a bad line in the
  * middle (error with line:column), history_load, and format detection.
+ * Issue 13: a history read through a pipe (never rewound: the format is
+ * sniffed from bytes already read), only a last line without its newline
+ * is torn, error messages never carry raw control bytes; and a file big
+ * enough to be read in parallel chunks gives the same ops, positions and
+ * errors as a sequential read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,9 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "edn.h"
 #include "history.h"
+#include "util.h"
 
 static char *write_tmp(const char *text, const char *suffix)
 {
@@ -202,6 +210,256 @@ static void test_stream_stops_on_request(void **state)
 	free(p);
 }
 
+
+/* Write text into a pipe from a child process; returns the read end as
+ * a FILE (and the child's pid). */
+static FILE *pipe_from(const char *text, pid_t *child)
+{
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	*child = fork();
+	assert_true(*child >= 0);
+	if (*child == 0) {
+		close(fd[0]);
+		size_t n = strlen(text), off = 0;
+		while (off < n) { /* in small pieces: reads see partial data */
+			size_t k = n - off < 7 ? n - off : 7;
+			if (write(fd[1], text + off, k) != (ssize_t)k)
+				_exit(1);
+			off += k;
+		}
+		_exit(0);
+	}
+	close(fd[1]);
+	FILE *f = fdopen(fd[0], "r");
+	assert_non_null(f);
+	return f;
+}
+
+static int count_ops(struct op *op, void *ctx)
+{
+	struct history *h = ctx;
+	history_push(h, op);
+	return 0;
+}
+
+/* Issue 13 item 1: through a pipe nothing may be lost to format
+ * sniffing (the old reader rewound, which a pipe cannot do). */
+static void test_pipe_not_rewound(void **state)
+{
+	(void)state;
+	static const char *edn =
+		"{:type :invoke, :f :write, :value 1, :process 0}\n"
+		"{:type :ok, :f :write, :value 1, :process 0}\n"
+		"{:type :invoke, :f :read, :value nil, :process 0}\n"
+		"{:type :ok, :f :read, :value 2, :process 0}\n";
+	const char *texts[] = {design_lines, edn};
+	size_t want[] = {4, 4};
+	for (int i = 0; i < 2; i++) {
+		pid_t child;
+		FILE *f = pipe_from(texts[i], &child);
+		struct history h;
+		history_init(&h);
+		struct history_error err;
+		assert_int_equal(history_stream_file(f, "/dev/stdin", HISTORY_AUTO, count_ops, &h, &err), 0);
+		fclose(f);
+		waitpid(child, NULL, 0);
+		assert_int_equal(h.n, want[i]);
+		assert_int_equal(h.ops[0].index, 0); /* the first line is there */
+		history_free(&h);
+	}
+	/* By path too (a /proc/self/fd name, as <(...) gives). */
+	pid_t child;
+	FILE *f = pipe_from(design_lines, &child);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(f));
+	struct history h;
+	struct history_error err;
+	assert_int_equal(history_load(path, HISTORY_AUTO, &h, &err), 0);
+	assert_int_equal(h.n, 4);
+	assert_string_equal(h.ops[0].f, "cas");
+	history_free(&h);
+	fclose(f);
+	waitpid(child, NULL, 0);
+}
+
+/* Issue 13 item 4: a complete last line that fails to parse is an error
+ * (it used to be skipped as torn, flipping an invalid verdict to valid). */
+static void test_complete_last_line_is_error(void **state)
+{
+	(void)state;
+	const char *text =
+		"{\"index\":0,\"type\":\"invoke\",\"process\":1,\"f\":\"read\",\"value\":null}\n"
+		"{\"index\":1,\"type\":\"ok\",\"process\":1,\"f\":\"read\",\"value\":123456789012345678901}\n";
+	struct history h;
+	struct history_error err;
+	assert_int_equal(load_text(text, HISTORY_JSONL, &h, &err), -1);
+	assert_non_null(strstr(err.msg, ".jsonl:2:"));
+	/* without its newline, the same line is a torn write */
+	char *torn = xstrdup(text);
+	torn[strlen(torn) - 1] = '\0';
+	assert_int_equal(load_text(torn, HISTORY_JSONL, &h, &err), 0);
+	assert_int_equal(h.n, 1);
+	history_free(&h);
+	free(torn);
+}
+
+/* The EDN nit of issue 13: raw control bytes never reach the terminal. */
+static void test_errors_printable(void **state)
+{
+	(void)state;
+	struct history h;
+	struct history_error err;
+	const char *bad[] = {
+		"{:type :invoke, :process 0, :f :read \x01\x1b[31m}\n",
+		"{:type :invoke, :process 0, :f :read, :value \"a\\\x07\"}\n",
+		"[{:type :invoke, :process 0, :f :read}\n \x1b]\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(load_text(bad[i], HISTORY_EDN, &h, &err), -1);
+		for (const char *p = err.msg; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				fail_msg("control byte 0x%02x in: %s", *p, err.msg);
+		assert_non_null(strstr(err.msg, ".edn:"));
+	}
+	assert_int_equal(load_text("{\"type\":\"ok\",\x01\"x\"}\n", HISTORY_JSONL, &h, &err), -1);
+	for (const char *p = err.msg; *p; p++)
+		assert_false((unsigned char)*p < 0x20);
+	char m[64] = "a\x01" "b\xff" "c\xc3\xa9";
+	text_printable(m, sizeof m);
+	assert_string_equal(m, "a\\x01b\\xffc\xc3\xa9");
+}
+
+/* Keys keep their type; EDN keywords stay distinct from strings in
+ * value_kw; both forms of one history read the same. */
+static void test_value_semantics(void **state)
+{
+	(void)state;
+	struct history h;
+	struct history_error err;
+	assert_int_equal(load_text("{\"type\":\"invoke\",\"process\":0,\"f\":\"write\",\"key\":1,\"value\":\":a\"}\n"
+				   "{\"type\":\"invoke\",\"process\":1,\"f\":\"write\",\"key\":\"1\",\"value\":\"a\"}\n",
+				   HISTORY_JSONL, &h, &err), 0);
+	assert_string_equal(h.ops[0].key, "1");
+	assert_int_equal(h.ops[0].key_type, OP_KEY_INT);
+	assert_int_equal(h.ops[1].key_type, OP_KEY_STRING);
+	assert_null(h.ops[0].value_kw);
+	history_free(&h);
+	assert_int_equal(load_text("{:type :invoke, :process 0, :f :write, :key 1, :value :a}\n"
+				   "{:type :invoke, :process 1, :f :write, :key :k, :value [\"a\" :b]}\n"
+				   "{:type :invoke, :process 2, :f :write, :value 99999999999999999999}\n",
+				   HISTORY_EDN, &h, &err), 0);
+	assert_int_equal(h.ops[0].key_type, OP_KEY_INT);
+	assert_string_equal(json_string_value(h.ops[0].value), "a");     /* the plain name */
+	assert_string_equal(json_string_value(h.ops[0].value_kw), ":a"); /* the keyword */
+	assert_string_equal(h.ops[1].key, ":k");
+	assert_int_equal(h.n, 3);
+	/* a bigint: its digits for names, "<digits>N" for comparisons */
+	assert_string_equal(json_string_value(h.ops[2].value), "99999999999999999999");
+	assert_string_equal(json_string_value(h.ops[2].value_kw), "99999999999999999999N");
+	assert_string_equal(json_string_value(json_array_get(h.ops[1].value_kw, 0)), "a");
+	assert_string_equal(json_string_value(json_array_get(h.ops[1].value_kw, 1)), ":b");
+	history_free(&h);
+}
+
+/* A history big enough for parallel chunks reads like a small one: every
+ * op, in order, default indexes, and an error's line number. */
+static void test_parallel_chunks(void **state)
+{
+	(void)state;
+	for (int fmt = 0; fmt < 2; fmt++) {
+		struct buf b;
+		buf_init(&b);
+		long n = 0;
+		if (fmt == 1)
+			buf_puts(&b, "[");
+		while (b.len < (12u << 20)) {
+			if (fmt == 0)
+				buf_printf(&b, "{\"type\":\"%s\",\"process\":%ld,\"f\":\"write\",\"key\":\"%ld\",\"value\":%ld}\n",
+					   n % 2 ? "ok" : "invoke", n / 2 % 7, n / 2 % 13, n);
+			else
+				buf_printf(&b, "{:type :%s, :process %ld, :f :write, :value [%ld %ld]}\n",
+					   n % 2 ? "ok" : "invoke", n / 2 % 7, n / 2 % 13, n);
+			n++;
+		}
+		if (fmt == 1)
+			buf_puts(&b, "]\n");
+		struct history h;
+		struct history_error err;
+		assert_int_equal(load_text(b.data, fmt ? HISTORY_EDN : HISTORY_JSONL, &h, &err), 0);
+		assert_int_equal(h.n, (size_t)n);
+		for (long i = 0; i < n; i++) {
+			assert_int_equal(h.ops[i].index, i);
+			assert_int_equal(json_integer_value(h.ops[i].value), i);
+			assert_int_equal(atol(h.ops[i].key), i / 2 % 13);
+		}
+		history_free(&h);
+		/* a bad line far into the file: its true line number */
+		char *mid = strstr(b.data + (9u << 20), "\n");
+		mid[1] = '#';
+		long line = 1 + fmt;
+		for (char *p = b.data; p <= mid; p++)
+			line += *p == '\n';
+		line -= fmt; /* the EDN vector opens on line 1 with the first op */
+		assert_int_equal(load_text(b.data, fmt ? HISTORY_EDN : HISTORY_JSONL, &h, &err), -1);
+		char want[64];
+		snprintf(want, sizeof want, ":%ld:", line);
+		if (!strstr(err.msg, want))
+			fail_msg("error '%s' should be on line %ld", err.msg, line);
+		buf_free(&b);
+	}
+}
+
+
+/* EDN written one op per line is read line by line; where an op spans
+ * lines the streaming reader takes over from that line (sequentially and
+ * in parallel chunks): every op, in order, and true line numbers after. */
+static void test_edn_lines_fallback(void **state)
+{
+	(void)state;
+	for (int big = 0; big < 2; big++) {
+		struct buf b;
+		buf_init(&b);
+		buf_puts(&b, "[");
+		long n = 0, span_at = big ? 150000 : 100; /* after what the sniff looks at */
+		for (;;) {
+			if (n == span_at) /* one op over three lines */
+				buf_printf(&b, "{:type :invoke,\n :process 1, :f :write,\n :value [7 %ld]}\n", n);
+			else
+				buf_printf(&b, "{:type :invoke, :process 1, :f :write, :value [7 %ld]}\n", n);
+			n++;
+			if (big ? b.len > (12u << 20) : n == 110)
+				break;
+		}
+		buf_puts(&b, "{:type :invoke, :process 1, :f :write, :value [7 :kw]}]\n");
+		n++;
+		struct history h;
+		struct history_error err;
+		assert_int_equal(load_text(b.data, HISTORY_EDN, &h, &err), 0);
+		assert_int_equal(h.n, (size_t)n);
+		for (long i = 0; i + 1 < n; i++) {
+			assert_int_equal(h.ops[i].index, i);
+			assert_string_equal(h.ops[i].key, "7");
+			assert_int_equal(json_integer_value(h.ops[i].value), i);
+		}
+		assert_string_equal(json_string_value(h.ops[n - 1].value_kw), ":kw");
+		history_free(&h);
+		/* a bad op after the fallback: its true line */
+		char *last = strstr(b.data + b.len - 80, "{:type :invoke, :process 1, :f :write, :value [7 :kw]}");
+		assert_non_null(last);
+		memcpy(last + 1, ":tipe", 5);
+		long line = 1;
+		for (char *p = b.data; p < last; p++)
+			line += *p == '\n';
+		assert_int_equal(load_text(b.data, HISTORY_EDN, &h, &err), -1);
+		char want[32];
+		snprintf(want, sizeof want, ":%ld:", line);
+		if (!strstr(err.msg, want))
+			fail_msg("error '%s' should be on line %ld", err.msg, line);
+		buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +470,12 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_auto_format),
 		cmocka_unit_test(test_stream_stops_on_request),
+		cmocka_unit_test(test_pipe_not_rewound),
+		cmocka_unit_test(test_complete_last_line_is_error),
+		cmocka_unit_test(test_errors_printable),
+		cmocka_unit_test(test_value_semantics),
+		cmocka_unit_test(test_parallel_chunks),
+		cmocka_unit_test(test_edn_lines_fallback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,8 +5,11 @@
  * process that invokes again after an info), counterexample minimality
  * (blame the op whose result is impossible, not a later one), per-key
  * splitting, the two nil-read readings, and a timeout that must give
- * "unknown", never "valid". Histories are written in EDN for brevity and
- * go through the real reader.
+ * "unknown", never "valid"; the reductions of the search (the read
+ * shortcut, what a read reveals) give the same verdicts as the plain
+ * search and spare work; the early stop once a key is invalid, --all-keys,
+ * the memory cap and the options that set them; short kv counterexamples.
+ * Histories are written in EDN for brevity and go through the real reader.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -463,8 +466,273 @@ static void test_differential_random(void **state)
 	assert_int_equal(mismatches, 0);
 }
 
+
+/* ------------------------------------------------ reductions, policy */
+
+/* The verdict with and without the read shortcut and the pruning must
+ * agree; returns the verdict. */
+static int verdict_both_ways(const char *model, const char *edn)
+{
+	json_t *r = check_edn(model, edn);
+	int with = verdict(r);
+	json_decref(r);
+	setenv("FAULTLINE_LIN_NO_SHORTCUT", "1", 1);
+	setenv("FAULTLINE_LIN_NO_PRUNE", "1", 1);
+	r = check_edn(model, edn);
+	int without = verdict(r);
+	json_decref(r);
+	unsetenv("FAULTLINE_LIN_NO_SHORTCUT");
+	unsetenv("FAULTLINE_LIN_NO_PRUNE");
+	if (with != without)
+		fail_msg("with reductions %d, without %d:\n%s", with, without, edn);
+	return with;
+}
+
+static void test_read_shortcut(void **state)
+{
+	(void)state;
+	/* Reads concurrent with a write of the value they read: the read of
+	 * 1 may be placed right away (the register holds 1 already), or
+	 * after the second write of 1; either way valid. */
+	assert_int_equal(verdict_both_ways("cas-register",
+		INV(0, write, "1") OK(0, write, "1")
+		INV(1, write, "1") INV(2, read, "nil") OK(2, read, "1")
+		INV(3, read, "nil") OK(3, read, "1") OK(1, write, "1")
+		INV(4, read, "nil") OK(4, read, "1")), EXIT_VALID);
+	/* A read forced early must not hide the later order: read 1, then a
+	 * concurrent write of 2 is read, then a read of 1 again after that
+	 * read completed: only a write of 1 after the 2 could explain it, and
+	 * the one concurrent write of 1 may be placed there. */
+	assert_int_equal(verdict_both_ways("cas-register",
+		INV(0, write, "1") OK(0, write, "1")
+		INV(1, write, "2") INV(5, write, "1")
+		INV(2, read, "nil") OK(2, read, "1") INV(2, read, "nil") OK(2, read, "2")
+		INV(3, read, "nil") OK(3, read, "1") OK(1, write, "2") OK(5, write, "1")), EXIT_VALID);
+	/* ...but without that second write of 1 it is invalid. */
+	assert_int_equal(verdict_both_ways("cas-register",
+		INV(0, write, "1") OK(0, write, "1") INV(1, write, "2")
+		INV(2, read, "nil") OK(2, read, "1") INV(2, read, "nil") OK(2, read, "2")
+		INV(3, read, "nil") OK(3, read, "1") OK(1, write, "2")), EXIT_INVALID);
+	/* Info reads tell nothing (a value never written is fine)... */
+	assert_int_equal(verdict_both_ways("cas-register",
+		INV(0, write, "1") OK(0, write, "1") INV(1, read, "nil") INFO(1, read, "7")
+		INV(2, read, "nil") OK(2, read, "1")), EXIT_VALID);
+	/* ...and a failed cas never happened: the read of 2 is impossible. */
+	assert_int_equal(verdict_both_ways("cas-register",
+		INV(0, write, "1") OK(0, write, "1") INV(1, cas, "[1 2]") FAIL(1, cas, "[1 2]")
+		INV(2, read, "nil") OK(2, read, "1")), EXIT_VALID);
+	assert_int_equal(verdict_both_ways("cas-register",
+		INV(0, write, "1") OK(0, write, "1") INV(1, cas, "[1 2]") FAIL(1, cas, "[1 2]")
+		INV(2, read, "nil") OK(2, read, "2")), EXIT_INVALID);
+	/* kv gets with appends, the same both ways */
+	assert_int_equal(verdict_both_ways("kv",
+		INV(0, append, "\"a\"") INV(1, append, "\"b\"") INV(2, get, "nil") OK(2, get, "\"b\"")
+		OK(0, append, "\"a\"") OK(1, append, "\"b\"") INV(2, get, "nil") OK(2, get, "\"ba\"")),
+		EXIT_VALID);
+	assert_int_equal(verdict_both_ways("kv",
+		INV(0, append, "\"a\"") OK(0, append, "\"a\"") INV(1, append, "\"b\"") OK(1, append, "\"b\"")
+		INV(2, get, "nil") OK(2, get, "\"ba\"")), EXIT_INVALID);
+
+	/* Many reads concurrent with writes: the shortcut never branches on
+	 * them, so far fewer configurations are explored. */
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "[{:process 99 :type :invoke :f :write :value 0}\n"
+		     "{:process 99 :type :ok :f :write :value 0}\n");
+	for (int w = 1; w <= 4; w++) {
+		buf_printf(&b, "{:process %d :type :invoke :f :write :value %d}\n", 100 + w, w);
+		for (int r = 0; r < 8; r++)
+			buf_printf(&b, "{:process %d :type :invoke :f :read :value nil}\n", 10 * w + r);
+		for (int r = 0; r < 8; r++)
+			buf_printf(&b, "{:process %d :type :ok :f :read :value %d}\n", 10 * w + r,
+				   r % 2 ? w : w - 1);
+		buf_printf(&b, "{:process %d :type :ok :f :write :value %d}\n", 100 + w, w);
+	}
+	/* an impossible read at the end: every configuration gets explored */
+	buf_puts(&b, "{:process 98 :type :invoke :f :read :value nil}\n"
+		     "{:process 98 :type :ok :f :read :value 99}]");
+	setenv("FAULTLINE_LIN_NO_PRUNE", "1", 1); /* the shortcut alone */
+	json_t *r = check_edn("cas-register", b.data);
+	json_int_t with = json_integer_value(json_object_get(json_object_get(r, "search"), "configurations"));
+	int v1 = verdict(r);
+	json_decref(r);
+	setenv("FAULTLINE_LIN_NO_SHORTCUT", "1", 1);
+	r = check_edn("cas-register", b.data);
+	json_int_t without = json_integer_value(json_object_get(json_object_get(r, "search"), "configurations"));
+	assert_int_equal(verdict(r), v1);
+	json_decref(r);
+	unsetenv("FAULTLINE_LIN_NO_SHORTCUT");
+	unsetenv("FAULTLINE_LIN_NO_PRUNE");
+	print_message("# configurations with the read shortcut %lld, without %lld\n", (long long)with,
+		      (long long)without);
+	assert_true(with * 5 < without);
+	buf_free(&b);
+}
+
+/* A key only a very long search decides (40 writes that never complete
+ * and a read of a value nobody wrote: every subset of the writes) next to
+ * a key that is plainly invalid. */
+static char *hot_and_bad(void)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "[");
+	for (int p = 0; p < 40; p++)
+		buf_printf(&b, "{:process %d :type :invoke :f :write :value [\"hot\" %d]}\n", p, p);
+	for (int i = 0; i < 40; i++)
+		buf_printf(&b, "{:process %d :type :invoke :f :read :value [\"hot\" nil]}\n"
+			       "{:process %d :type :ok :f :read :value [\"hot\" %d]}\n", 100 + i, 100 + i, i);
+	buf_puts(&b, "{:process 99 :type :invoke :f :read :value [\"hot\" nil]}\n"
+		     "{:process 99 :type :ok :f :read :value [\"hot\" 1000]}\n"
+		     "{:process 98 :type :invoke :f :write :value [\"bad\" 1]}\n"
+		     "{:process 98 :type :ok :f :write :value [\"bad\" 1]}\n"
+		     "{:process 98 :type :invoke :f :read :value [\"bad\" nil]}\n"
+		     "{:process 98 :type :ok :f :read :value [\"bad\" 2]}]");
+	return buf_steal(&b);
+}
+
+static void test_early_stop(void **state)
+{
+	(void)state;
+	char *h = hot_and_bad();
+	/* default: invalid at once; the hot key is left, and said so */
+	json_t *opts = json_pack("{s:{s:f}}", "linearizable", "after_invalid_seconds", 0.2);
+	struct check_ctx o = {.model = "cas-register", .threads = 1, .opts = opts};
+	int64_t t0 = now_ns();
+	json_t *r = check_edn_opts(h, &o);
+	double secs = (double)(now_ns() - t0) / 1e9;
+	assert_int_equal(verdict(r), EXIT_INVALID);
+	assert_false(json_is_true(json_object_get(r, "all_keys")));
+	json_t *un = json_object_get(r, "unchecked_keys");
+	assert_int_equal(json_array_size(un), 1);
+	assert_string_equal(json_string_value(json_array_get(un, 0)), "hot");
+	assert_non_null(strstr(json_string_value(json_object_get(r, "unchecked_reason")), "already invalid"));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r, "failures"), 0),
+							       "key")), "bad");
+	assert_null(json_object_get(r, "unfinished_keys"));
+	assert_true(secs < 30); /* prompt, not a hang (the time is a benchmark's business) */
+	json_decref(r);
+	json_decref(opts);
+	/* the same with 2 threads and the automatic extra time */
+	o.threads = 2;
+	o.opts = NULL;
+	r = check_edn_opts(h, &o);
+	assert_int_equal(verdict(r), EXIT_INVALID);
+	assert_int_equal(json_array_size(json_object_get(r, "unchecked_keys")), 1);
+	json_decref(r);
+	/* all_keys: the hot key is searched to the end (here: the timeout) */
+	opts = json_pack("{s:{s:b}}", "linearizable", "all_keys", 1);
+	o = (struct check_ctx){.model = "cas-register", .threads = 1, .opts = opts, .timeout = 0.5};
+	r = check_edn_opts(h, &o);
+	assert_int_equal(verdict(r), EXIT_INVALID);
+	assert_true(json_is_true(json_object_get(r, "all_keys")));
+	assert_null(json_object_get(r, "unchecked_keys"));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(r, "unfinished_keys"), 0)), "hot");
+	assert_string_equal(json_string_value(json_object_get(r, "unknown_reason")), "timeout");
+	json_decref(r);
+	json_decref(opts);
+	free(h);
+}
+
+static void test_memory_limit(void **state)
+{
+	(void)state;
+	char *h = hot_and_bad();
+	/* only the hot key: remove the bad one's ops */
+	strcpy(strstr(h, "{:process 98"), "]");
+	json_t *opts = json_pack("{s:{s:s}}", "linearizable", "memory_limit", "4M");
+	struct check_ctx o = {.model = "cas-register", .threads = 1, .opts = opts};
+	json_t *r = check_edn_opts(h, &o);
+	assert_int_equal(verdict(r), EXIT_UNKNOWN);
+	assert_string_equal(json_string_value(json_object_get(r, "unknown_reason")), "memory limit");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(r, "memory_limit_keys"), 0)), "hot");
+	assert_non_null(strstr(json_string_value(json_object_get(r, "memory_limit_message")), "4 MiB"));
+	assert_int_equal(json_integer_value(json_object_get(r, "memory_limit_bytes")), 4 << 20);
+	json_decref(r);
+	json_decref(opts);
+	free(h);
+	/* the default fits the machine: at most 1 GiB per key */
+	o = (struct check_ctx){.model = "cas-register"};
+	r = check_edn_opts(INV(0, write, "1") OK(0, write, "1"), &o);
+	json_int_t lim = json_integer_value(json_object_get(r, "memory_limit_bytes"));
+	assert_true(lim > 0 && lim <= (json_int_t)1 << 30);
+	json_decref(r);
+}
+
+static void test_opts_validated(void **state)
+{
+	(void)state;
+	const struct checker *c = &checker_linearizable;
+	char err[256];
+	const char *bad[] = {"{\"all_keys\": 1}", "{\"memory_limit\": \"lots\"}", "{\"memory_limit\": 10}",
+			     "{\"after_invalid_seconds\": -1}", "{\"bogus\": true}", "[]"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		json_t *o = json_loads(bad[i], 0, NULL);
+		assert_non_null(o);
+		if (c->check_opts(o, err, sizeof err) != -1)
+			fail_msg("%s accepted", bad[i]);
+		assert_non_null(strstr(err, "linearizable"));
+		json_decref(o);
+	}
+	json_t *o = json_loads("{\"all_keys\": true, \"memory_limit\": \"512M\", \"after_invalid_seconds\": 2}",
+			       0, NULL);
+	assert_int_equal(c->check_opts(o, err, sizeof err), 0);
+	json_decref(o);
+	assert_int_equal(c->check_opts(NULL, err, sizeof err), 0);
+}
+
+/* Issue 12: an op the model does not know is bad input whatever becomes
+ * of it, not only when it completes ok. */
+static void test_unknown_op_any_outcome(void **state)
+{
+	(void)state;
+	const char *h[] = {INV(0, frobnicate, "1") FAIL(0, frobnicate, "1"),
+			   INV(0, frobnicate, "1"),
+			   INV(0, frobnicate, "1") INFO(0, frobnicate, "1")};
+	for (size_t i = 0; i < 3; i++) {
+		json_t *r = check_edn("cas-register", h[i]);
+		const char *e = json_string_value(json_object_get(r, "error"));
+		if (!e || !strstr(e, "frobnicate"))
+			fail_msg("history %zu: no error about frobnicate", i);
+		json_decref(r);
+	}
+}
+
+/* A kv counterexample with long strings stays short: where the state and
+ * what the get saw part, clipped. */
+static void test_short_counterexample(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "[");
+	struct buf seen;
+	buf_init(&seen);
+	for (int i = 0; i < 60; i++) {
+		buf_printf(&b, "{:process 0 :type :invoke :f :append :value \"x %d y\"}\n"
+			       "{:process 0 :type :ok :f :append :value \"x %d y\"}\n", i, i);
+		buf_printf(&seen, "x %d y", i == 40 ? 41 : i == 41 ? 40 : i);
+	}
+	buf_printf(&b, "{:process 1 :type :invoke :f :get :value nil}\n"
+		       "{:process 1 :type :ok :f :get :value \"%s\"}]", seen.data);
+	json_t *r = check_edn("kv", b.data);
+	assert_int_equal(verdict(r), EXIT_INVALID);
+	json_t *f = json_array_get(json_object_get(r, "failures"), 0);
+	const char *m = json_string_value(json_object_get(f, "message"));
+	if (strlen(m) > 600)
+		fail_msg("message of %zu chars: %s", strlen(m), m);
+	assert_non_null(strstr(m, "chars"));
+	assert_non_null(strstr(m, "x 40 y"));
+	buf_free(&b);
+	buf_free(&seen);
+	json_decref(r);
+}
+
 int main(void)
 {
+	/* the search's reductions from the first step, so these histories
+	 * exercise them (they otherwise wait for a search that works hard) */
+	setenv("FAULTLINE_LIN_EAGER", "1", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_history_valid),
 		cmocka_unit_test(test_sequential),
@@ -481,6 +749,12 @@ int main(void)
 		cmocka_unit_test(test_merge_and_exit_codes),
 		cmocka_unit_test(test_unknown_op_is_error),
 		cmocka_unit_test(test_differential_random),
+		cmocka_unit_test(test_read_shortcut),
+		cmocka_unit_test(test_early_stop),
+		cmocka_unit_test(test_memory_limit),
+		cmocka_unit_test(test_opts_validated),
+		cmocka_unit_test(test_unknown_op_any_outcome),
+		cmocka_unit_test(test_short_counterexample),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,11 @@ struct mt {
 	model_state s;
 };
 
-static void mt_open(struct mt *t, const char *name, const char *init_json, bool nil_unknown)
+/* Open a model; names (JSON texts, NULL-terminated, may be NULL) are
+ * values the history holds, interned before the search starts as the
+ * checker does (multi-register resolves --init names against them). */
+static void mt_open_with(struct mt *t, const char *name, const char *init_json, bool nil_unknown,
+			 const char *const *names)
 {
 	t->m = model_find(name);
 	assert_non_null(t->m);
@@ -35,7 +39,18 @@ static void mt_open(struct mt *t, const char *name, const char *init_json, bool 
 	assert_int_equal(t->m->encode_init(&t->env, init, &im, err, sizeof err), 0);
 	if (init)
 		json_decref(init);
+	for (const char *const *n = names; n && *n; n++) {
+		json_t *v = json_loads(*n, JSON_DECODE_ANY, NULL);
+		assert_non_null(v);
+		values_intern(&t->env.vals, v);
+		json_decref(v);
+	}
 	t->ctx = t->m->ctx_new(&t->env, &im, &t->s);
+}
+
+static void mt_open(struct mt *t, const char *name, const char *init_json, bool nil_unknown)
+{
+	mt_open_with(t, name, init_json, nil_unknown, NULL);
 }
 
 static void mt_close(struct mt *t)
@@ -153,7 +168,8 @@ static void test_multi_register(void **state)
 {
 	(void)state;
 	struct mt t;
-	mt_open(&t, "multi-register", "{\"x\": 0, \"y\": 0}", false);
+	static const char *const names[] = {"\"x\"", "\"y\"", NULL};
+	mt_open_with(&t, "multi-register", "{\"x\": 0, \"y\": 0}", false, names);
 	assert_int_equal(mt_step(&t, "txn", "[[\"read\",\"x\",0],[\"read\",\"y\",0]]"), 1);
 	assert_int_equal(mt_step(&t, "txn", "[[\"write\",\"x\",1],[\"read\",\"x\",1]]"), 1);
 	assert_int_equal(mt_step(&t, "txn", "[[\"read\",\"x\",1],[\"read\",\"y\",1]]"), 0);
