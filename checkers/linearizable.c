@@ -69,6 +69,7 @@
 #define LIN_MAX_STATES 16      /* states reported in a counterexample */
 #define LIN_MAX_CONCURRENT 64  /* ops reported in a counterexample window */
 #define LIN_MAX_FAILURES 16    /* keys with full counterexamples */
+#define LIN_MAX_BRIEF 1000     /* further invalid keys listed: key, op, message */
 #define LIN_CHECK_EVERY 4096   /* search steps between deadline checks */
 
 /* One paired op. */
@@ -1395,6 +1396,29 @@ static json_t *failure_json(struct lin_builder *b, struct key_job *job)
 	return o;
 }
 
+/* An invalid key beyond the detailed ones: enough for the report to list
+ * it and link its op. */
+static json_t *failure_brief_json(struct lin_builder *b, struct key_job *job)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "kind", json_string("nonlinearizable"));
+	json_object_set_new(o, "key", key_json(b, job->key));
+	json_object_set_new(o, "brief", json_true());
+	if (job->blame < 0) {
+		json_object_set_new(o, "message", json_string("no linearization found"));
+		return o;
+	}
+	struct lop *x = &b->ops[job->blame];
+	char *what = lop_words(b, x);
+	char *m = xasprintf("%s cannot be linearized (details are kept for the first %d "
+			    "invalid keys)", what, LIN_MAX_FAILURES);
+	json_object_set_new(o, "message", json_string(m));
+	free(m);
+	free(what);
+	json_object_set_new(o, "op", lop_json(b, x, true));
+	return o;
+}
+
 static void job_free(struct key_job *job)
 {
 	free(job->prefix);
@@ -1527,8 +1551,13 @@ static json_t *lin_finish(struct lin_builder *b)
 	qsort(run.jobs, run.njobs, sizeof *run.jobs, cmp_job_key); /* stable output */
 	for (size_t i = 0; i < run.njobs; i++) {
 		struct key_job *j = &run.jobs[i];
-		if (j->verdict == KEY_INVALID && ninvalid++ < LIN_MAX_FAILURES)
-			json_array_append_new(failures, failure_json(b, j));
+		if (j->verdict == KEY_INVALID) {
+			if (ninvalid < LIN_MAX_FAILURES)
+				json_array_append_new(failures, failure_json(b, j));
+			else if (ninvalid < LIN_MAX_FAILURES + LIN_MAX_BRIEF)
+				json_array_append_new(failures, failure_brief_json(b, j));
+			ninvalid++;
+		}
 		if (j->peak_bytes > peak)
 			peak = j->peak_bytes;
 		configs += j->configs;
@@ -1574,6 +1603,9 @@ static json_t *lin_finish(struct lin_builder *b)
 	if (ninvalid) {
 		json_object_set_new(res, "failures", failures);
 		json_object_set_new(res, "invalid_keys", json_integer((json_int_t)ninvalid));
+		if (ninvalid > LIN_MAX_FAILURES + LIN_MAX_BRIEF)
+			json_object_set_new(res, "failures_omitted",
+					    json_integer((json_int_t)(ninvalid - LIN_MAX_FAILURES - LIN_MAX_BRIEF)));
 	} else {
 		json_decref(failures);
 	}

@@ -270,8 +270,7 @@ static void lk_acquired(struct lk *k, struct lk_pending *p, const struct op *op)
 	memset(h, 0, sizeof *h);
 	h->process = op->process;
 	h->token = tok;
-	h->acquire = p->op;
-	h->acquire.node = p->op.node ? xstrdup(p->op.node) : NULL;
+	opref_copy(&h->acquire, &p->op);
 	h->end_index = h->end_time = INT64_MAX;
 	pairing_close(k->holding, op->process); /* a stale hold (should not happen) */
 	pairing_open(k->holding, op->process, PAIR_INDEX(hid));
@@ -305,8 +304,7 @@ static int lk_wrote(struct lk *k, struct lk_pending *p, const struct op *op, cha
 	struct lk_hold *mine = lk_hold_of(k, op->process);
 	if (mine && !mine->has_write) {
 		mine->has_write = true;
-		mine->write = p->op;
-		mine->write.node = p->op.node ? xstrdup(p->op.node) : NULL;
+		opref_copy(&mine->write, &p->op);
 	}
 	char who[80];
 	opref_words(&p->op, who, sizeof who);
@@ -380,7 +378,7 @@ static int lk_add(void *st, const struct op *op, char *err, size_t errlen)
 			if (h) {
 				h->has_release = true;
 				opref_free(&h->release);
-				h->release = p->op;
+				opref_copy(&h->release, &p->op);
 				h->end_index = op->index;
 				h->end_time = op->time;
 			}
@@ -401,8 +399,7 @@ static int lk_add(void *st, const struct op *op, char *err, size_t errlen)
 			struct lk_hold *h = lk_hold_of(k, op->process);
 			if (h) {
 				opref_free(&h->release);
-				h->release = p->op;
-				h->release.node = p->op.node ? xstrdup(p->op.node) : NULL;
+				opref_copy(&h->release, &p->op);
 			}
 			if (op->type != OP_FAIL) /* ok, or info: the process is gone */
 				pairing_close(k->holding, op->process);

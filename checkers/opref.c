@@ -28,12 +28,24 @@ void opref_complete(struct opref *r, const struct op *done)
 	r->type = done->type;
 	free(r->node);
 	r->node = done->node ? xstrdup(done->node) : NULL;
+	json_decref(r->extra);
+	r->extra = done->extra ? json_incref(done->extra) : NULL;
 }
 
 void opref_free(struct opref *r)
 {
 	free(r->node);
 	r->node = NULL;
+	json_decref(r->extra);
+	r->extra = NULL;
+}
+
+void opref_copy(struct opref *dst, const struct opref *src)
+{
+	*dst = *src;
+	dst->node = src->node ? xstrdup(src->node) : NULL;
+	if (dst->extra)
+		json_incref(dst->extra);
 }
 
 json_t *opref_json(const struct opref *r, const char *f, json_t *value)
@@ -55,6 +67,12 @@ json_t *opref_json(const struct opref *r, const char *f, json_t *value)
 		json_object_set_new(o, "f", json_string(f));
 	if (value)
 		json_object_set(o, "value", value);
+	const char *k;
+	json_t *v;
+	if (r->extra)
+		json_object_foreach(r->extra, k, v)
+			if (!json_object_get(o, k))
+				json_object_set(o, k, v);
 	return o;
 }
 

@@ -22,6 +22,8 @@ struct opref {
 	int64_t process;
 	enum op_type type;                /* OP_INVOKE while pending */
 	char *node;                       /* owned, NULL if none */
+	json_t *extra;                    /* the completion's other fields (a Redis
+					   * "primary", "acks"), a held reference */
 };
 
 /* Start from an invocation. */
@@ -29,7 +31,10 @@ void opref_invoke(struct opref *r, const struct op *inv);
 /* Record its completion. */
 void opref_complete(struct opref *r, const struct op *done);
 void opref_free(struct opref *r);
-/* The op as JSON; f and value (borrowed) are added when non-NULL. */
+/* dst (uninitialised or freed) becomes an independent copy of src. */
+void opref_copy(struct opref *dst, const struct opref *src);
+/* The op as JSON; f and value (borrowed) are added when non-NULL, and the
+ * completion's other fields where they do not collide with those. */
 json_t *opref_json(const struct opref *r, const char *f, json_t *value);
 /* "process 3 (index 12)" style fragment for messages; static buffer
  * owned by the caller. */

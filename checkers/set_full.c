@@ -21,6 +21,11 @@
  * element is there (the client said it certainly did not happen),
  * unexpected elements (no add wrote them) and duplicates within a read.
  *
+ * Lost elements are counted twice more: acknowledged (the add completed ok:
+ * the database promised it) and unacknowledged (the add timed out or never
+ * completed, a read saw the element, later reads did not). An add's record
+ * keeps what its client said besides (a Redis "primary", "acks").
+ *
  * Invalid: a lost element, a failed add that took effect, an unexpected or
  * duplicated element; with checker_opts.set-full.linearizable also a stale
  * or flapping element. Unknown when no element became stable. Each failure
@@ -150,8 +155,7 @@ static void sf_add_invoke(struct sf *s, const struct op *op, struct sf_pending *
 	if (e->has_add)
 		return;
 	e->has_add = true;
-	e->add = p->op;
-	e->add.node = NULL;
+	opref_copy(&e->add, &p->op);
 	if (!e->tracked) {
 		e->tracked = true;
 		if (s->ntracked == s->captracked) {
@@ -168,8 +172,7 @@ static void sf_add_complete(struct sf *s, struct sf_pending *p)
 	/* Several adds of one element (imported histories): the ok one counts. */
 	if (e->add.index == p->op.index || (p->op.type == OP_OK && e->add.type != OP_OK)) {
 		opref_free(&e->add);
-		e->add = p->op;
-		e->add.node = p->op.node ? xstrdup(p->op.node) : NULL;
+		opref_copy(&e->add, &p->op);
 	}
 	if (p->op.type == OP_OK && e->known_by == KNOWN_NONE) {
 		e->known_by = KNOWN_ADD;
@@ -186,6 +189,7 @@ static int32_t sf_push_read(struct sf *s, struct opref *r)
 	}
 	s->reads[s->nreads] = *r;
 	r->node = NULL; /* moved */
+	r->extra = NULL;
 	return (int32_t)s->nreads++;
 }
 
@@ -360,7 +364,7 @@ static void list_add(json_t *list, struct sf *s, value_id id)
 
 struct sf_counts {
 	int64_t stable, lost, never_read, stale, flapping, recovered, failed_present,
-		unexpected, duplicated, acknowledged;
+		unexpected, duplicated, acknowledged, lost_acknowledged;
 };
 
 static int cmp_stale(const void *a, const void *b)
@@ -403,6 +407,8 @@ static json_t *sf_finish(void *st)
 			}
 		} else if (is_lost) {
 			c.lost++;
+			bool acked = e->add.type == OP_OK;
+			c.lost_acknowledged += acked;
 			list_add(lost, s, id);
 			if (times) {
 				int64_t lat = lp && lp->invoke_time >= 0 ? lp->invoke_time - e->known_time : 0;
@@ -410,10 +416,13 @@ static json_t *sf_finish(void *st)
 			}
 			const struct opref *m = &s->reads[e->missed_count ? e->missed[0] : e->last_absent];
 			if (lp)
-				snprintf(msg, sizeof msg, "element %s was read (read index %" PRId64 ") "
+				snprintf(msg, sizeof msg, "element %s (%s) was read (read index %" PRId64 ") "
 					 "and then missing from every later read: %u read(s) that began "
 					 "after it was known missed it, the first at index %" PRId64
-					 ", the last at index %" PRId64, es, lp->index, e->missed_count,
+					 ", the last at index %" PRId64, es,
+					 acked ? "its add acknowledged" : !e->has_add ? "no add wrote it"
+					 : e->add.type == OP_INFO ? "its add timed out" : "its add never completed",
+					 lp->index, e->missed_count,
 					 m->index, la->index);
 			else
 				snprintf(msg, sizeof msg, "element %s was acknowledged (add index %"
@@ -540,6 +549,10 @@ static json_t *sf_finish(void *st)
 	json_object_set_new(res, "read_count", json_integer((json_int_t)s->nreads));
 	json_object_set_new(res, "stable_count", json_integer(c.stable));
 	json_object_set_new(res, "lost_count", json_integer(c.lost));
+	/* Lost after the database acknowledged the add, versus lost after a
+	 * read saw an add whose outcome the client never learned. */
+	json_object_set_new(res, "lost_acknowledged_count", json_integer(c.lost_acknowledged));
+	json_object_set_new(res, "lost_unacknowledged_count", json_integer(c.lost - c.lost_acknowledged));
 	json_object_set_new(res, "never_read_count", json_integer(c.never_read));
 	json_object_set_new(res, "stale_count", json_integer(c.stale));
 	json_object_set_new(res, "flapping_count", json_integer(c.flapping));

@@ -634,6 +634,41 @@ static void test_early_stop(void **state)
 	free(h);
 }
 
+/* Every invalid key is listed: the first ones with a counterexample, the
+ * rest briefly (key, op, message). */
+static void test_every_invalid_key_listed(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	for (int k = 0; k < 20; k++) {
+		buf_printf(&b, "{:process 0 :type :invoke :f :write :value [%d 1]}\n", k);
+		buf_printf(&b, "{:process 0 :type :ok :f :write :value [%d 1]}\n", k);
+		buf_printf(&b, "{:process 1 :type :invoke :f :read :value [%d nil]}\n", k);
+		buf_printf(&b, "{:process 1 :type :ok :f :read :value [%d 2]}\n", k);
+	}
+	json_t *opts = json_pack("{s:{s:b}}", "linearizable", "all_keys", 1);
+	struct check_ctx o = {.model = "register", .threads = 2, .opts = opts};
+	json_t *r = check_edn_opts(b.data, &o);
+	assert_int_equal(verdict(r), EXIT_INVALID);
+	assert_int_equal(json_integer_value(json_object_get(r, "invalid_keys")), 20);
+	json_t *fs = json_object_get(r, "failures");
+	assert_int_equal(json_array_size(fs), 20);
+	size_t brief = 0, i;
+	json_t *f;
+	json_array_foreach(fs, i, f) {
+		assert_non_null(json_object_get(f, "key"));
+		assert_non_null(json_object_get(json_object_get(f, "op"), "index"));
+		assert_non_null(strstr(json_string_value(json_object_get(f, "message")), "cannot be linearized"));
+		brief += json_is_true(json_object_get(f, "brief"));
+	}
+	assert_int_equal(brief, 4);
+	assert_null(json_object_get(r, "failures_omitted"));
+	json_decref(r);
+	json_decref(opts);
+	buf_free(&b);
+}
+
 static void test_memory_limit(void **state)
 {
 	(void)state;
@@ -751,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_differential_random),
 		cmocka_unit_test(test_read_shortcut),
 		cmocka_unit_test(test_early_stop),
+		cmocka_unit_test(test_every_invalid_key_listed),
 		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_opts_validated),
 		cmocka_unit_test(test_unknown_op_any_outcome),

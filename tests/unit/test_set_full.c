@@ -56,6 +56,9 @@ static void test_lost_acknowledged(void **state)
 	OK(&h, 0, "add", "1");    /* 1 */
 	INV(&h, 0, "add", "2");   /* 2 */
 	OK(&h, 0, "add", "2");    /* 3 */
+	/* What the client said of the add (Redis: the primary that took it)
+	 * stays with it. */
+	h.ops[3].extra = json_pack("{s:s, s:i}", "primary", "n2", "acks", 0);
 	INV(&h, 1, "read", NULL); /* 4 */
 	OK(&h, 1, "read", "[1]"); /* 5: 2 is missing */
 	INV(&h, 2, "read", NULL); /* 6 */
@@ -63,8 +66,13 @@ static void test_lost_acknowledged(void **state)
 	json_t *r = check(&h);
 	assert_int_equal(hb_verdict(r), VERDICT_INVALID);
 	assert_int_equal(hb_int(r, "lost_count"), 1);
+	assert_int_equal(hb_int(r, "lost_acknowledged_count"), 1);
+	assert_int_equal(hb_int(r, "lost_unacknowledged_count"), 0);
 	assert_int_equal(hb_int(r, "stable_count"), 1);
 	json_t *f = hb_failure(r, "lost");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(f, "add"), "primary")),
+			    "n2");
+	assert_int_equal(hb_int(f, "add.acks"), 0);
 	assert_non_null(f);
 	assert_int_equal(hb_int(f, "element"), 2);
 	assert_int_equal(hb_int(f, "add.index"), 2);
@@ -107,6 +115,9 @@ static void test_lost_after_read(void **state)
 			    "info");
 	/* It was recovered (an info add that appeared) before it was lost. */
 	assert_int_equal(hb_int(r, "recovered_count"), 1);
+	assert_int_equal(hb_int(r, "lost_acknowledged_count"), 0);
+	assert_int_equal(hb_int(r, "lost_unacknowledged_count"), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(f, "message")), "timed out"));
 	json_decref(r);
 }
 
