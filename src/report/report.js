@@ -652,6 +652,8 @@
 			var c = cs[name], listed = Array.isArray(c.failures) ? c.failures.length : 0;
 			if (typeof c.invalid_keys === 'number' && c.invalid_keys > listed)
 				more.push(name + ' found ' + c.invalid_keys + ' invalid keys and lists the first ' + listed + ' (results.json)');
+			else if (typeof c.failures_omitted === 'number' && c.failures_omitted > 0)
+				more.push(name + ' found ' + (listed + c.failures_omitted) + ' failures and details the first ' + listed + ' (results.json counts the rest)');
 		});
 		return parts.join(', ') + (more.length ? '. ' + more.join('; ') : '') + '.';
 	}
