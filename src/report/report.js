@@ -1273,7 +1273,7 @@
 					drawn++;
 				});
 			});
-			host.appendChild(el('p', 'Each element at its add\u2019s completion; faults shaded; the one drawn below in black.', 'note'));
+			host.appendChild(el('p', 'Each element at its add\u2019s completion; faults shaded; this failure\u2019s element in black.', 'note'));
 			host.appendChild(st.svg);
 			mark('setfull-overview-marks', drawn);
 			var ul = el('ul', null, 'elems');
