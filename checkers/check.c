@@ -125,6 +125,7 @@ struct consume {
 	size_t nj;
 	struct validator val;
 	int64_t ops;
+	int64_t client_ops; /* invocations by clients: the runs' op count */
 	bool bad;         /* err set: bad input */
 	char err[600];
 };
@@ -134,6 +135,8 @@ static void consume_batch(struct consume *c, const struct op_batch *bt)
 	for (size_t i = 0; i < bt->n && !c->bad; i++) {
 		const struct op *op = &bt->ops[i];
 		c->ops++;
+		if (op->type == OP_INVOKE && op->process != PROCESS_NEMESIS)
+			c->client_ops++;
 		char e[512] = "";
 		if (val_op(&c->val, op, e, sizeof e) < 0) {
 			snprintf(c->err, sizeof c->err, "%s: %s", c->path, e);
@@ -238,6 +241,7 @@ json_t *check_history(const char *path, enum history_format fmt, const char *con
 		}
 		json_object_set_new(res, "valid", verdict_json(worst));
 		json_object_set_new(res, "ops", json_integer(c.ops));
+		json_object_set_new(res, "client_ops", json_integer(c.client_ops));
 		json_object_set_new(res, "checkers", by);
 		json_t *w = val_warnings(&c.val);
 		if (w)

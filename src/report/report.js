@@ -546,6 +546,16 @@
 	}
 	function blamedOp(fl) { return fl.op ? findOpAny(fl.op.index) : -1; }
 
+	var WHAT = {
+		'lost': ['lost element', 'lost elements'], 'stale': ['stale element', 'stale elements'],
+		'flapping': ['flapping element', 'flapping elements'], 'failed-add-present': ['failed add that took effect', 'failed adds that took effect'],
+		'unexpected': ['unexpected element', 'unexpected elements'], 'duplicated': ['duplicated element', 'duplicated elements'],
+		'wrong-total': ['read with a wrong total', 'reads with a wrong total'], 'negative-balance': ['read with a negative balance', 'reads with a negative balance'],
+		'missing-account': ['read missing an account', 'reads missing an account'], 'unexpected-account': ['read with an unknown account', 'reads with an unknown account'],
+		'bad-balance': ['read with a non-integer balance', 'reads with a non-integer balance'],
+		'counter-out-of-bounds': ['counter read out of bounds', 'counter reads out of bounds'],
+		'fencing-backwards': ['fencing token going backwards', 'fencing tokens going backwards']
+	};
 	/* What a failure is, in words: "stale read" when a read returned a
 	 * state the register had held before (or its initial null) and no
 	 * longer could, else the op and "cannot be linearized"; for other kinds
@@ -567,6 +577,7 @@
 			return [(f || 'op') + ' that cannot be linearized', (f || 'op') + 's that cannot be linearized'];
 		}
 		if (/^G/.test(kind)) return [kind + ' anomaly', kind + ' anomalies'];
+		if (WHAT[kind]) return WHAT[kind];
 		return [kind + ' failure', kind + ' failures'];
 	}
 
@@ -595,7 +606,10 @@
 		});
 		if (!ops.length) refs.forEach(function (o) { if (typeof o.process === 'number' && ps.indexOf(o.process) < 0) ps.push(o.process); });
 		var what = whatOf(x);
-		x.fx = { kind: kind, ops: ops, main: kind === 'nonlinearizable' ? blamedOp(fl) : ops.length ? ops[ops.length - 1] : -1,
+		/* the op a failure is about: the blamed op, a set element's add, else the last it names */
+		var main = kind === 'nonlinearizable' || fl.op && typeof fl.op.index === 'number' ? blamedOp(fl)
+			: fl.add && typeof fl.add.index === 'number' ? findOpAny(fl.add.index) : ops.length ? ops[ops.length - 1] : -1;
+		x.fx = { kind: kind, ops: ops, main: main,
 			keys: keys, nodes: nodes.sort(nodeSort), procs: ps, t0: a === Infinity ? null : a, t1: b === -Infinity ? null : b,
 			faults: a === Infinity ? [] : faultsDuring(a, b), what: what[0], whats: what[1] };
 		return x.fx;
@@ -638,6 +652,8 @@
 			var c = cs[name], listed = Array.isArray(c.failures) ? c.failures.length : 0;
 			if (typeof c.invalid_keys === 'number' && c.invalid_keys > listed)
 				more.push(name + ' found ' + c.invalid_keys + ' invalid keys and lists the first ' + listed + ' (results.json)');
+			else if (typeof c.failures_omitted === 'number' && c.failures_omitted > 0)
+				more.push(name + ' found ' + (listed + c.failures_omitted) + ' failures and details the first ' + listed + ' (results.json counts the rest)');
 		});
 		return parts.join(', ') + (more.length ? '. ' + more.join('; ') : '') + '.';
 	}
@@ -653,11 +669,19 @@
 		'G0': renderCycle, 'G1c': renderCycle, 'G-single': renderCycle, 'G-nonadjacent': renderCycle, 'G2': renderCycle,
 		'G1a': renderOps, 'G1b': renderOps, 'internal': renderOps, 'lost-update': renderOps,
 		'incompatible-order': renderOps, 'duplicate-elements': renderOps, 'cyclic-versions': renderOps,
-		'future-read': renderOps, 'dirty-update': renderOps
+		'future-read': renderOps, 'dirty-update': renderOps,
+		'lost': renderSetFull, 'stale': renderSetFull, 'flapping': renderSetFull, 'failed-add-present': renderSetFull,
+		'unexpected': renderSetFull, 'duplicated': renderSetFull,
+		'wrong-total': renderBank, 'negative-balance': renderBank, 'missing-account': renderBank,
+		'unexpected-account': renderBank, 'bad-balance': renderBank,
+		'counter-out-of-bounds': renderCounter,
+		'fencing-backwards': renderLock
 	};
 	function rendererFor(x) {
 		var kind = kindOf(x.f);
 		if (x.f && x.f.too_large) return renderJSON;
+		/* the lock checker's mutex counterexamples carry the holders */
+		if (kind === 'nonlinearizable' && x.f && Array.isArray(x.f.holders) && x.f.holders.length) return renderLock;
 		return RENDERERS[kind] || RENDERERS[baseKind(kind)] || (x.f && x.f.txns && x.f.edges ? renderCycle : renderJSON);
 	}
 
@@ -1095,6 +1119,532 @@
 		return fx.ops.length;
 	}
 
+	/* ---- shared by the set-full, bank, counter and lock renderers: an SVG
+	 * drawing over a span of history time (µs), the faults shaded in their
+	 * kinds' colours with their words on hover, a time axis below. Every
+	 * label is an SVG text node (text, never markup). ---- */
+	var STRIP_W = 1000;
+	function strip(a, b, h, o) {
+		o = o || {};
+		if (!(b > a)) { var m = (a + b) / 2; a = m - 500; b = m + 500; }
+		var LW = o.left === undefined ? 150 : o.left, top = 6, W = STRIP_W, H = top + h + 24;
+		var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, 'class': 'strip' + (o.cls ? ' ' + o.cls : '') });
+		s.style.maxWidth = '100%';
+		s.style.height = 'auto';
+		var pw = W - LW - 12;
+		function x(t) { return LW + (Math.min(Math.max(t, a), b) - a) / (b - a) * pw; }
+		var nf = 0, gF = svg('g', { 'class': 'faults' });
+		D.faults.forEach(function (f) {
+			if (f.t1 < a || f.t0 > b) return;
+			var r = svg('rect', { x: x(f.t0), y: top, width: Math.max(1, x(f.t1) - x(f.t0)), height: h,
+				fill: kindColor[f.kind], opacity: 0.18, 'class': 'fault' });
+			r.appendChild(svg('title', {}, faultText(f)));
+			gF.appendChild(r);
+			nf++;
+		});
+		s.appendChild(gF);
+		var step = niceStep(b - a, pw / 110), dec = Math.max(0, Math.min(6, -Math.floor(Math.log10(step / 1e6) + 1e-9)));
+		var gA = svg('g', { 'class': 'axis' });
+		gA.appendChild(svg('line', { x1: LW, x2: LW + pw, y1: top + h + 0.5, y2: top + h + 0.5, stroke: '#c5ccd8' }));
+		for (var t = Math.ceil(a / step) * step; t <= b; t += step) {
+			gA.appendChild(svg('line', { x1: x(t), x2: x(t), y1: top, y2: top + h, stroke: '#eef0f4' }));
+			gA.appendChild(svg('text', { x: x(t), y: top + h + 16, 'text-anchor': 'middle', fill: '#5c667a' }, (t / 1e6).toFixed(dec) + ' s'));
+		}
+		s.insertBefore(gA, gF);
+		var g = svg('g', {});
+		s.appendChild(g);
+		return { svg: s, g: g, x: x, top: top, h: h, left: LW, right: LW + pw, faults: nf, a: a, b: b };
+	}
+	/* A labelled lane of a strip. */
+	function stripLane(st, y, label, cls) {
+		st.g.appendChild(svg('line', { x1: st.left, x2: st.right, y1: y, y2: y, stroke: '#eef0f4' }));
+		st.g.appendChild(svg('text', { x: st.left - 8, y: y + 4, 'text-anchor': 'end', fill: '#1d2433', 'class': cls || 'lane' }, label));
+	}
+	/* An op of a failure (an opref: index, invoke_time and complete_time in
+	 * ns) as a bar on a strip: from invocation to completion, hover for the
+	 * op, click to select it in the timeline. */
+	function oprefSpan(o) {
+		var j = o && typeof o.index === 'number' ? findOpAny(o.index) : -1;
+		var a = j >= 0 ? t0[j] : o && o.invoke_time >= 0 ? o.invoke_time / 1000 : null;
+		var b = j >= 0 ? (ty[j] === TY_PENDING ? t0[j] : t1[j]) : o && o.complete_time >= 0 ? o.complete_time / 1000 : a;
+		return { j: j, a: a, b: b === null ? a : b };
+	}
+	function stripOp(st, o, y, color, cls, note, hgt) {
+		var sp = oprefSpan(o);
+		if (sp.a === null) return null;
+		hgt = hgt || 12;
+		var x0 = st.x(sp.a), x1 = Math.max(st.x(sp.b), x0 + 3);
+		var r = svg('rect', { x: x0, y: y - hgt / 2, width: x1 - x0, height: hgt, rx: 2, fill: color, 'class': cls || 'op' });
+		var words = (note ? note + '\n' : '') + (sp.j >= 0 ? opText(sp.j) : 'op #' + o.index + ' ' + vtext(o.f) + ' ' + vtext(o.value));
+		r.appendChild(svg('title', {}, words));
+		if (sp.j >= 0) {
+			r.style.cursor = 'pointer';
+			r.addEventListener('click', function () { selectOp(sp.j, true); });
+			highlight[sp.j] = color;
+		}
+		st.g.appendChild(r);
+		return r;
+	}
+	function spanOf(list) { /* [a, b] over oprefs and bare times (µs) */
+		var a = Infinity, b = -Infinity;
+		list.forEach(function (o) {
+			if (o === null || o === undefined) return;
+			if (typeof o === 'number') { a = Math.min(a, o); b = Math.max(b, o); return; }
+			var sp = oprefSpan(o);
+			if (sp.a !== null) { a = Math.min(a, sp.a); b = Math.max(b, sp.b); }
+		});
+		return [a, b];
+	}
+	function padSpan(sp) {
+		if (sp[0] === Infinity) return [0, END];
+		var pad = Math.max((sp[1] - sp[0]) * 0.08, 20000);
+		return [Math.max(0, sp[0] - pad), Math.min(Math.max(END, sp[1]), sp[1] + pad)];
+	}
+	/* Up to max items as text, then "and N more" (total from a count that
+	 * may exceed the list, which checkers cap). */
+	function listMore(host, items, total, max, each) {
+		var shown = items.slice(0, max);
+		shown.forEach(function (it, j) {
+			if (j) host.appendChild(document.createTextNode(', '));
+			host.appendChild(each(it));
+		});
+		var more = Math.max(total, items.length) - shown.length;
+		if (more > 0) host.appendChild(el('span', (shown.length ? ' ' : '') + 'and ' + more + ' more', 'more'));
+		return shown.length;
+	}
+	/* The failure of the same checker and kind naming an element, for links. */
+	function failureOf(checker, test) {
+		for (var fi = 0; fi < FAILS.length; fi++) if (FAILS[fi].checker === checker && test(FAILS[fi].f)) return fi;
+		return -1;
+	}
+	function failLink(fi, text) {
+		if (fi < 0) return el('span', text);
+		var a = el('a', text);
+		a.href = '#failure=' + (fi + 1);
+		a.addEventListener('click', function (ev) { ev.preventDefault(); selectFailure(fi, true); });
+		return a;
+	}
+
+	/* ---- set-full: the element's add, the reads that saw it and those that
+	 * missed it, on a strip with the faults; the checker's counts; the
+	 * lost / stale / recovered / never-read / flapping elements on a strip of
+	 * the whole test (each at its add), lists cut with "and N more" ---- */
+	var SF_OUTCOMES = [['lost', 'lost', '#d62828'], ['stale', 'stale', '#e09f3e'], ['recovered', 'recovered', '#3a86ff'],
+		['never_read', 'never read', '#8d99ae'], ['flapping', 'flapping', '#8338ec']];
+	var addsByValue = null;
+	function addOf(elem) { /* the add op of a set element in this history, or -1 */
+		if (!addsByValue) {
+			addsByValue = new Map();
+			var fa = S.f.indexOf('add');
+			if (fa >= 0) for (var j = 0; j < fOf.length; j++)
+				if (fOf[j] === fa) { var v = opValue(j); if (!addsByValue.has(v) || ty[j] === TY_OK) addsByValue.set(v, j); }
+		}
+		var j2 = addsByValue.get(vtext(elem));
+		return j2 === undefined ? -1 : j2;
+	}
+	function setFullSummary(host, x, fl) {
+		var r = x.result || {}, p = el('p', null, 'note setfull-counts');
+		var parts = [];
+		if (typeof r.acknowledged_count === 'number') parts.push(r.acknowledged_count + ' acknowledged of ' + plural(r.attempt_count, 'add'));
+		if (typeof r.read_count === 'number') parts.push(plural(r.read_count, 'read'));
+		['stable', 'lost', 'stale', 'recovered', 'never_read', 'flapping', 'failed_add_present', 'unexpected', 'duplicated'].forEach(function (k) {
+			var n = r[k + '_count'];
+			if (typeof n === 'number' && (n || k === 'stable' || k === 'lost')) parts.push(n + ' ' + k.replace(/_/g, ' '));
+		});
+		p.textContent = parts.join(', ') + (r.linearizable ? ' (stale and flapping elements count: the set is meant to be linearizable)' : '');
+		host.appendChild(p);
+		/* The outcome lists on a strip of the whole test, then as text. */
+		var rows = SF_OUTCOMES.filter(function (o) { return Array.isArray(r[o[0]]) && r[o[0]].length; });
+		if (rows.length) {
+			var st = strip(0, END, rows.length * 24, { cls: 'setfull-overview' }), drawn = 0;
+			rows.forEach(function (o, i) {
+				var y = st.top + 12 + i * 24, n = r[o[0] + '_count'];
+				stripLane(st, y, o[1] + ' (' + (typeof n === 'number' ? n : r[o[0]].length) + ')');
+				r[o[0]].forEach(function (e) {
+					var j = addOf(e);
+					if (j < 0) return;
+					var tt = ty[j] === TY_PENDING ? t0[j] : t1[j], mine = vtext(e) === vtext(fl.element);
+					var m = svg('rect', { x: st.x(tt) - (mine ? 2 : 1), y: y - (mine ? 9 : 6), width: mine ? 4 : 2, height: mine ? 18 : 12,
+						fill: mine ? '#1d2433' : o[2], 'class': 'elem ' + o[0] });
+					m.appendChild(svg('title', {}, o[1] + ' element ' + vtext(e) + '\n' + opText(j)));
+					m.style.cursor = 'pointer';
+					m.addEventListener('click', function () { selectOp(j, true); });
+					st.g.appendChild(m);
+					drawn++;
+				});
+			});
+			host.appendChild(el('p', 'Each element at its add\u2019s completion; faults shaded; this failure\u2019s element in black.', 'note'));
+			host.appendChild(st.svg);
+			mark('setfull-overview-marks', drawn);
+			var ul = el('ul', null, 'elems');
+			rows.forEach(function (o) {
+				var li = el('li'), n = r[o[0] + '_count'];
+				li.appendChild(el('b', o[1] + ' (' + (typeof n === 'number' ? n : r[o[0]].length) + '): '));
+				var kind = o[0] === 'never_read' ? null : o[0];
+				var shown = listMore(li, r[o[0]], typeof n === 'number' ? n : 0, 20, function (e) {
+					var fi = kind ? failureOf(x.checker, function (f) { return f.kind === kind && vtext(f.element) === vtext(e); }) : -1;
+					return failLink(fi, vtext(e));
+				});
+				li.setAttribute('data-shown', String(shown));
+				ul.appendChild(li);
+			});
+			host.appendChild(ul);
+		}
+	}
+	function renderSetFull(host, x, fx) {
+		var fl = x.f;
+		if (!fl || !('element' in fl) || !fl.add && !fl.read && !fl.last_absent) return renderJSON(host, x, fx);
+		var saw = [], missed = [];
+		function addRead(list, o, why) {
+			if (!o || typeof o.index !== 'number') return;
+			for (var i = 0; i < list.length; i++) if (list[i][0].index === o.index) { list[i][1].push(why); return; }
+			list.push([o, [why]]);
+		}
+		addRead(saw, fl.first_present, 'first read that saw it');
+		addRead(saw, fl.last_present, 'last read that saw it');
+		addRead(saw, fl.present_again, 'saw it again');
+		if (fl.kind !== 'stale' && fl.kind !== 'lost') addRead(saw, fl.read, 'the read that shows it');
+		(fl.missed_by || []).forEach(function (o, i) { addRead(missed, o, 'missed it (' + (i + 1) + ' of ' + fl.missed_count + ' after it was known)'); });
+		addRead(missed, fl.last_absent, 'last read that missed it');
+		addRead(missed, fl.absent, 'missed it after a read saw it');
+		var known = fl.known && typeof fl.known.time === 'number' && fl.known.time >= 0 ? fl.known.time / 1000 : null;
+		var all = [fl.add, known].concat(saw.map(function (r) { return r[0]; }), missed.map(function (r) { return r[0]; }));
+		var span = padSpan(spanOf(all));
+		var lanes = [['add', fl.add ? [[fl.add, ['its add']]] : [], fl.add && fl.add.type !== 'ok' ? '#f4a261' : '#2a9d8f'],
+			['reads that saw it', saw, '#2a9d8f'], ['reads that missed it', missed, '#d62828']];
+		var st = strip(span[0], span[1], lanes.length * 28 + 8, { cls: 'setfull-element' });
+		lanes.forEach(function (ln, i) {
+			var y = st.top + 16 + i * 28;
+			stripLane(st, y, ln[0]);
+			ln[1].forEach(function (r) { stripOp(st, r[0], y, ln[2], 'op', ln[0] === 'add' ? 'element ' + vtext(fl.element) + ': its add' : r[1].join('; ')); });
+		});
+		if (known !== null) {
+			var kx = st.x(known);
+			st.g.appendChild(svg('line', { x1: kx, x2: kx, y1: st.top, y2: st.top + st.h, stroke: '#1d2433', 'stroke-dasharray': '4 3', 'class': 'known' }));
+			st.g.appendChild(svg('text', { x: kx + 4, y: st.top + st.h - 4, fill: '#1d2433', 'class': 'known' },
+				'known (' + (fl.known.by === 'add' ? 'add completed' : 'first read') + ')'));
+		}
+		host.appendChild(st.svg);
+		var tbl = el('table', null, 'lin'), tr = el('tr');
+		['', 'op', 'process', 'node', 'invoked \u2192 completed', 'what it shows'].forEach(function (h) { tr.appendChild(el('th', h)); });
+		var th = el('thead'); th.appendChild(tr); tbl.appendChild(th);
+		var tb = el('tbody');
+		function row(label, o, why, cls) {
+			var sp = oprefSpan(o), r = el('tr', null, cls);
+			r.appendChild(el('td', label));
+			var td = el('td'); td.appendChild(opLink(o.index, vtext(o.f) + ' #' + o.index)); r.appendChild(td);
+			r.appendChild(el('td', typeof o.process === 'number' ? procName(o.process) : '\u2013'));
+			var nd = el('td');
+			if (typeof o.node === 'string') nd.appendChild(nodeLink(o.node)); else nd.textContent = '\u2013';
+			r.appendChild(nd);
+			r.appendChild(el('td', sp.a === null ? '\u2013' : fmtS(sp.a) + ' \u2192 ' + (o.complete_time >= 0 ? fmtS(sp.b) : 'never')));
+			r.appendChild(el('td', why, 'state'));
+			tb.appendChild(r);
+		}
+		if (fl.add) row('add', fl.add, fl.add.type === 'ok' ? 'acknowledged' : fl.add.type === 'fail' ? 'failed: certainly not done' : 'outcome unknown (' + fl.add.type + ')', 'set');
+		saw.forEach(function (r) { row('saw', r[0], r[1].join('; '), ''); });
+		missed.forEach(function (r) { row('missed', r[0], r[1].join('; '), 'bad'); });
+		tbl.appendChild(tb);
+		var wrap = el('div', null, 'scroll');
+		wrap.appendChild(tbl);
+		host.appendChild(wrap);
+		if (fl.missed_count > missed.length)
+			host.appendChild(el('p', fl.missed_count + ' reads that began after it was known missed it; the first ' + (fl.missed_by || []).length + ' and the last are drawn.', 'note'));
+		mark('setfull-element', vtext(fl.element));
+		mark('setfull-saw', saw.length);
+		mark('setfull-missed', missed.length);
+		mark('strip-faults', st.faults);
+		setFullSummary(host, x, fl);
+		timelineButton(host, fx.ops);
+		return saw.length + missed.length + (fl.add ? 1 : 0);
+	}
+
+	/* ---- bank: the total of every ok read over time (results.json's
+	 * sampled series), the expected total as a line, the faults shaded,
+	 * the offending reads in red and listed with their balances ---- */
+	function seriesOf(r, name) { /* {columns, points} -> array of objects */
+		var s = r && r[name];
+		if (!s || !Array.isArray(s.points) || !Array.isArray(s.columns)) return [];
+		return s.points.map(function (p) { var o = {}; s.columns.forEach(function (c, i) { o[c] = p[i]; }); return o; });
+	}
+	function valuePlot(host, pts, o) {
+		/* pts: [{t (µs), v, lo, hi, bad, sel, index}]; o: {expected, ytitle, cls} */
+		var H = o.height || 180, st = strip(o.span ? o.span[0] : 0, o.span ? o.span[1] : END, H, { left: 70, cls: o.cls });
+		var ys = [];
+		pts.forEach(function (p) { ys.push(p.v); if (p.lo !== undefined) { ys.push(p.lo); ys.push(p.hi); } });
+		if (o.expected !== undefined) ys.push(o.expected);
+		var y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
+		if (!(y1 > y0)) { y0 -= 1; y1 += 1; }
+		var pad = (y1 - y0) * 0.08;
+		y0 -= pad; y1 += pad;
+		function y(v) { return st.top + H - (v - y0) / (y1 - y0) * H; }
+		var ystep = niceStep(y1 - y0, 5);
+		for (var v = Math.ceil(y0 / ystep) * ystep; v <= y1; v += ystep)
+			st.g.appendChild(svg('text', { x: st.left - 6, y: y(v) + 4, 'text-anchor': 'end', fill: '#5c667a' }, String(+v.toFixed(6))));
+		st.g.appendChild(svg('text', { x: 12, y: st.top + H / 2, 'text-anchor': 'middle', fill: '#5c667a', transform: 'rotate(-90 12 ' + (st.top + H / 2) + ')' }, o.ytitle));
+		if (o.expected !== undefined) {
+			st.g.appendChild(svg('line', { x1: st.left, x2: st.right, y1: y(o.expected), y2: y(o.expected), stroke: '#2b9348', 'stroke-dasharray': '6 4', 'class': 'expected' }));
+			st.g.appendChild(svg('text', { x: st.right - 4, y: y(o.expected) - 5, 'text-anchor': 'end', fill: '#2b9348', 'class': 'expected' }, 'expected ' + o.expected));
+		}
+		var line = [], nbad = 0;
+		pts.forEach(function (p) {
+			var px = st.x(p.t);
+			if (p.lo !== undefined) st.g.appendChild(svg('line', { x1: px, x2: px, y1: y(p.lo), y2: y(p.hi) + (y(p.lo) - y(p.hi) < 2 ? -2 : 0),
+				stroke: p.bad ? '#f2a3a3' : '#b8c4d6', 'stroke-width': o.barWidth || 3, 'class': 'bounds' }));
+			line.push(px.toFixed(1) + ',' + y(p.v).toFixed(1));
+		});
+		if (o.line !== false && line.length) st.g.appendChild(svg('polyline', { points: line.join(' '), fill: 'none', stroke: '#3a86ff', 'stroke-width': 1.2 }));
+		pts.forEach(function (p) {
+			if (!p.bad && !p.sel && pts.length > 400) return;
+			var c = svg('circle', { cx: st.x(p.t), cy: y(p.v), r: p.sel ? 6 : p.bad ? 4 : 2.2,
+				fill: p.bad ? '#d62828' : '#3a86ff', stroke: p.sel ? '#1d2433' : 'none', 'stroke-width': 2, 'class': p.bad ? 'bad' : 'pt' });
+			var j = typeof p.index === 'number' ? findOpAny(p.index) : -1;
+			c.appendChild(svg('title', {}, (p.tip || '') + (j >= 0 ? (p.tip ? '\n' : '') + opText(j) : '')));
+			if (j >= 0) { c.style.cursor = 'pointer'; c.addEventListener('click', function () { selectOp(j, true); }); }
+			st.g.appendChild(c);
+			if (p.bad) nbad++;
+		});
+		host.appendChild(st.svg);
+		return { st: st, bad: nbad };
+	}
+	function renderBank(host, x, fx) {
+		var fl = x.f, r = x.result || {}, exp = typeof r.expected_total === 'number' ? r.expected_total : fl.expected_total;
+		var mine = fl.op ? fl.op.index : -1, badIdx = {};
+		FAILS.forEach(function (y) { if (y.checker === x.checker && y.f && y.f.op) badIdx[y.f.op.index] = 1; });
+		var pts = seriesOf(r, 'totals').map(function (p) {
+			var j = findOpAny(p.index);
+			return { t: j >= 0 ? t1[j] : p.time / 1000, v: p.total, index: p.index, bad: p.total !== exp || !!badIdx[p.index], sel: p.index === mine,
+				tip: 'total ' + p.total + (p.total !== exp ? ' (expected ' + exp + ')' : '') };
+		});
+		if (!pts.length) return renderJSON(host, x, fx);
+		host.appendChild(el('p', 'Total of every ok read over time' + (r.totals && r.totals.sampled ? ' (sampled; bad reads always kept)' : '') +
+			'; the expected ' + exp + ' dashed; faults shaded; offending reads in red, this one ringed.', 'note'));
+		var vp = valuePlot(host, pts, { expected: exp, ytitle: 'total', cls: 'bank-totals' });
+		/* This read's balances. */
+		if (fl.op && fl.op.value && typeof fl.op.value === 'object') {
+			var bal = el('table', null, 'lin balances'), h = el('tr'), v = el('tr');
+			var accts = Object.keys(fl.op.value);
+			(fl.accounts && typeof fl.accounts === 'object' && !Array.isArray(fl.accounts) ? Object.keys(fl.accounts) : []).forEach(function (a) { if (accts.indexOf(a) < 0) accts.push(a); });
+			h.appendChild(el('th', 'account')); v.appendChild(el('th', 'balance'));
+			accts.forEach(function (a) {
+				h.appendChild(el('th', a));
+				var b = fl.op.value[a];
+				v.appendChild(el('td', b === undefined ? 'missing' : vtext(b), typeof b !== 'number' || b < 0 ? 'bad' : 'state'));
+			});
+			var sum = typeof fl.total === 'number' ? fl.total : accts.reduce(function (t, a) { return t + (typeof fl.op.value[a] === 'number' ? fl.op.value[a] : 0); }, 0);
+			h.appendChild(el('th', 'total')); v.appendChild(el('td', sum + ' (expected ' + exp + ')', sum !== exp ? 'bad' : 'state'));
+			var tb = el('tbody'); tb.appendChild(h); tb.appendChild(v); bal.appendChild(tb);
+			var w1 = el('div', null, 'scroll'); w1.appendChild(bal); host.appendChild(w1);
+		}
+		/* Every offending read of this checker. */
+		var mineList = FAILS.map(function (y, fi) { return [y, fi]; }).filter(function (p) { return p[0].checker === x.checker; });
+		var tbl = el('table', null, 'lin bank-bad'), tr = el('tr');
+		['', 'kind', 'read', 'process', 'node', 'completed', 'total', 'balances'].forEach(function (hh) { tr.appendChild(el('th', hh)); });
+		var th = el('thead'); th.appendChild(tr); tbl.appendChild(th);
+		var body2 = el('tbody');
+		mineList.slice(0, 50).forEach(function (p) {
+			var f = p[0].f, o = f.op || {}, sp = oprefSpan(o), row = el('tr', null, p[1] === selectedFail ? 'bad' : '');
+			var c0 = el('td'); c0.appendChild(failLink(p[1], '#' + (p[1] + 1))); row.appendChild(c0);
+			row.appendChild(el('td', f.kind));
+			var td = el('td'); if (typeof o.index === 'number') td.appendChild(opLink(o.index)); row.appendChild(td);
+			row.appendChild(el('td', typeof o.process === 'number' ? procName(o.process) : '\u2013'));
+			row.appendChild(el('td', typeof o.node === 'string' ? o.node : '\u2013'));
+			row.appendChild(el('td', sp.b === null ? '\u2013' : fmtS(sp.b)));
+			var tot = typeof f.total === 'number' ? f.total : o.value && typeof o.value === 'object' ? Object.keys(o.value).reduce(function (t, k) { return t + (typeof o.value[k] === 'number' ? o.value[k] : 0); }, 0) : null;
+			row.appendChild(el('td', tot === null ? '\u2013' : String(tot), tot !== exp ? 'bad' : ''));
+			row.appendChild(el('td', o.value && typeof o.value === 'object' ? Object.keys(o.value).map(function (k) { return k + ' ' + vtext(o.value[k]); }).join(', ') : vtext(o.value), 'state'));
+			body2.appendChild(row);
+		});
+		tbl.appendChild(body2);
+		var w2 = el('div', null, 'scroll'); w2.appendChild(tbl); host.appendChild(w2);
+		var omitted = typeof r.failures_omitted === 'number' ? r.failures_omitted : 0;
+		if (mineList.length > 50 || omitted) host.appendChild(el('p', 'and ' + (mineList.length - Math.min(50, mineList.length) + omitted) + ' more offending reads (results.json counts them by kind: ' + JSON.stringify(r.error_kinds || {}) + ')', 'note more'));
+		mark('bank-points', pts.length);
+		mark('bank-bad-points', vp.bad);
+		mark('bank-rows', Math.min(50, mineList.length));
+		mark('strip-faults', vp.st.faults);
+		if (fl.op) { var j = findOpAny(fl.op.index); if (j >= 0) highlight[j] = '#7a0010'; }
+		timelineButton(host, fx.ops);
+		return pts.length;
+	}
+
+	/* ---- counter: every ok read against the bounds it had to lie in
+	 * ([lower, upper] as a bar, the value as a dot), faults shaded ---- */
+	function renderCounter(host, x, fx) {
+		var fl = x.f, r = x.result || {}, mine = fl.op ? fl.op.index : -1;
+		var pts = seriesOf(r, 'reads').map(function (p) {
+			var j = findOpAny(p.index), bad = p.value < p.lower || p.value > p.upper;
+			return { t: j >= 0 ? t1[j] : p.time / 1000, v: p.value, lo: p.lower, hi: p.upper, index: p.index, bad: bad, sel: p.index === mine,
+				tip: 'read ' + p.value + ', bounds [' + p.lower + ', ' + p.upper + ']' + (p.value < p.lower ? ': ' + (p.lower - p.value) + ' below' : p.value > p.upper ? ': ' + (p.value - p.upper) + ' above' : '') };
+		});
+		if (!pts.length) return renderJSON(host, x, fx);
+		if (typeof fl.value === 'number' && typeof fl.lower === 'number') {
+			var d = fl.value < fl.lower ? fl.lower - fl.value + ' below the lower bound' : fl.value - fl.upper + ' above the upper bound';
+			host.appendChild(el('p', 'This read returned ' + fl.value + '; it had to lie in [' + fl.lower + ', ' + fl.upper + ']: ' + d +
+				'. Lower: adds acknowledged before it began; upper: adds that may have happened before it ended' +
+				(typeof r.initial === 'number' && r.initial ? ' (from ' + r.initial + ')' : '') + '.', 'counter-words'));
+		}
+		host.appendChild(el('p', 'Every ok read' + (r.reads && r.reads.sampled ? ' (sampled; bad reads always kept)' : '') +
+			': its bounds as a grey bar, its value as a dot, out-of-bounds reads in red, this one ringed; faults shaded.', 'note'));
+		var vp = valuePlot(host, pts, { ytitle: 'counter', cls: 'counter-reads', line: false });
+		/* Close up: the reads around this one, where the bounds are visible. */
+		var at = -1;
+		pts.forEach(function (p, i) { if (p.sel) at = i; });
+		if (at >= 0) {
+			var near = pts.slice(Math.max(0, at - 8), at + 9);
+			var sp = padSpan([near[0].t, near[near.length - 1].t]);
+			host.appendChild(el('p', 'Close up: the ' + near.length + ' reads around this one.', 'note'));
+			valuePlot(host, near, { ytitle: 'counter', cls: 'counter-close', line: false, span: sp, height: 150, barWidth: 9 });
+		}
+		var list = el('p', null, 'note');
+		list.appendChild(el('b', 'out-of-bounds reads: '));
+		var mineList = [];
+		FAILS.forEach(function (y, fi) { if (y.checker === x.checker) mineList.push(fi); });
+		listMore(list, mineList, mineList.length + (r.failures_omitted || 0), 20, function (fi) {
+			var f = FAILS[fi].f;
+			return failLink(fi, '#' + (f.op ? f.op.index : '?') + ' ' + vtext(f.value) + ' \u2209 [' + vtext(f.lower) + ', ' + vtext(f.upper) + ']');
+		});
+		host.appendChild(list);
+		mark('counter-points', pts.length);
+		mark('counter-bad-points', vp.bad);
+		mark('strip-faults', vp.st.faults);
+		if (fl.op) { var j = findOpAny(fl.op.index); if (j >= 0) highlight[j] = '#7a0010'; }
+		timelineButton(host, fx.ops);
+		return pts.length;
+	}
+
+	/* ---- lock: the holders a failure names (and the overlapping pairs the
+	 * checker found), each an interval from its acquire's completion to its
+	 * release's invocation or its crash, one lane per holder, grouped by
+	 * lock key; tokens and fenced writes on the bars; overlaps in red; then,
+	 * for a mutex counterexample, the linearization ---- */
+	function holdKey(h) { return h.acquire && h.acquire.key !== undefined && h.acquire.key !== null ? vtext(h.acquire.key) : ''; }
+	function renderLock(host, x, fx) {
+		var fl = x.f, r = x.result || {}, hs = [], seen = {};
+		function addHold(h) {
+			if (!h || typeof h.start_index !== 'number') return;
+			var k = h.start_index + '/' + h.process;
+			if (!seen[k]) { seen[k] = 1; hs.push(h); }
+		}
+		/* A fencing failure's holders are as the checker saw them when the
+		 * write completed (a hold still open then has no end): take the
+		 * finished interval from the overlaps or another failure's holders. */
+		var final = {};
+		function note(h) { if (h && typeof h.start_index === 'number' && h.end_time >= 0) final[h.start_index + '/' + h.process] = h; }
+		(r.overlaps || []).forEach(function (p) { if (p) { note(p.first); note(p.second); } });
+		FAILS.forEach(function (y) { if (y.checker === x.checker && y.f && Array.isArray(y.f.holders)) y.f.holders.forEach(note); });
+		(fl.holders || []).forEach(function (h) { addHold(h && h.end_time < 0 && final[h.start_index + '/' + h.process] || h); });
+		var pairs = (r.overlaps || []).filter(function (p) {
+			return p && p.first && p.second && (seen[p.first.start_index + '/' + p.first.process] || seen[p.second.start_index + '/' + p.second.process]);
+		});
+		pairs.forEach(function (p) { addHold(p.first); addHold(p.second); });
+		if (!hs.length) return fl.kind === 'nonlinearizable' ? renderLinearizable(host, x, fx) : renderJSON(host, x, fx);
+		function endOf(h) { return h.end_time >= 0 ? h.end_time / 1000 : END; }
+		function holdAt(h) {
+			for (var i = 0; i < hs.length; i++) if (hs[i].start_index === h.start_index && hs[i].process === h.process) return i;
+			return -1;
+		}
+		hs.sort(function (a, b) { return holdKey(a) < holdKey(b) ? -1 : holdKey(a) > holdKey(b) ? 1 : a.start_time - b.start_time; });
+		var times = [];
+		hs.forEach(function (h) { times.push(h.start_time / 1000, endOf(h)); if (h.acquire) times.push(h.acquire); if (h.write) times.push(h.write); if (h.release) times.push(h.release); });
+		if (fl.op) times.push(fl.op);
+		var span = padSpan(spanOf(times));
+		var keys = [];
+		hs.forEach(function (h) { if (keys.indexOf(holdKey(h)) < 0) keys.push(holdKey(h)); });
+		var LH = 34, hgt = hs.length * LH + keys.length * 18 + 6;
+		var st = strip(span[0], span[1], hgt, { cls: 'lock-holders', left: 190 });
+		var y = st.top + 4, lastKey = null, nOver = 0, laneOf = [];
+		hs.forEach(function (h, i) {
+			if (holdKey(h) !== lastKey) {
+				lastKey = holdKey(h);
+				st.g.appendChild(svg('text', { x: 8, y: y + 12, fill: '#5c667a', 'font-weight': 'bold', 'class': 'lock-key' }, lastKey === '' ? 'the lock' : 'lock ' + lastKey));
+				y += 18;
+			}
+			var ly = y + LH / 2 - 4;
+			laneOf[i] = ly;
+			y += LH;
+			stripLane(st, ly, procName(h.process) + (h.token !== null && h.token !== undefined ? '  token ' + vtext(h.token) : ''), 'holder');
+			if (h.acquire) stripOp(st, h.acquire, ly - 9, '#b8c4d6', 'op acquire', 'acquire by ' + procName(h.process), 5);
+			if (h.release) stripOp(st, h.release, ly - 9, '#b8c4d6', 'op release', 'release by ' + procName(h.process), 5);
+			var x0 = st.x(h.start_time / 1000), x1 = Math.max(st.x(endOf(h)), x0 + 2);
+			var bar = svg('rect', { x: x0, y: ly - 5, width: x1 - x0, height: 11, rx: 3, fill: '#3a86ff', opacity: 0.85, 'class': 'hold' });
+			bar.appendChild(svg('title', {}, procName(h.process) + ' holds' + (h.token !== undefined && h.token !== null ? ' token ' + vtext(h.token) : '') +
+				'\nfrom ' + fmtT(h.start_time / 1000) + ' (acquire completed, #' + h.start_index + ')\nto ' +
+				(h.end_time >= 0 ? fmtT(h.end_time / 1000) + ' (' + h.ended_by + (h.end_index >= 0 ? ', #' + h.end_index : '') + ')' : 'the end (' + h.ended_by + ')')));
+			st.g.appendChild(bar);
+			if (x1 - x0 > 60) st.g.appendChild(svg('text', { x: x0 + 4, y: ly + 4, fill: '#fff', 'class': 'hold-label' }, fitSvg(procName(h.process) + (h.token !== null && h.token !== undefined ? ' #' + vtext(h.token) : '') + ' \u2192 ' + h.ended_by, x1 - x0 - 8)));
+			if (h.write) {
+				var wj = findOpAny(h.write.index), wv = wj >= 0 ? opValue(wj) : vtext(h.write.value);
+				stripOp(st, h.write, ly + 10, '#06a77d', 'op write', 'fenced write by ' + procName(h.process) + ': ' + wv + ' ([token, token it replaced])', 5);
+			}
+		});
+		/* Overlaps: certain double holding, in red across both lanes. */
+		pairs.forEach(function (p) {
+			var i = holdAt(p.first), k2 = holdAt(p.second);
+			if (i < 0 || k2 < 0) return;
+			var a = Math.max(p.first.start_time, p.second.start_time) / 1000, b = Math.min(endOf(p.first), endOf(p.second));
+			if (!(b >= a)) return;
+			var ya = Math.min(laneOf[i], laneOf[k2]) - 7, yb = Math.max(laneOf[i], laneOf[k2]) + 8;
+			var ov = svg('rect', { x: st.x(a), y: ya, width: Math.max(2, st.x(b) - st.x(a)), height: yb - ya, fill: '#d62828', opacity: 0.3, 'class': 'overlap' });
+			ov.appendChild(svg('title', {}, 'both held: ' + procName(p.first.process) + ' (token ' + vtext(p.first.token) + ') and ' + procName(p.second.process) +
+				' (token ' + vtext(p.second.token) + ') from ' + fmtT(a) + ' to ' + fmtT(b) + ' (' + fmtDur(b - a) + ')'));
+			st.g.appendChild(ov);
+			nOver++;
+		});
+		if (fl.op) {
+			var sp = oprefSpan(fl.op);
+			if (sp.a !== null) {
+				var bx = st.x(sp.b);
+				st.g.appendChild(svg('line', { x1: bx, x2: bx, y1: st.top, y2: st.top + st.h, stroke: '#7a0010', 'stroke-width': 1.5, 'stroke-dasharray': '3 3', 'class': 'blamed' }));
+				st.g.appendChild(svg('text', { x: Math.min(bx + 4, st.right - 120), y: st.top + 10, fill: '#7a0010', 'class': 'blamed' }, 'this ' + vtext(fl.op.f) + ' (#' + fl.op.index + ')'));
+			}
+		}
+		host.appendChild(el('p', 'Each holder from its acquire\u2019s completion to its release\u2019s invocation (or its crash); acquire and release ops in grey above, fenced writes in green below; ' +
+			(nOver ? 'red: both held the lock at once (' + plural(typeof r.overlap_count === 'number' ? r.overlap_count : nOver, 'overlap') + ' in the run)' : 'no two of these intervals overlap for certain') + '; faults shaded.', 'note'));
+		host.appendChild(st.svg);
+		var tbl = el('table', null, 'lin lock-table'), tr = el('tr');
+		['lock', 'process', 'token', 'holds from', 'to', 'ended by', 'acquire', 'write [token, replaced]', 'release'].forEach(function (hh) { tr.appendChild(el('th', hh)); });
+		var th = el('thead'); th.appendChild(tr); tbl.appendChild(th);
+		var tb = el('tbody');
+		hs.forEach(function (h) {
+			var row = el('tr');
+			row.appendChild(el('td', holdKey(h) || '\u2013'));
+			row.appendChild(el('td', procName(h.process)));
+			row.appendChild(el('td', h.token === null || h.token === undefined ? '\u2013' : vtext(h.token), 'state'));
+			row.appendChild(el('td', fmtS(h.start_time / 1000)));
+			row.appendChild(el('td', h.end_time >= 0 ? fmtS(h.end_time / 1000) : '\u2013'));
+			row.appendChild(el('td', h.ended_by));
+			['acquire', 'write', 'release'].forEach(function (k) {
+				var td = el('td'), o = h[k];
+				if (o && typeof o.index === 'number') {
+					var j = findOpAny(o.index);
+					td.appendChild(opLink(o.index, '#' + o.index + (k === 'write' && j >= 0 ? ' ' + opValue(j) : '')));
+				} else td.textContent = '\u2013';
+				row.appendChild(td);
+			});
+			tb.appendChild(row);
+		});
+		tbl.appendChild(tb);
+		var w = el('div', null, 'scroll'); w.appendChild(tbl); host.appendChild(w);
+		if (fl.kind === 'fencing-backwards')
+			host.appendChild(el('p', 'Check ' + vtext(fl.check) + ': token ' + vtext(fl.op && fl.op.value && fl.op.value[0] !== undefined ? fl.op.value[0] : fl.op && fl.op.value) +
+				', newer token ' + vtext(fl.newer_token) + (fl.newer_index >= 0 ? ' (op #' + fl.newer_index + ')' : '') + '.', 'counter-words'));
+		mark('lock-holders', hs.length);
+		mark('lock-overlaps', nOver);
+		mark('lock-keys', keys.length);
+		mark('strip-faults', st.faults);
+		var n = hs.length;
+		if (fl.kind === 'nonlinearizable' && fl.prefix) {
+			host.appendChild(el('h3', 'The mutex counterexample', 'sub-h'));
+			renderLinearizable(host, x, fx);
+		} else {
+			fx.ops.forEach(function (j) { if (!highlight[j]) highlight[j] = '#7a0010'; });
+			timelineButton(host, fx.ops);
+		}
+		return n;
+	}
+	function fitSvg(text, w) { var n = Math.floor(w / 6.5); return text.length <= n ? text : n > 2 ? text.slice(0, n - 1) + '\u2026' : ''; }
+
 	/* ---- the failures table and the selected failure ---- */
 	var failOrder = [], failSort = 'time', failRowsShown = 200;
 	function sortFails() {
@@ -1185,7 +1735,9 @@
 		host.textContent = '';
 		Object.keys(highlight).forEach(function (h) { delete highlight[h]; });
 		hoverTarget = null;
-		['lin-rows', 'lin-states', 'lin-cause', 'cycle-txns', 'cycle-edges', 'json-fallback'].forEach(function (a) { body.removeAttribute('data-' + a); });
+		['lin-rows', 'lin-states', 'lin-cause', 'cycle-txns', 'cycle-edges', 'json-fallback', 'setfull-element', 'setfull-saw',
+			'setfull-missed', 'setfull-overview-marks', 'bank-points', 'bank-bad-points', 'bank-rows', 'counter-points',
+			'counter-bad-points', 'lock-holders', 'lock-overlaps', 'lock-keys', 'strip-faults'].forEach(function (a) { body.removeAttribute('data-' + a); });
 		var words = el('p', null, 'cex-words');
 		var kind = kindOf(x.f);
 		words.appendChild(el('b', '#' + (fi + 1) + ' ' + x.checker + (x.model ? ' (' + x.model + ')' : '') + ', ' + kind +
@@ -1197,7 +1749,9 @@
 		if (r !== renderJSON && r !== renderOps) host.appendChild(jsonBlock(x.f, false));
 		mark('cex-ops', n || 0);
 		mark('cex-kind', kind);
-		mark('cex-renderer', r === renderLinearizable ? 'linearizable' : r === renderCycle ? 'cycle' : r === renderOps ? 'ops' : 'json');
+		mark('cex-renderer', r === renderLinearizable ? 'linearizable' : r === renderCycle ? 'cycle' : r === renderOps ? 'ops' :
+			body.getAttribute('data-json-fallback') ? 'json' : r === renderSetFull ? 'set-full' : r === renderBank ? 'bank' :
+				r === renderCounter ? 'counter' : r === renderLock ? 'lock' : 'json');
 		mark('selected-failure', fi);
 		Array.prototype.forEach.call(document.querySelectorAll('table.fails tbody tr'), function (tr) {
 			tr.className = +tr.getAttribute('data-failure') === fi ? 'sel' : '';

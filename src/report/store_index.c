@@ -2,9 +2,10 @@
  * store_index.c - writes STORE/index.html: every run in the store
  * (store/<test>/<timestamp>/), newest first, with its date, test, verdict,
  * what was tested (db, workload, isolation or read mode, nemesis), how
- * many ops and failures, and a link to its report. The runner rewrites it
- * after each run and `faultline report` after regenerating one, so opening
- * store/index.html is the way into a history of runs. A test-name filter
+ * many client operations and failures, and a link to its report. The
+ * runner rewrites it after each run and `faultline report` after
+ * regenerating one, so opening store/index.html is the way into a history
+ * of runs. A test-name filter
  * (a few lines of inline script) narrows a long store to one test.
  *
  * It reads only each run's test.json and results.json (never a history, so
@@ -30,6 +31,7 @@ struct run_row {
 	bool checked;                         /* results.json exists */
 	enum verdict verdict;
 	long long ops, failures;              /* -1 when unknown */
+	long long events;                     /* history lines, for results without ops */
 	bool has_report;
 };
 
@@ -84,8 +86,9 @@ static char *mode_of(json_t *test)
 	return xstrdup("");
 }
 
-/* Failures found: each checker's failure list, or its count of invalid
- * keys when it lists only the first few. */
+/* Failures found: each checker's failure list and those it counted but
+ * left out (failures_omitted), or its count of invalid keys when it lists
+ * only the first few. */
 static long long failures_of(json_t *results)
 {
 	long long n = 0;
@@ -93,6 +96,9 @@ static long long failures_of(json_t *results)
 	json_t *c;
 	json_object_foreach(json_object_get(results, "checkers"), k, c) {
 		long long m = (long long)json_array_size(json_object_get(c, "failures"));
+		json_t *om = json_object_get(c, "failures_omitted");
+		if (json_is_integer(om) && json_integer_value(om) > 0)
+			m += json_integer_value(om);
 		json_t *ik = json_object_get(c, "invalid_keys");
 		if (json_is_integer(ik) && json_integer_value(ik) > m)
 			m = json_integer_value(ik);
@@ -114,8 +120,11 @@ static void row_fill(struct run_row *r, const char *run, const char *fallback)
 	r->nemesis = json_array_size(nem) || json_is_string(nem) ? text_of(nem) : xstrdup("none");
 	r->checked = res != NULL;
 	r->verdict = verdict_of_result(res);
-	json_t *ops = json_object_get(res, "ops");
+	/* ops: the client operations invoked (check.c's client_ops); results
+	 * written before that count have only the history's lines */
+	json_t *ops = json_object_get(res, "client_ops"), *ev = json_object_get(res, "ops");
 	r->ops = json_is_integer(ops) ? json_integer_value(ops) : -1;
+	r->events = json_is_integer(ev) ? json_integer_value(ev) : -1;
 	r->failures = res ? failures_of(res) : -1;
 	json_decref(t);
 	json_decref(res);
@@ -223,7 +232,11 @@ static void put_row(struct buf *b, const struct run_row *r)
 	put_cell(b, r->workload);
 	put_cell(b, r->mode);
 	put_cell(b, r->nemesis);
-	put_count(b, r->ops, NULL);
+	if (r->ops < 0 && r->events >= 0)
+		buf_printf(b, "<td class=\"n\" title=\"history lines (invokes and completions): this "
+			      "results.json predates the op count\">%lld <small>events</small></td>", r->events);
+	else
+		put_count(b, r->ops, NULL);
 	put_count(b, r->failures, "bad");
 	buf_puts(b, "<td><a href=\"");
 	html_escape(b, href.data ? href.data : "");
@@ -310,7 +323,8 @@ int store_index_write(const char *store_dir, char *err, size_t errlen)
 	put_filter(&b, rows, n);
 	buf_puts(&b, "<table><thead><tr><th>date</th><th>test</th><th>verdict</th><th>db</th>"
 		     "<th>workload</th><th>isolation / reads</th><th>nemesis</th>"
-		     "<th title=\"events in history.jsonl (invokes and completions)\">history ops</th>"
+		     "<th title=\"client operations invoked (each is an invoke and a completion in "
+		     "history.jsonl)\">ops</th>"
 		     "<th>failures</th><th></th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < n; i++)
 		put_row(&b, &rows[i]);

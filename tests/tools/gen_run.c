@@ -250,7 +250,7 @@ int main(int argc, char **argv)
 		if (ev->complete && o->type == 2)
 			fputs(hostile ? ",\"error\":\"<img src=x onerror=alert(2)>\"" : ",\"error\":\"timeout\"", h);
 		if (ev->complete && o->type == 1)
-			fputs(",\"error\":\"cas mismatch\"", h);
+			fputs(",\"error\":\"compare failed\"", h);
 		fputs("}\n", h);
 	}
 	fclose(h);

@@ -79,6 +79,7 @@ static void test_pairing_lenient_counts(void **state)
 	json_t *w = json_object_get(r, "history_warnings");
 	assert_int_equal(json_integer_value(json_object_get(w, "completions_without_invoke")), 1);
 	assert_int_equal(json_integer_value(json_object_get(r, "ops")), 3);
+	assert_int_equal(json_integer_value(json_object_get(r, "client_ops")), 1); /* invocations, not lines */
 	assert_non_null(json_object_get(json_object_get(r, "checkers"), "linearizable"));
 	json_decref(r);
 	r = judge(twice, true, err, sizeof err);

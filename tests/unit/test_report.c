@@ -467,13 +467,55 @@ static size_t count(const char *s, const char *needle)
 	return n;
 }
 
+/* The clients' precondition failures are expected outcomes, grouped by
+ * their phrase whatever details follow it: a cas whose compare failed
+ * (etcd, redis, adapters), a transfer refused for want of funds (etcd and
+ * postgres bank clients). A client giving up under contention, or an error
+ * that merely contains a phrase, is an error. */
+static void test_report_expected_outcomes(void **state)
+{
+	(void)state;
+	char *dir2 = xasprintf("%s/expected", dir);
+	char *saved = run_dir;
+	run_dir = dir2;
+	assert_int_equal(mkdir_p(run_dir, 0755), 0);
+	put("test.json", "{\"name\":\"e\"}");
+	struct buf h;
+	buf_init(&h);
+	static const char *const errs[][2] = {
+		{"transfer", "insufficient funds: a1 has 3"}, {"transfer", "insufficient funds: a2 has 0"},
+		{"cas", "compare failed"}, {"cas", "compare failed"}, {"transfer", "contention: the compare failed 3 times"},
+		{"cas", "compare failed badly"}, {"transfer", "insufficient fundsX"},
+	};
+	for (int i = 0; i < 7; i++)
+		buf_printf(&h, "{\"index\":%d,\"time\":%d,\"type\":\"invoke\",\"process\":%d,\"f\":\"%s\",\"value\":null}\n"
+			       "{\"index\":%d,\"time\":%d,\"type\":\"fail\",\"process\":%d,\"f\":\"%s\",\"value\":null,\"error\":\"%s\"}\n",
+			   2 * i, 1000 * i, i, errs[i][0], 2 * i + 1, 1000 * i + 500, i, errs[i][0], errs[i][1]);
+	put("history.jsonl", h.data);
+	buf_free(&h);
+	char err[512] = "";
+	assert_int_equal(report_write(run_dir, err, sizeof err), 0);
+	char *html = slurp("report.html");
+	assert_non_null(strstr(html, "Expected outcomes, not errors: <b>2</b> cas <i>fail</i> &ldquo;compare failed&rdquo;; "
+				     "<b>2</b> transfer <i>fail</i> &ldquo;insufficient funds&rdquo;.</p>"));
+	assert_non_null(strstr(html, "<tr><td>transfer</td><td class=\"ok\">0</td><td class=\"expected\">2</td><td class=\"fail\">2</td>"));
+	assert_non_null(strstr(html, "<tr><td>cas</td><td class=\"ok\">0</td><td class=\"expected\">2</td><td class=\"fail\">1</td>"));
+	assert_non_null(strstr(html, "<tr><td>contention: the compare failed 3 times</td>"));
+	assert_non_null(strstr(html, "<tr><td>compare failed badly</td>"));
+	assert_null(strstr(html, "<tr><td>insufficient funds: a1 has 3</td>"));
+	free(html);
+	run_dir = saved;
+	free(dir2);
+}
+
 static void test_store_index(void **state)
 {
 	(void)state;
 	char err[512] = "";
-	put("results.json", "{\"valid\":false,\"ops\":4242,\"checkers\":{\"linearizable\":{\"valid\":false,"
+	put("results.json", "{\"valid\":false,\"ops\":4242,\"client_ops\":2120,\"checkers\":{\"linearizable\":{\"valid\":false,"
 			    "\"failures\":[{\"kind\":\"nonlinearizable\"}],\"invalid_keys\":3},"
-			    "\"elle\":{\"valid\":false,\"failures\":[{\"kind\":\"G0\"},{\"kind\":\"G1c\"}]}}}");
+			    "\"elle\":{\"valid\":false,\"failures\":[{\"kind\":\"G0\"},{\"kind\":\"G1c\"}]},"
+			    "\"set-full\":{\"valid\":false,\"failures\":[{\"kind\":\"lost\"}],\"failures_omitted\":4}}}");
 	put("test.json", "{\"name\":\"" XSS "\",\"db\":\"etcd\",\"workload\":\"register\","
 			 "\"db_opts\":{\"read_mode\":\"serializable\"},\"nemesis\":[\"partition\",\"kill\"]}");
 	assert_int_equal(store_index_write(dir, err, sizeof err), 0);
@@ -486,10 +528,17 @@ static void test_store_index(void **state)
 	assert_non_null(strstr(s, "<option value=\"&lt;script&gt;alert(1)&lt;/script&gt;\">"));
 	assert_non_null(strstr(s, "href=\"reg%20%3Cb%3Ex/20261124T010203/report.html\""));
 	assert_non_null(strstr(s, "2026-11-24 01:02:03 UTC"));
-	/* verdict, db, workload, reads, nemesis, ops, failures (3 invalid keys + 2) */
+	/* verdict, db, workload, reads, nemesis, client ops (not history
+	 * lines), failures (3 invalid keys + 2 + 1 listed and 4 omitted) */
 	assert_non_null(strstr(s, "<td><span class=\"v invalid\">invalid</span></td><td>etcd</td><td>register</td>"
-				  "<td>serializable reads</td><td>partition, kill</td><td class=\"n\">4242</td>"
-				  "<td class=\"n bad\">5</td>"));
+				  "<td>serializable reads</td><td>partition, kill</td><td class=\"n\">2120</td>"
+				  "<td class=\"n bad\">10</td>"));
+	free(s);
+	/* results.json from before client_ops: the history's lines, said so */
+	put("results.json", "{\"valid\":true,\"ops\":4242,\"checkers\":{}}");
+	assert_int_equal(store_index_write(dir, err, sizeof err), 0);
+	s = file_read_all(p, NULL);
+	assert_non_null(strstr(s, ">4242 <small>events</small></td>"));
 	free(s);
 
 	put("test.json", "{\"name\":\"pg\",\"db\":\"postgres\",\"db_opts\":{\"isolation\":\"serializable\"},\"nemesis\":[]}");
@@ -535,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_report_write),
 		cmocka_unit_test(test_report_quantiles),
 		cmocka_unit_test(test_report_outcomes),
+		cmocka_unit_test(test_report_expected_outcomes),
 		cmocka_unit_test(test_junit),
 		cmocka_unit_test(test_junit_xml_chars),
 		cmocka_unit_test(test_store_index),
