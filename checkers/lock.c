@@ -451,6 +451,25 @@ static void lk_annotate(struct lk *k, json_t *failures)
 	}
 }
 
+/* A fencing failure drew its holders as they stood when the write
+ * completed, some still open; at the end each is drawn as it ended. */
+static void lk_refresh_holders(struct lk *k)
+{
+	size_t i, j;
+	json_t *f, *x;
+	json_array_foreach(k->failures, i, f) {
+		json_t *hs = json_object_get(f, "holders");
+		json_array_foreach(hs, j, x) {
+			json_int_t start = json_integer_value(json_object_get(x, "start_index"));
+			for (size_t h = 0; h < k->nholds; h++)
+				if (k->holds[h].acquire.complete_index == start) {
+					json_array_set_new(hs, j, hold_json(&k->holds[h]));
+					break;
+				}
+		}
+	}
+}
+
 /* Pairs of holders whose intervals overlap: certain double holding. Holds
  * are in acquire-completion order, so a sweep finds them. */
 static json_t *lk_overlaps(struct lk *k, int64_t *count)
@@ -550,6 +569,7 @@ static json_t *lk_finish(void *st)
 		json_array_extend(failures, lf);
 		json_object_del(lin, "failures");
 	}
+	lk_refresh_holders(k);
 	json_array_extend(failures, k->failures);
 	int64_t noverlap;
 	json_t *overlaps = lk_overlaps(k, &noverlap);

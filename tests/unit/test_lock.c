@@ -181,6 +181,12 @@ static void test_late_write_overwrites(void **state)
 	assert_int_equal(hb_int(hs, "0.token"), 5);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(hs, 0), "ended_by")),
 			    "crash");
+	/* P2 still held the lock when its write showed the failure; its hold
+	 * is drawn as it ended, by its release. */
+	assert_int_equal(hb_int(hs, "2.token"), 9);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hs, 2), "ended_by")),
+			    "release");
+	assert_true(hb_int(hs, "2.end_index") > 0);
 	json_decref(r);
 }
 
