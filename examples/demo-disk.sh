@@ -75,8 +75,8 @@ run() {
 	ROWS+=("$(printf '%-44s %-10s %8s of %-8s %s' "$3" "$(verdict_word $rc)" "$lost" "$acked" "$dir")")
 	if [ "$lost" = - ]; then
 		# No verdict: say why, from the fault that could not restart it.
-		ROWS+=("    $(jq -r 'select(.process == "nemesis" and .error != null) | .error' "$dir/history.jsonl" 2>/dev/null |
-			grep -o 'FATAL:.\{0,90\}' | head -1)")
+		ROWS+=("    it did not restart: $(jq -r 'select(.process == "nemesis" and .error != null) | .error' "$dir/history.jsonl" 2>/dev/null |
+			grep -o 'FATAL:.\{0,200\}' | head -1 | sed 's/ *[0-9]\{4\}-[0-9][0-9]-[0-9][0-9] .*//; s/  */ /g')")
 	fi
 }
 
