@@ -209,8 +209,11 @@ struct tstore {
 	struct pairing *open;
 	struct tmap procmap;  /* process -> its last ok txn */
 	struct tmap wmap;     /* (value, key id) -> the micro-op that appended/wrote it */
-	atom_t *scratch;      /* a read's elements while it is compared */
-	size_t scratch_cap;
+	/* the micro-ops of the op being added, parsed (txn_store.c) */
+	struct pmop *pm;
+	uint32_t n_pm, cap_pm;
+	atom_t *pa;           /* their list reads' elements */
+	size_t n_pa, cap_pa;
 	uint32_t *rtq;        /* ok txns whose real-time window is still open, FIFO */
 	size_t rtq_head, rtq_n, rtq_cap;
 	/* the model */
@@ -231,13 +234,14 @@ struct tstore {
 
 struct txn_model {
 	const char *name;
-	/* A read's value as the txn completed: fills m (len, v, flags).
-	 * 0, or -1 with err for a value of the wrong shape. */
-	int (*read)(struct tstore *st, uint32_t txn, struct tmop *m, json_t *value, char *err,
-		    size_t errlen);
-	/* A completed txn (its mops stored; value is the completion's list of
-	 * micro-ops): checks that need one txn only (internal...). */
-	void (*txn_done)(struct tstore *st, uint32_t txn, json_t *value);
+	/* A read's value as the txn completed: fills m (len, v, flags). a[0..n)
+	 * are a list's elements (list-append), or the one value read
+	 * (rw-register, n 1). 0, or -1 with err for a value of the wrong shape. */
+	int (*read)(struct tstore *st, uint32_t txn, struct tmop *m, const atom_t *a, uint32_t n,
+		    char *err, size_t errlen);
+	/* A completed txn (its mops stored): checks that need one txn only
+	 * (internal...). */
+	void (*txn_done)(struct tstore *st, uint32_t txn);
 	/* After the last op: version orders, the non-cycle anomalies, and the
 	 * ww/wr/rw edges. */
 	void (*analyze)(struct tstore *st, struct tedges *out);

@@ -83,32 +83,12 @@ static const atom_t *la_elems(const struct tstore *st, const struct tmop *m)
 	return st->keys[m->key].list;
 }
 
-static atom_t *scratch(struct tstore *st, size_t n)
-{
-	if (n > st->scratch_cap) {
-		st->scratch_cap = n * 2;
-		st->scratch = xrealloc(st->scratch, st->scratch_cap * sizeof *st->scratch);
-	}
-	return st->scratch;
-}
-
-static int la_read(struct tstore *st, uint32_t txn, struct tmop *m, json_t *value, char *err,
-		   size_t errlen)
+static int la_read(struct tstore *st, uint32_t txn, struct tmop *m, const atom_t *a, uint32_t n,
+		   char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
-	size_t n = json_array_size(value);
-	atom_t *a = scratch(st, n);
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_array_get(value, i);
-		json_int_t x;
-		if (json_is_integer(e) && (x = json_integer_value(e)) >= -(INT64_C(1) << 62) &&
-		    x < (INT64_C(1) << 62))
-			a[i] = (atom_t)((uint64_t)x << 1);
-		else
-			a[i] = tstore_atom(st, e);
-	}
-	m->len = (uint32_t)n;
+	m->len = n;
 	m->v = n ? a[n - 1] : ATOM_NIL;
 	if (st->txns[txn].type == TT_FAIL) {
 		/* A failed txn's reads say nothing about the order; kept to show. */
@@ -237,9 +217,8 @@ static uint32_t future_read(const struct tstore *st, const struct ttxn *t, uint3
 
 /* One committed txn: internal consistency, future reads, lost-update
  * candidates. */
-static void la_txn_done(struct tstore *st, uint32_t txn, json_t *value)
+static void la_txn_done(struct tstore *st, uint32_t txn)
 {
-	(void)value;
 	const struct ttxn *t = &st->txns[txn];
 	if (t->type != TT_OK)
 		return;

@@ -70,13 +70,15 @@ static struct rr_state *rr(struct tstore *st)
 	return st->mstate;
 }
 
-static int rr_read(struct tstore *st, uint32_t txn, struct tmop *m, json_t *value, char *err,
-		   size_t errlen)
+static int rr_read(struct tstore *st, uint32_t txn, struct tmop *m, const atom_t *a, uint32_t n,
+		   char *err, size_t errlen)
 {
+	(void)st;
 	(void)txn;
+	(void)n;
 	(void)err;
 	(void)errlen;
-	m->v = tstore_atom(st, value);
+	m->v = a[0];
 	return 0;
 }
 
@@ -93,9 +95,8 @@ struct rk {
 	bool wrote;
 };
 
-static void rr_txn_done(struct tstore *st, uint32_t txn, json_t *value)
+static void rr_txn_done(struct tstore *st, uint32_t txn)
 {
-	(void)value;
 	const struct ttxn *t = &st->txns[txn];
 	if (t->type != TT_OK)
 		return;

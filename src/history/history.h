@@ -45,6 +45,14 @@ struct op {
 	 * "name" strings), so :a and "a" differ; NULL when the value holds no
 	 * keyword. Owned reference. Value comparisons use it when present. */
 	json_t *value_kw;
+	/* Only from a reader started with HISTORY_VALUE_TEXT: a JSONL value
+	 * that is a list of lists, integers, plain strings (no escapes), null,
+	 * true and false is not built as a tree; value is NULL and value_text
+	 * is its JSON text as in the file (NUL-terminated, in the batch),
+	 * already checked to be valid JSON of that shape. NULL otherwise.
+	 * op_value() gives the tree. */
+	const char *value_text;
+	size_t value_text_len;
 };
 
 struct history {
@@ -57,6 +65,9 @@ bool op_type_parse(const char *s, enum op_type *out);
 void op_free(struct op *op);            /* frees members, not op itself */
 void op_copy(struct op *dst, const struct op *src); /* deep copy */
 json_t *op_to_json(const struct op *op); /* new reference */
+/* op's value as a tree, parsing value_text if the reader left it as text
+ * (new reference; JSON null when there is none). */
+json_t *op_value(const struct op *op);
 
 void history_init(struct history *h);
 void history_push(struct history *h, struct op *op); /* takes ownership of op's members */
@@ -101,6 +112,13 @@ struct history_reader;
  * even opening the file (a FIFO without a writer) happens in a thread. */
 struct history_reader *history_reader_start(const char *path, enum history_format fmt,
 					    int threads);
+/* The same with flags: HISTORY_VALUE_TEXT leaves JSONL list values as
+ * text (op->value_text, see struct op), for a consumer that parses them
+ * itself faster than a jansson tree is built and freed (the transaction
+ * checker: a million transactions are ~15 million JSON nodes). */
+#define HISTORY_VALUE_TEXT 1u
+struct history_reader *history_reader_start_flags(const char *path, enum history_format fmt,
+						  int threads, unsigned flags);
 enum { HISTORY_END = 0, HISTORY_BATCH = 1, HISTORY_ERROR = -1, HISTORY_TIMEOUT = -2 };
 /* The next batch in file order: HISTORY_BATCH with *out, HISTORY_END,
  * HISTORY_ERROR with err ("FILE:LINE:COL: why", after every op before the

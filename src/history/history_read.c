@@ -95,6 +95,7 @@ struct batch {
 	bool fallback;         /* EDN: from fb_off on, ops span lines: read sequentially */
 	off_t fb_off;
 	bool closed;           /* EDN: the top-level vector closed in this batch */
+	bool value_text;       /* HISTORY_VALUE_TEXT: plain list values stay text */
 	struct batch *next;
 };
 
@@ -521,6 +522,98 @@ static json_t *sc_value(struct scan *s)
 	return v;
 }
 
+/* A value as text (HISTORY_VALUE_TEXT): a JSON list whose members are
+ * lists, integers of at most 18 digits, plain strings, null, true or
+ * false, with JSON whitespace. Checked exactly (what passes is valid JSON
+ * that jansson reads the same); returns the end, or NULL for anything else
+ * (which is then read as a tree, so errors keep jansson's words). */
+#define SC_TEXT_DEPTH 64
+static const char *sc_text_list(const char *p, const char *end)
+{
+	int depth = 0;
+	if (p >= end || *p != '[')
+		return NULL;
+	for (;;) { /* at a value */
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+			p++;
+		if (p >= end)
+			return NULL;
+		char c = *p;
+		if (c == '[') {
+			if (++depth > SC_TEXT_DEPTH)
+				return NULL;
+			p++;
+			while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+				p++;
+			if (p < end && *p == ']') {
+				p++;
+				depth--;
+				goto after;
+			}
+			continue;
+		}
+		if (c == '"') {
+			const unsigned char *q = (const unsigned char *)p + 1;
+			while (q < (const unsigned char *)end && sc_plain[*q])
+				q++;
+			if (q >= (const unsigned char *)end || *q != '"')
+				return NULL;
+			p = (const char *)q + 1;
+		} else if (c == '-' || IS_DIGIT(c)) {
+			if (c == '-')
+				p++;
+			if (p >= end || !IS_DIGIT(*p))
+				return NULL;
+			const char *d = p;
+			if (*p == '0')
+				p++;
+			else
+				while (p < end && IS_DIGIT(*p))
+					p++;
+			if (p - d > 18 || (p < end && (IS_DIGIT(*p) || *p == '.' || *p == 'e' ||
+						     *p == 'E')))
+				return NULL;
+		} else if (end - p >= 4 && (!memcmp(p, "null", 4) || !memcmp(p, "true", 4))) {
+			p += 4;
+		} else if (end - p >= 5 && !memcmp(p, "false", 5)) {
+			p += 5;
+		} else {
+			return NULL;
+		}
+	after:
+		if (depth == 0)
+			return p;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+			p++;
+		if (p >= end)
+			return NULL;
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p != ']')
+			return NULL;
+		p++;
+		depth--;
+		goto after;
+	}
+}
+
+/* With HISTORY_VALUE_TEXT, a list value at s->p kept as text in op; true
+ * if it was (s->p moved past it). */
+static bool sc_value_text(struct scan *s, struct batch *b, struct op *op)
+{
+	if (!b || !b->value_text || s->p >= s->end || *s->p != '[')
+		return false;
+	const char *e = sc_text_list(s->p, s->end);
+	if (!e)
+		return false;
+	op->value_text_len = (size_t)(e - s->p);
+	op->value_text = sdup(b, s->p, op->value_text_len);
+	s->p = e;
+	return true;
+}
+
 /* Expect the literal lit at s->p (consumed). */
 #define SC_LIT(s, lit) ((s)->end - (s)->p >= (long)sizeof(lit) - 1 && \
 			!memcmp((s)->p, lit, sizeof(lit) - 1) && ((s)->p += sizeof(lit) - 1, true))
@@ -571,7 +664,9 @@ static int jsonl_canonical(const char *line, size_t len, struct batch *b, struct
 	if (!SC_LIT(&s, ",\"value\":"))
 		return 0;
 	const char *vstart = s.p;
-	if (s.p < s.end && *s.p == '"' && (vn = sc_str(&s, &vs)) >= 0)
+	if (sc_value_text(&s, b, op))
+		;
+	else if (s.p < s.end && *s.p == '"' && (vn = sc_str(&s, &vs)) >= 0)
 		op->value = json_stringn_nocheck(vs, (size_t)vn); /* ASCII: valid UTF-8 */
 	else if (SC_LIT(&s, "null"))
 		op->value = json_null();
@@ -676,7 +771,9 @@ static int jsonl_fast(const char *line, size_t len, struct batch *b, int64_t def
 			if (KEY("f"))
 				have_f = true;
 		} else if (KEY("value")) {
-			if (op->value || !(op->value = sc_value(&s)))
+			if (op->value || op->value_text)
+				goto fallback;
+			if (!sc_value_text(&s, b, op) && !(op->value = sc_value(&s)))
 				goto fallback;
 		} else {
 			goto fallback;
@@ -696,7 +793,7 @@ static int jsonl_fast(const char *line, size_t len, struct batch *b, int64_t def
 	sc_ws(&s);
 	if (s.p != s.end || !o.have_type || !have_f)
 		goto fallback;
-	if (!op->value)
+	if (!op->value && !op->value_text)
 		op->value = json_null();
 	return 1;
 fallback:
@@ -1100,6 +1197,7 @@ struct history_reader {
 	uint64_t fb_seq;
 	pthread_t fb_thread;
 	bool fb_started;
+	unsigned flags;            /* HISTORY_VALUE_TEXT */
 };
 
 static void herr(struct history_error *err, const char *path, long line, long col,
@@ -1131,11 +1229,12 @@ static struct batch *rd_batch(struct history_reader *R)
 		R->spare = b->next;
 	}
 	pthread_mutex_unlock(&R->mu);
-	if (b) {
+	if (b)
 		batch_clear(b);
-		return b;
-	}
-	return batch_new();
+	else
+		b = batch_new();
+	b->value_text = (R->flags & HISTORY_VALUE_TEXT) != 0;
+	return b;
 }
 
 static void consume_batch(struct history_reader *R, struct batch *b);
@@ -2107,7 +2206,14 @@ static void rd_free(struct history_reader *R)
 struct history_reader *history_reader_start(const char *path, enum history_format fmt,
 					    int threads)
 {
+	return history_reader_start_flags(path, fmt, threads, 0);
+}
+
+struct history_reader *history_reader_start_flags(const char *path, enum history_format fmt,
+						  int threads, unsigned flags)
+{
 	struct history_reader *R = rd_new(path, fmt, threads);
+	R->flags = flags;
 	R->path = xstrdup(path);
 	R->running = 1;
 	if (pthread_create(&R->opener, NULL, opener_main, R) == 0) {
