@@ -111,6 +111,10 @@ struct tkey {
 	uint32_t incompat;        /* reads that were not prefixes */
 	uint32_t incompat_mop;    /* the first such read (global mop index) */
 	uint32_t incompat_len;    /* and the length of the order it contradicted */
+	/* writers of small non-negative integer values: wdir[x] = mop + 1
+	 * (0: none; the rest in tstore.wmap, see tstore_writer) */
+	uint32_t *wdir;
+	uint32_t wdir_cap, n_writes;
 };
 
 /* ---- anomalies ---- */
@@ -207,8 +211,11 @@ struct tstore {
 	struct tlist *lists;
 	uint32_t n_lists, cap_lists;
 	struct pairing *open;
+	uint32_t *kdir;       /* small non-negative integer keys: kdir[x] = key id + 1 */
+	size_t kdir_cap;
 	struct tmap procmap;  /* process -> its last ok txn */
-	struct tmap wmap;     /* (value, key id) -> the micro-op that appended/wrote it */
+	struct tmap wmap;     /* (value, key id) -> the micro-op that appended/wrote it,
+			       * but for those in keys[].wdir */
 	/* the micro-ops of the op being added, parsed (txn_store.c) */
 	struct pmop *pm;
 	uint32_t n_pm, cap_pm;
@@ -263,6 +270,10 @@ void tstore_free(struct tstore *st);
 atom_t tstore_atom(struct tstore *st, json_t *v);
 json_t *tstore_atom_json(const struct tstore *st, atom_t a); /* new reference */
 uint32_t tstore_key(struct tstore *st, atom_t a);
+/* The micro-op that appended/wrote v to key, or TXN_NONE. */
+uint32_t tstore_writer(const struct tstore *st, atom_t v, uint32_t key);
+/* Record it; returns the previous one (TXN_NONE if none). */
+uint32_t tstore_writer_put(struct tstore *st, atom_t v, uint32_t key, uint32_t mop);
 /* One op of the history. 0, or -1 with err (bad input: a 254). */
 int tstore_add(struct tstore *st, const struct op *op, char *err, size_t errlen);
 /* After the last op: txns still open become info. 0 or -1 with err. */

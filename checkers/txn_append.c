@@ -364,7 +364,7 @@ static uint32_t first_dup(const atom_t *a, uint32_t n)
 
 static uint32_t writer_txn(const struct tstore *st, atom_t v, uint32_t key)
 {
-	uint32_t w = tmap_get(&st->wmap, v, key);
+	uint32_t w = tstore_writer(st, v, key);
 	return w == TXN_NONE ? TXN_NONE : st->mops[w].txn;
 }
 
@@ -704,7 +704,7 @@ static int64_t read_pos(const struct tstore *st, const struct la_state *s, const
 {
 	if (m->len == 0 || m->flags & MOPF_NIL)
 		return -1;
-	uint32_t w = tmap_get(&st->wmap, m->v, m->key);
+	uint32_t w = tstore_writer(st, m->v, m->key);
 	uint32_t p = w != TXN_NONE ? st->mops[w].aux : tmap_get(&s->gpos, m->v, m->key);
 	return p == TXN_NONE ? -2 : (int64_t)p;
 }

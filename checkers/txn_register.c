@@ -548,7 +548,7 @@ static uint32_t ext_writer(const struct tstore *st, atom_t v, uint32_t key)
 {
 	if (v == ATOM_NIL)
 		return TXN_NONE;
-	uint32_t w = tmap_get(&st->wmap, v, key);
+	uint32_t w = tstore_writer(st, v, key);
 	if (w == TXN_NONE || !(st->mops[w].flags & MOPF_EXT) || !txn_live(&st->txns[st->mops[w].txn]))
 		return TXN_NONE;
 	return st->mops[w].txn;
@@ -572,7 +572,7 @@ static void rr_analyze(struct tstore *st, struct tedges *out)
 		if (t->type != TT_OK)
 			continue;
 		if (m->v != ATOM_NIL) {
-			uint32_t wm = tmap_get(&st->wmap, m->v, m->key);
+			uint32_t wm = tstore_writer(st, m->v, m->key);
 			uint32_t w = wm == TXN_NONE ? TXN_NONE : st->mops[wm].txn;
 			if (w != TXN_NONE && st->txns[w].type == TT_FAIL)
 				tstore_case(st, &(struct tcase){.kind = K_G1A,

@@ -236,9 +236,35 @@ json_t *tstore_atom_json(const struct tstore *st, atom_t a)
 	return json_integer((json_int_t)((int64_t)a >> 1));
 }
 
+/* Small non-negative integers (the usual keys and values) index arrays
+ * instead of hash maps: a million transactions look up keys and writers
+ * a few million times, and an array slot is one cache line away where a
+ * hash map of millions of entries is a miss each time. An array grows
+ * only while it stays dense (index < 4 x entries + slack); anything else
+ * goes to the hash map, which is consulted after the array misses. */
+#define DIR_SLACK 1024
+
+static inline bool atom_small(atom_t a, size_t bound)
+{
+	return !(a & 1) && (a >> 1) < bound; /* negative integers are huge here */
+}
+
+static uint32_t *dir_grow(uint32_t *d, size_t *cap, size_t x)
+{
+	size_t n = *cap ? *cap : 16;
+	while (n <= x)
+		n *= 2;
+	d = xrealloc(d, n * sizeof *d);
+	memset(d + *cap, 0, (n - *cap) * sizeof *d);
+	*cap = n;
+	return d;
+}
+
 uint32_t tstore_key(struct tstore *st, atom_t a)
 {
-	uint32_t id = tmap_get(&st->keymap, a, 0);
+	if (atom_small(a, st->kdir_cap) && st->kdir[a >> 1])
+		return st->kdir[a >> 1] - 1;
+	uint32_t id = st->keymap.n ? tmap_get(&st->keymap, a, 0) : TXN_NONE;
 	if (id != TXN_NONE)
 		return id;
 	if (st->n_keys == st->cap_keys) {
@@ -249,8 +275,45 @@ uint32_t tstore_key(struct tstore *st, atom_t a)
 	memset(&st->keys[id], 0, sizeof st->keys[id]);
 	st->keys[id].atom = a;
 	st->keys[id].incompat_mop = TXN_NONE;
-	tmap_put(&st->keymap, a, 0, id);
+	if (atom_small(a, 4 * (size_t)st->n_keys + DIR_SLACK)) {
+		if ((a >> 1) >= st->kdir_cap)
+			st->kdir = dir_grow(st->kdir, &st->kdir_cap, a >> 1);
+		st->kdir[a >> 1] = id + 1;
+	} else {
+		tmap_put(&st->keymap, a, 0, id);
+	}
 	return id;
+}
+
+uint32_t tstore_writer(const struct tstore *st, atom_t v, uint32_t key)
+{
+	const struct tkey *k = &st->keys[key];
+	if (atom_small(v, k->wdir_cap) && k->wdir[v >> 1])
+		return k->wdir[v >> 1] - 1;
+	return st->wmap.n ? tmap_get(&st->wmap, v, key) : TXN_NONE;
+}
+
+uint32_t tstore_writer_put(struct tstore *st, atom_t v, uint32_t key, uint32_t mop)
+{
+	struct tkey *k = &st->keys[key];
+	uint32_t prev = tstore_writer(st, v, key);
+	if (atom_small(v, k->wdir_cap) && k->wdir[v >> 1]) {
+		k->wdir[v >> 1] = mop + 1;
+	} else if (prev != TXN_NONE) {
+		tmap_put(&st->wmap, v, key, mop);
+	} else if (atom_small(v, 4 * (size_t)k->n_writes + 64)) {
+		if ((v >> 1) >= k->wdir_cap) {
+			size_t cap = k->wdir_cap;
+			k->wdir = dir_grow(k->wdir, &cap, v >> 1);
+			k->wdir_cap = (uint32_t)cap;
+		}
+		k->wdir[v >> 1] = mop + 1;
+		k->n_writes++;
+	} else {
+		tmap_put(&st->wmap, v, key, mop);
+		k->n_writes++;
+	}
+	return prev;
 }
 
 uint32_t tstore_list_add(struct tstore *st, const atom_t *a, uint32_t n)
@@ -287,8 +350,11 @@ void tstore_free(struct tstore *st)
 	free(st->itext);
 	tmap_free(&st->itab);
 	tmap_free(&st->keymap);
-	for (uint32_t i = 0; i < st->n_keys; i++)
+	for (uint32_t i = 0; i < st->n_keys; i++) {
 		free(st->keys[i].list);
+		free(st->keys[i].wdir);
+	}
+	free(st->kdir);
 	free(st->keys);
 	free(st->txns);
 	free(st->mops);
@@ -811,7 +877,7 @@ static int txn_index_writes(struct tstore *st, uint32_t id, char *err, size_t er
 		const struct tmop *m = &st->mops[mi];
 		if (m->f == MOP_READ)
 			continue;
-		uint32_t prev = tmap_put(&st->wmap, m->v, m->key, mi);
+		uint32_t prev = tstore_writer_put(st, m->v, m->key, mi);
 		if (prev != TXN_NONE)
 			return dup_error(st, m, t->index, prev, err, errlen);
 	}
@@ -926,7 +992,7 @@ int tstore_add(struct tstore *st, const struct op *op, char *err, size_t errlen)
 			uint32_t prev;
 			if (pmop_apply(st, id, op->index, i, &st->pm[i], &o->m[i], true, err, errlen) < 0 ||
 			    (o->m[i].f != MOP_READ &&
-			     (prev = tmap_get(&st->wmap, o->m[i].v, o->m[i].key)) != TXN_NONE &&
+			     (prev = tstore_writer(st, o->m[i].v, o->m[i].key)) != TXN_NONE &&
 			     dup_error(st, &o->m[i], op->index, prev, err, errlen) < 0)) {
 				free(o);
 				return -1;
