@@ -482,7 +482,7 @@ struct ptxn {
 	char why[300];
 };
 
-static struct pmop *pm_new(struct tstore *st)
+static inline struct pmop *pm_new(struct tstore *st)
 {
 	if (st->n_pm == st->cap_pm) {
 		st->cap_pm = st->cap_pm ? st->cap_pm * 2 : 16;
@@ -491,7 +491,7 @@ static struct pmop *pm_new(struct tstore *st)
 	return &st->pm[st->n_pm++];
 }
 
-static void pa_push(struct tstore *st, atom_t a)
+static inline void pa_push(struct tstore *st, atom_t a)
 {
 	if (st->n_pa == st->cap_pa) {
 		st->cap_pa = st->cap_pa ? st->cap_pa * 2 : 256;
@@ -564,15 +564,36 @@ static void ptxn_json(struct tstore *st, json_t *value, int64_t index, bool invo
 	}
 }
 
-#define TXT_WS(p, end) \
-	while ((p) < (end) && (*(p) == ' ' || *(p) == '\t' || *(p) == '\r' || *(p) == '\n')) \
-		(p)++
-
-/* A plain string (the reader allows no escapes in text values) or an
- * integer (at most 18 digits: an atom by itself) at p; its end, or NULL
- * for anything else. */
-static const char *txt_scalar(struct tstore *st, const char *p, const char *end, atom_t *out)
+/* The text parser trusts what the reader checked (history.h: valid JSON,
+ * plain strings, integers of at most 18 digits), so outside strings a
+ * byte <= ' ' is whitespace; it still stops at anything unexpected rather
+ * than misread it. */
+static inline const char *txt_ws(const char *p, const char *end)
 {
+	while (p < end && (unsigned char)*p <= ' ')
+		p++;
+	return p;
+}
+
+/* A plain string or an integer at p (an atom by itself); its end, or NULL
+ * for anything else. */
+static inline const char *txt_scalar(struct tstore *st, const char *p, const char *end,
+				     atom_t *out)
+{
+	const char *d = p + (p < end && *p == '-');
+	unsigned c;
+	if (d < end && (c = (unsigned char)(*d - '0')) < 10) {
+		uint64_t v = c;
+		const char *q = d + 1;
+		while (q < end && (c = (unsigned char)(*q - '0')) < 10) {
+			v = v * 10 + c;
+			q++;
+		}
+		if (q - d > 18)
+			return NULL;
+		*out = (atom_t)((uint64_t)(d != p ? -(int64_t)v : (int64_t)v) << 1);
+		return q;
+	}
 	if (p < end && *p == '"') {
 		const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
 		if (!q || memchr(p + 1, '\\', (size_t)(q - p - 1)))
@@ -580,15 +601,7 @@ static const char *txt_scalar(struct tstore *st, const char *p, const char *end,
 		*out = tstore_atom_str(st, p + 1, (size_t)(q - p - 1));
 		return q + 1;
 	}
-	bool neg = p < end && *p == '-';
-	const char *q = p + neg, *d = q;
-	uint64_t v = 0;
-	while (q < end && (unsigned char)(*q - '0') < 10)
-		v = v * 10 + (uint64_t)(*q++ - '0');
-	if (q == d || q - d > 18)
-		return NULL;
-	*out = (atom_t)((uint64_t)(neg ? -(int64_t)v : (int64_t)v) << 1);
-	return q;
+	return NULL;
 }
 
 /* Past one value at p (an invocation's read, not looked at). */
@@ -609,11 +622,36 @@ static const char *txt_skip(const char *p, const char *end)
 				return p;
 			if (c == ']' && --depth == 0)
 				return p + 1;
-		} else if (depth == 0 && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+		} else if (depth == 0 && (unsigned char)c <= ' ') {
 			return p;
 		}
 	}
 	return depth == 0 ? p : NULL;
+}
+
+/* A list read's elements [a, b, ...] at p (just past '[') into st->pa. */
+static const char *txt_list(struct tstore *st, const char *p, const char *end)
+{
+	size_t room = (size_t)(end - p) / 2 + 1; /* an element and its comma: >= 2 bytes */
+	if (st->n_pa + room > st->cap_pa) {
+		st->cap_pa = (st->n_pa + room) * 2;
+		st->pa = xrealloc(st->pa, st->cap_pa * sizeof *st->pa);
+	}
+	p = txt_ws(p, end);
+	if (p < end && *p == ']')
+		return p + 1;
+	for (;;) {
+		p = txt_ws(p, end);
+		if (!(p = txt_scalar(st, p, end, &st->pa[st->n_pa])))
+			return NULL;
+		st->n_pa++;
+		p = txt_ws(p, end);
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		return p < end && *p == ']' ? p + 1 : NULL;
+	}
 }
 
 /* The same from the value's JSON text [[f, k, v], ...]; false if it is
@@ -625,41 +663,39 @@ static bool ptxn_text(struct tstore *st, const char *p, const char *end, bool in
 	st->n_pm = 0;
 	st->n_pa = 0;
 	size_t n = 0;
-	TXT_WS(p, end);
+	p = txt_ws(p, end);
 	if (p >= end || *p++ != '[')
 		return false;
-	TXT_WS(p, end);
+	p = txt_ws(p, end);
 	if (p < end && *p == ']') {
 		p++;
 		goto done;
 	}
 	for (;;) {
-		TXT_WS(p, end);
+		p = txt_ws(p, end);
 		if (p >= end || *p++ != '[')
 			return false;
-		TXT_WS(p, end);
+		p = txt_ws(p, end);
 		uint8_t mf;
 		if (end - p >= 8 && !memcmp(p, "\"append\"", 8))
 			mf = MOP_APPEND, p += 8;
-		else if (end - p >= 3 && !memcmp(p, "\"r\"", 3))
-			mf = MOP_READ, p += 3;
-		else if (end - p >= 3 && !memcmp(p, "\"w\"", 3))
-			mf = MOP_WRITE, p += 3;
+		else if (end - p >= 3 && p[0] == '"' && p[2] == '"' && (p[1] == 'r' || p[1] == 'w'))
+			mf = p[1] == 'r' ? MOP_READ : MOP_WRITE, p += 3;
 		else
 			return false;
-		TXT_WS(p, end);
+		p = txt_ws(p, end);
 		if (p >= end || *p++ != ',')
 			return false;
-		TXT_WS(p, end);
+		p = txt_ws(p, end);
 		atom_t k;
 		if (!(p = txt_scalar(st, p, end, &k)))
 			return false;
 		struct pmop *m = pm_new(st);
 		*m = (struct pmop){.f = mf, .key = tstore_key(st, k)};
-		TXT_WS(p, end);
+		p = txt_ws(p, end);
 		if (p >= end || *p++ != ',')
 			return false;
-		TXT_WS(p, end);
+		p = txt_ws(p, end);
 		if (end - p >= 4 && !memcmp(p, "null", 4)) {
 			p += 4;
 		} else if (mf == MOP_READ && invoke) {
@@ -670,38 +706,19 @@ static bool ptxn_text(struct tstore *st, const char *p, const char *end, bool in
 				return false;
 			m->val = PV_LIST;
 			m->off = st->n_pa;
-			p++;
-			TXT_WS(p, end);
-			if (p < end && *p == ']') {
-				p++;
-			} else {
-				for (;;) {
-					atom_t a;
-					TXT_WS(p, end);
-					if (!(p = txt_scalar(st, p, end, &a)))
-						return false;
-					pa_push(st, a);
-					TXT_WS(p, end);
-					if (p < end && *p == ',') {
-						p++;
-						continue;
-					}
-					if (p >= end || *p++ != ']')
-						return false;
-					break;
-				}
-			}
+			if (!(p = txt_list(st, p + 1, end)))
+				return false;
 			m->n = (uint32_t)(st->n_pa - m->off);
 		} else {
 			m->val = PV_SCALAR;
 			if (!(p = txt_scalar(st, p, end, &m->v)))
 				return false;
 		}
-		TXT_WS(p, end);
+		p = txt_ws(p, end);
 		if (p >= end || *p++ != ']')
 			return false;
 		n++;
-		TXT_WS(p, end);
+		p = txt_ws(p, end);
 		if (p < end && *p == ',') {
 			p++;
 			continue;
@@ -711,7 +728,7 @@ static bool ptxn_text(struct tstore *st, const char *p, const char *end, bool in
 		break;
 	}
 done:
-	TXT_WS(p, end);
+	p = txt_ws(p, end);
 	if (p != end || n > 65535)
 		return false;
 	px->list = true;
@@ -721,11 +738,97 @@ done:
 	return true;
 }
 
+/* A key or value token: an integer or a plain string (an atom by
+ * itself); false for anything else. */
+static inline bool tok_atom(struct tstore *st, uint64_t t, const char *text, atom_t *out)
+{
+	if (HTOK_TAG(t) == HTOK_INT) {
+		*out = (atom_t)((uint64_t)HTOK_INT_V(t) << 1);
+		return true;
+	}
+	if (HTOK_TAG(t) == HTOK_STR) {
+		*out = tstore_atom_str(st, text + HTOK_STR_OFF(t), HTOK_STR_LEN(t));
+		return true;
+	}
+	return false;
+}
+
+/* The same from the reader's tokens of the value (history.h), which
+ * scanned the text once already; false if it is not the usual shape
+ * (micro-ops of 3, keys and values integers or plain strings, reads nil or
+ * lists of those): the tree parser decides then. */
+static bool ptxn_tokens(struct tstore *st, const uint64_t *tk, uint32_t nt, const char *text,
+			bool invoke, struct ptxn *px)
+{
+	st->n_pm = 0;
+	st->n_pa = 0;
+	if (!nt || HTOK_TAG(tk[0]) != HTOK_LIST)
+		return false;
+	uint32_t n = HTOK_LIST_N(tk[0]), i = 1;
+	if (n > 65535)
+		return false;
+	for (uint32_t x = 0; x < n; x++) {
+		if (i + 3 >= nt || HTOK_TAG(tk[i]) != HTOK_LIST || HTOK_LIST_N(tk[i]) != 3 ||
+		    i + 1 + HTOK_LIST_SPAN(tk[i]) > nt)
+			return false;
+		uint64_t f = tk[i + 1];
+		if (HTOK_TAG(f) != HTOK_STR)
+			return false;
+		const char *fs = text + HTOK_STR_OFF(f);
+		uint8_t mf;
+		if (HTOK_STR_LEN(f) == 6 && !memcmp(fs, "append", 6))
+			mf = MOP_APPEND;
+		else if (HTOK_STR_LEN(f) == 1 && (*fs == 'r' || *fs == 'w'))
+			mf = *fs == 'r' ? MOP_READ : MOP_WRITE;
+		else
+			return false;
+		atom_t k;
+		if (!tok_atom(st, tk[i + 2], text, &k))
+			return false;
+		struct pmop *m = pm_new(st);
+		*m = (struct pmop){.f = mf, .key = tstore_key(st, k)};
+		uint64_t v = tk[i + 3];
+		uint32_t next = i + 1 + HTOK_LIST_SPAN(tk[i]);
+		if (HTOK_TAG(v) == HTOK_NULL || (mf == MOP_READ && invoke)) {
+			/* nil, or an invocation's read: no value yet */
+		} else if (HTOK_TAG(v) == HTOK_LIST) {
+			uint32_t ne = HTOK_LIST_N(v);
+			if (mf != MOP_READ || HTOK_LIST_SPAN(v) != ne)
+				return false; /* appending a list, or a read of nested lists */
+			if (st->n_pa + ne > st->cap_pa) {
+				st->cap_pa = (st->n_pa + ne) * 2;
+				st->pa = xrealloc(st->pa, st->cap_pa * sizeof *st->pa);
+			}
+			m->val = PV_LIST;
+			m->off = st->n_pa;
+			m->n = ne;
+			for (uint32_t e = 0; e < ne; e++)
+				if (!tok_atom(st, tk[i + 4 + e], text, &st->pa[st->n_pa++]))
+					return false;
+		} else {
+			m->val = PV_SCALAR;
+			if (!tok_atom(st, v, text, &m->v))
+				return false;
+		}
+		i = next;
+	}
+	if (i != nt)
+		return false;
+	px->list = true;
+	px->total = n;
+	px->n = n;
+	px->bad = false;
+	return true;
+}
+
 /* op's value into st->pm. */
 static void ptxn_op(struct tstore *st, const struct op *op, bool invoke, struct ptxn *px)
 {
 	if (!op->value && op->value_text) {
-		if (ptxn_text(st, op->value_text, op->value_text + op->value_text_len, invoke, px))
+		if (op->value_tokens ? ptxn_tokens(st, op->value_tokens, op->value_ntokens,
+						   op->value_text, invoke, px)
+				     : ptxn_text(st, op->value_text,
+						 op->value_text + op->value_text_len, invoke, px))
 			return;
 		json_t *v = op_value(op);
 		ptxn_json(st, v, op->index, invoke, px);

@@ -53,7 +53,24 @@ struct op {
 	 * op_value() gives the tree. */
 	const char *value_text;
 	size_t value_text_len;
+	/* and the same value as tokens, so that it is scanned once, by the
+	 * reader's threads: value_tokens[0..value_ntokens), HTOK_* below. */
+	const uint64_t *value_tokens;
+	uint32_t value_ntokens;
 };
+
+/* A value token: tag in the low 3 bits. A list is HTOK_LIST followed by
+ * its elements' tokens: HTOK_LIST_N its number of elements, HTOK_LIST_SPAN
+ * the number of tokens after it that it covers. HTOK_INT_V: an integer of
+ * at most 18 digits. A string is HTOK_STR_OFF(t) bytes into value_text,
+ * HTOK_STR_LEN(t) long (without the quotes; plain: no escapes). */
+enum { HTOK_LIST = 0, HTOK_INT = 1, HTOK_STR = 2, HTOK_NULL = 3, HTOK_TRUE = 4, HTOK_FALSE = 5 };
+#define HTOK_TAG(t) ((unsigned)((t) & 7))
+#define HTOK_LIST_N(t) ((uint32_t)((t) >> 3) & 0x1fffffffu)
+#define HTOK_LIST_SPAN(t) ((uint32_t)((t) >> 32))
+#define HTOK_INT_V(t) ((int64_t)(t) >> 3)
+#define HTOK_STR_OFF(t) ((uint32_t)((t) >> 3) & 0x1fffffffu)
+#define HTOK_STR_LEN(t) ((uint32_t)((t) >> 32))
 
 struct history {
 	struct op *ops;

@@ -96,6 +96,8 @@ struct batch {
 	off_t fb_off;
 	bool closed;           /* EDN: the top-level vector closed in this batch */
 	bool value_text;       /* HISTORY_VALUE_TEXT: plain list values stay text */
+	uint64_t *tok;         /* the value being tokenised */
+	size_t tok_cap;
 	struct batch *next;
 };
 
@@ -125,6 +127,8 @@ static void batch_clear(struct batch *b)
 	b->pub.ops = save.pub.ops;
 	b->pre = save.pre;
 	b->cap = save.cap;
+	b->tok = save.tok;
+	b->tok_cap = save.tok_cap;
 	b->blocks = b->cur = save.blocks;
 }
 
@@ -140,6 +144,7 @@ static void batch_free(struct batch *b)
 	}
 	free(b->pub.ops);
 	free(b->pre);
+	free(b->tok);
 	free(b);
 }
 
@@ -156,21 +161,20 @@ static struct op *batch_push(struct batch *b)
 	return op;
 }
 
-/* A NUL-terminated copy of s[0..n) in b's arena (or malloc'd if b is
- * NULL). */
-static char *sdup(struct batch *b, const char *s, size_t n)
+/* n bytes aligned to align (a power of two, at most 8) in b's arena. */
+static void *abump(struct batch *b, size_t n, size_t align)
 {
-	if (!b) {
-		char *d = xmalloc(n + 1);
-		memcpy(d, s, n);
-		d[n] = '\0';
-		return d;
-	}
 	struct arena_block *a = b->cur;
-	while (a && a->len + n + 1 > a->cap && a->next)
-		a = a->next; /* blocks of an earlier use of this batch */
-	if (!a || a->len + n + 1 > a->cap) {
-		size_t cap = n + 1 > ARENA_BLOCK ? n + 1 : ARENA_BLOCK;
+	size_t at = 0;
+	for (;;) { /* blocks of an earlier use of this batch may follow */
+		if (a)
+			at = (a->len + align - 1) & ~(align - 1);
+		if (!a || at + n <= a->cap || !a->next)
+			break;
+		a = a->next;
+	}
+	if (!a || at + n > a->cap) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 		struct arena_block *nb = xmalloc(sizeof *nb + cap);
 		nb->len = 0;
 		nb->cap = cap;
@@ -180,12 +184,20 @@ static char *sdup(struct batch *b, const char *s, size_t n)
 		else
 			b->blocks = nb;
 		a = nb;
+		at = 0;
 	}
 	b->cur = a;
-	char *d = a->data + a->len;
+	a->len = at + n;
+	return a->data + at;
+}
+
+/* A NUL-terminated copy of s[0..n) in b's arena (or malloc'd if b is
+ * NULL). */
+static char *sdup(struct batch *b, const char *s, size_t n)
+{
+	char *d = b ? abump(b, n + 1, 1) : xmalloc(n + 1);
 	memcpy(d, s, n);
 	d[n] = '\0';
-	a->len += n + 1;
 	return d;
 }
 
@@ -525,30 +537,53 @@ static json_t *sc_value(struct scan *s)
 /* A value as text (HISTORY_VALUE_TEXT): a JSON list whose members are
  * lists, integers of at most 18 digits, plain strings, null, true or
  * false, with JSON whitespace. Checked exactly (what passes is valid JSON
- * that jansson reads the same); returns the end, or NULL for anything else
+ * that jansson reads the same) and tokenised into b->tok (see HTOK_* in
+ * history.h) in the same pass; returns the end, or NULL for anything else
  * (which is then read as a tree, so errors keep jansson's words). */
 #define SC_TEXT_DEPTH 64
-static const char *sc_text_list(const char *p, const char *end)
+
+static inline const char *sc_text_ws(const char *p, const char *end)
 {
-	int depth = 0;
-	if (p >= end || *p != '[')
+	while (p < end && (unsigned char)*p <= ' ') {
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			return end; /* a control byte: fails where end is checked */
+		p++;
+	}
+	return p;
+}
+
+static const char *sc_text_list(const char *p, const char *end, struct batch *b,
+				uint32_t *ntok)
+{
+	const char *base = p;
+	if (p >= end || *p != '[' || end - p > 0x1fffffff)
 		return NULL;
+	size_t need = (size_t)(end - p) + 1; /* a token takes at least a byte */
+	if (need > b->tok_cap) {
+		b->tok_cap = need * 2;
+		b->tok = xrealloc(b->tok, b->tok_cap * sizeof *b->tok);
+	}
+	uint64_t *tok = b->tok;
+	uint32_t open[SC_TEXT_DEPTH], cnt[SC_TEXT_DEPTH];
+	uint32_t n = 0;
+	int depth = 0;
 	for (;;) { /* at a value */
-		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-			p++;
+		p = sc_text_ws(p, end);
 		if (p >= end)
 			return NULL;
+		if (depth)
+			cnt[depth - 1]++;
 		char c = *p;
 		if (c == '[') {
-			if (++depth > SC_TEXT_DEPTH)
+			if (depth == SC_TEXT_DEPTH)
 				return NULL;
-			p++;
-			while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-				p++;
+			open[depth] = n;
+			cnt[depth++] = 0;
+			tok[n++] = HTOK_LIST;
+			p = sc_text_ws(p + 1, end);
 			if (p < end && *p == ']') {
 				p++;
-				depth--;
-				goto after;
+				goto close;
 			}
 			continue;
 		}
@@ -558,33 +593,38 @@ static const char *sc_text_list(const char *p, const char *end)
 				q++;
 			if (q >= (const unsigned char *)end || *q != '"')
 				return NULL;
+			uint64_t off = (uint64_t)(p + 1 - base), len = (uint64_t)((const char *)q - p - 1);
+			tok[n++] = HTOK_STR | off << 3 | len << 32;
 			p = (const char *)q + 1;
 		} else if (c == '-' || IS_DIGIT(c)) {
-			if (c == '-')
-				p++;
-			if (p >= end || !IS_DIGIT(*p))
+			const char *d = p + (c == '-');
+			if (d >= end || !IS_DIGIT(*d))
 				return NULL;
-			const char *d = p;
-			if (*p == '0')
-				p++;
-			else
-				while (p < end && IS_DIGIT(*p))
-					p++;
-			if (p - d > 18 || (p < end && (IS_DIGIT(*p) || *p == '.' || *p == 'e' ||
-						     *p == 'E')))
+			uint64_t v = (uint64_t)(*d - '0');
+			const char *q = d + 1;
+			if (v) /* no digit may follow a leading 0 (checked below) */
+				while (q < end && IS_DIGIT(*q))
+					v = v * 10 + (uint64_t)(*q++ - '0');
+			if (q - d > 18)
 				return NULL;
-		} else if (end - p >= 4 && (!memcmp(p, "null", 4) || !memcmp(p, "true", 4))) {
+			/* what follows must be ws, ',' or ']' (checked below), so
+			 * "01", "1.5" and "1e3" are refused there */
+			tok[n++] = HTOK_INT | (uint64_t)(c == '-' ? -(int64_t)v : (int64_t)v) << 3;
+			p = q;
+		} else if (end - p >= 4 && !memcmp(p, "null", 4)) {
+			tok[n++] = HTOK_NULL;
+			p += 4;
+		} else if (end - p >= 4 && !memcmp(p, "true", 4)) {
+			tok[n++] = HTOK_TRUE;
 			p += 4;
 		} else if (end - p >= 5 && !memcmp(p, "false", 5)) {
+			tok[n++] = HTOK_FALSE;
 			p += 5;
 		} else {
 			return NULL;
 		}
 	after:
-		if (depth == 0)
-			return p;
-		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-			p++;
+		p = sc_text_ws(p, end);
 		if (p >= end)
 			return NULL;
 		if (*p == ',') {
@@ -594,22 +634,34 @@ static const char *sc_text_list(const char *p, const char *end)
 		if (*p != ']')
 			return NULL;
 		p++;
+	close:
 		depth--;
+		tok[open[depth]] = HTOK_LIST | (uint64_t)cnt[depth] << 3 |
+				   (uint64_t)(n - open[depth] - 1) << 32;
+		if (depth == 0) {
+			*ntok = n;
+			return p;
+		}
 		goto after;
 	}
 }
 
-/* With HISTORY_VALUE_TEXT, a list value at s->p kept as text in op; true
- * if it was (s->p moved past it). */
+/* With HISTORY_VALUE_TEXT, a list value at s->p kept as text and tokens in
+ * op; true if it was (s->p moved past it). */
 static bool sc_value_text(struct scan *s, struct batch *b, struct op *op)
 {
 	if (!b || !b->value_text || s->p >= s->end || *s->p != '[')
 		return false;
-	const char *e = sc_text_list(s->p, s->end);
+	uint32_t nt;
+	const char *e = sc_text_list(s->p, s->end, b, &nt);
 	if (!e)
 		return false;
 	op->value_text_len = (size_t)(e - s->p);
 	op->value_text = sdup(b, s->p, op->value_text_len);
+	uint64_t *t = abump(b, nt * sizeof *t, sizeof *t);
+	memcpy(t, b->tok, nt * sizeof *t);
+	op->value_tokens = t;
+	op->value_ntokens = nt;
 	s->p = e;
 	return true;
 }

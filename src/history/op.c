@@ -52,8 +52,10 @@ void op_copy(struct op *dst, const struct op *src)
 	dst->error = dup_or_null(src->error);
 	dst->value = src->value ? json_deep_copy(src->value)
 				: src->value_text ? op_value(src) : NULL;
-	dst->value_text = NULL; /* it lived in the reader's batch */
+	dst->value_text = NULL; /* they lived in the reader's batch */
 	dst->value_text_len = 0;
+	dst->value_tokens = NULL;
+	dst->value_ntokens = 0;
 	dst->value_kw = src->value_kw ? json_deep_copy(src->value_kw) : NULL;
 	dst->extra = src->extra ? json_deep_copy(src->extra) : NULL;
 }
