@@ -464,14 +464,10 @@ static bool sc_int(struct scan *s, int64_t *out)
 	    (*q == '0' && q + 1 < s->end && IS_DIGIT(q[1])))
 		return false;
 	uint64_t v = 0;
-	int nd = 0;
-	while (q < s->end && IS_DIGIT(*q)) {
-		v = v * 10 + (uint64_t)(*q - '0');
-		if (++nd > 18)
-			return false;
-		q++;
-	}
-	if (q < s->end && (*q == '.' || *q == 'e' || *q == 'E'))
+	const char *d = q;
+	while (q < s->end && IS_DIGIT(*q))
+		v = v * 10 + (uint64_t)(*q++ - '0'); /* wraps past 19 digits: refused below */
+	if (q - d > 18 || (q < s->end && (*q == '.' || *q == 'e' || *q == 'E')))
 		return false;
 	*out = neg ? -(int64_t)v : (int64_t)v;
 	s->p = q;
