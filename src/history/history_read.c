@@ -548,6 +548,25 @@ static inline const char *sc_text_ws(const char *p, const char *end)
 	return p;
 }
 
+/* An integer token at p ('-' or a digit); its end, or NULL. What follows
+ * must be whitespace, ',' or ']' (the caller checks), so "01", "1.5" and
+ * "1e3" are refused there. */
+static inline const char *sc_text_int(const char *p, const char *end, uint64_t *tok)
+{
+	const char *d = p + (*p == '-');
+	if (d >= end || !IS_DIGIT(*d))
+		return NULL;
+	uint64_t v = (uint64_t)(*d - '0');
+	const char *q = d + 1;
+	if (v) /* no digit may follow a leading 0 */
+		while (q < end && IS_DIGIT(*q))
+			v = v * 10 + (uint64_t)(*q++ - '0');
+	if (q - d > 18)
+		return NULL;
+	*tok = HTOK_INT | (uint64_t)(d != p ? -(int64_t)v : (int64_t)v) << 3;
+	return q;
+}
+
 static const char *sc_text_list(const char *p, const char *end, struct batch *b,
 				uint32_t *ntok)
 {
@@ -581,6 +600,16 @@ static const char *sc_text_list(const char *p, const char *end, struct batch *b,
 				p++;
 				goto close;
 			}
+			/* a list of integers (a read): a tight loop while it lasts */
+			while (p < end && (IS_DIGIT(*p) || *p == '-')) {
+				if (!(p = sc_text_int(p, end, &tok[n++])))
+					return NULL;
+				cnt[depth - 1]++;
+				if (p + 1 < end && *p == ',' && (IS_DIGIT(p[1]) || p[1] == '-'))
+					p++;
+				else
+					goto after;
+			}
 			continue;
 		}
 		if (c == '"') {
@@ -593,20 +622,8 @@ static const char *sc_text_list(const char *p, const char *end, struct batch *b,
 			tok[n++] = HTOK_STR | off << 3 | len << 32;
 			p = (const char *)q + 1;
 		} else if (c == '-' || IS_DIGIT(c)) {
-			const char *d = p + (c == '-');
-			if (d >= end || !IS_DIGIT(*d))
+			if (!(p = sc_text_int(p, end, &tok[n++])))
 				return NULL;
-			uint64_t v = (uint64_t)(*d - '0');
-			const char *q = d + 1;
-			if (v) /* no digit may follow a leading 0 (checked below) */
-				while (q < end && IS_DIGIT(*q))
-					v = v * 10 + (uint64_t)(*q++ - '0');
-			if (q - d > 18)
-				return NULL;
-			/* what follows must be ws, ',' or ']' (checked below), so
-			 * "01", "1.5" and "1e3" are refused there */
-			tok[n++] = HTOK_INT | (uint64_t)(c == '-' ? -(int64_t)v : (int64_t)v) << 3;
-			p = q;
 		} else if (end - p >= 4 && !memcmp(p, "null", 4)) {
 			tok[n++] = HTOK_NULL;
 			p += 4;
