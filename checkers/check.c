@@ -6,7 +6,9 @@
  * file into batches in its own threads (large files in parallel chunks)
  * while this thread validates the ops (invoke/completion pairing, pair.h)
  * and hands each one to every checker, so a large history costs about
- * max(parse, judge) rather than their sum and is never held whole.
+ * max(parse, judge) rather than their sum and is never held whole. When
+ * the only checker is the transaction checker, list values come as text
+ * and tokens instead of jansson trees (HISTORY_VALUE_TEXT).
  *
  * The timeout covers reading: batches are awaited with a deadline, so a
  * history that never arrives (a FIFO without a writer) ends "unknown" on

@@ -20,8 +20,10 @@
  * read's elements are never stored unless they contradict it). An
  * invocation's micro-ops are parsed too and kept while the transaction is
  * open, for info completions that carry none; no jansson value is held
- * past add(), so the reader thread of check_history frees what it
- * allocated (malloc arenas stay uncontended).
+ * past add(). Values arrive as trees or, from check_history, as the
+ * reader's tokens of their JSON text (see "an op's micro-ops, parsed"
+ * below). Small non-negative integer keys and values, the usual ones,
+ * index arrays rather than hash maps (tstore_key, tstore_writer).
  */
 #include "txn.h"
 

@@ -23,6 +23,13 @@
  * that fails to parse, the last one included, is an error
  * "FILE:LINE:COL: message" with every byte printable.
  *
+ * With HISTORY_VALUE_TEXT (the transaction checker's reads), a JSONL value
+ * that is a list of plain values is not built as a jansson tree: the
+ * scanner checks it and cuts it into tokens in one pass, in the parallel
+ * workers, and the op carries its text and tokens (history.h). A million
+ * transactions are ~15 million tree nodes otherwise, whose malloc and free
+ * cost more than everything else the checker does.
+ *
  * Value semantics (the same for both formats, Clojure's equality): 1, 1.0
  * and "1" are three values; an EDN keyword :a is the string ":a" for
  * comparisons (op->value_kw; op->value keeps the plain name "a" for
