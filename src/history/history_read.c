@@ -580,12 +580,16 @@ static const char *sc_text_list(const char *p, const char *end, struct batch *b,
 	const char *base = p;
 	if (p >= end || *p != '[' || end - p > 0x1fffffff)
 		return NULL;
-	size_t need = (size_t)(end - p) + 1; /* a token takes at least a byte */
-	if (need > b->tok_cap) {
-		b->tok_cap = need * 2;
-		b->tok = xrealloc(b->tok, b->tok_cap * sizeof *b->tok);
-	}
 	uint64_t *tok = b->tok;
+	/* room for one more token (grown as needed: a huge line costs what
+	 * its tokens take, not eight bytes per byte up front) */
+#define TOK_ROOM()                                                                   \
+	do {                                                                         \
+		if (n == b->tok_cap) {                                               \
+			b->tok_cap = b->tok_cap ? b->tok_cap * 2 : 1024;             \
+			tok = b->tok = xrealloc(b->tok, b->tok_cap * sizeof *b->tok); \
+		}                                                                    \
+	} while (0)
 	uint32_t open[SC_TEXT_DEPTH], cnt[SC_TEXT_DEPTH];
 	uint32_t n = 0;
 	int depth = 0;
@@ -595,6 +599,7 @@ static const char *sc_text_list(const char *p, const char *end, struct batch *b,
 			return NULL;
 		if (depth)
 			cnt[depth - 1]++;
+		TOK_ROOM();
 		char c = *p;
 		if (c == '[') {
 			if (depth == SC_TEXT_DEPTH)
@@ -609,6 +614,7 @@ static const char *sc_text_list(const char *p, const char *end, struct batch *b,
 			}
 			/* a list of integers (a read): a tight loop while it lasts */
 			while (p < end && (IS_DIGIT(*p) || *p == '-')) {
+				TOK_ROOM();
 				if (!(p = sc_text_int(p, end, &tok[n++])))
 					return NULL;
 				cnt[depth - 1]++;
@@ -664,6 +670,7 @@ static const char *sc_text_list(const char *p, const char *end, struct batch *b,
 		}
 		goto after;
 	}
+#undef TOK_ROOM
 }
 
 /* With HISTORY_VALUE_TEXT, a list value at s->p kept as text and tokens in

@@ -493,6 +493,11 @@ static void test_value_text(void **state)
 			       "\"value\":%s}\n", i, i < nt ? text[i] : tree[i - nt]);
 	/* the general scanner (fields in another order) too */
 	buf_printf(&b, "{\"type\":\"ok\",\"f\":\"txn\",\"value\":%s,\"process\":0}\n", text[2]);
+	/* and a long one: its tokens outgrow any first guess */
+	buf_puts(&b, "{\"type\":\"ok\",\"f\":\"txn\",\"process\":0,\"value\":[[\"r\",1,[");
+	for (int i = 0; i < 100000; i++)
+		buf_printf(&b, "%s%d", i ? "," : "", i - 50);
+	buf_puts(&b, "]],[\"append\",\"k\",7]]}\n");
 	char *path = write_tmp(b.data, ".jsonl");
 	struct history plain;
 	struct history_error err;
@@ -501,15 +506,18 @@ static void test_value_text(void **state)
 	int rc;
 	struct op_batch *ob = read_flags(path, HISTORY_VALUE_TEXT, &rd, &err, &rc);
 	assert_int_equal(rc, HISTORY_BATCH);
-	assert_int_equal(ob->n, nt + nr + 1);
+	assert_int_equal(ob->n, nt + nr + 2);
 	for (size_t i = 0; i < ob->n; i++) {
 		const struct op *op = &ob->ops[i];
-		bool as_text = i < nt || i == nt + nr;
+		bool as_text = i < nt || i >= nt + nr;
 		if (as_text != (op->value_text != NULL))
 			fail_msg("op %zu: value_text %s", i, op->value_text ? op->value_text : "NULL");
 		assert_true(as_text == (op->value == NULL));
-		if (as_text)
+		if (as_text) {
 			assert_int_equal(op->value_text_len, strlen(op->value_text));
+			assert_int_equal(HTOK_TAG(op->value_tokens[0]), HTOK_LIST);
+			assert_int_equal(HTOK_LIST_SPAN(op->value_tokens[0]) + 1, op->value_ntokens);
+		}
 		json_t *v = op_value(op);
 		if (!json_equal(v, plain.ops[i].value))
 			fail_msg("op %zu: op_value differs", i);
@@ -520,6 +528,25 @@ static void test_value_text(void **state)
 		assert_null(copy.value_text);
 		op_free(&copy);
 	}
+	/* the tokens of the long one: [[r 1 [-50 .. 99949]] [append "k" 7]] */
+	const struct op *lo = &ob->ops[ob->n - 1];
+	const uint64_t *t = lo->value_tokens;
+	assert_int_equal(lo->value_ntokens, 1 + 1 + 2 + 1 + 100000 + 4);
+	assert_int_equal(HTOK_LIST_N(t[0]), 2);
+	assert_int_equal(HTOK_LIST_N(t[1]), 3);
+	assert_int_equal(HTOK_TAG(t[2]), HTOK_STR);
+	assert_int_equal(HTOK_STR_LEN(t[2]), 1);
+	assert_int_equal(lo->value_text[HTOK_STR_OFF(t[2])], 'r');
+	assert_int_equal(HTOK_INT_V(t[3]), 1);
+	assert_int_equal(HTOK_LIST_N(t[4]), 100000);
+	assert_int_equal(HTOK_LIST_SPAN(t[4]), 100000);
+	assert_int_equal(HTOK_INT_V(t[5]), -50);
+	assert_int_equal(HTOK_INT_V(t[5 + 99999]), 99949);
+	const uint64_t *a = t + 5 + 100000;
+	assert_int_equal(HTOK_LIST_N(a[0]), 3);
+	assert_int_equal(HTOK_LIST_SPAN(a[0]), 3);
+	assert_string_equal(lo->value_text + HTOK_STR_OFF(a[2]) - 1, "\"k\",7]]");
+	assert_int_equal(HTOK_INT_V(a[3]), 7);
 	history_reader_release(rd, ob);
 	history_reader_close(rd);
 	/* without the flag: trees as always */
