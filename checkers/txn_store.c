@@ -457,12 +457,13 @@ static struct tmop *mop_new(struct tstore *st)
  * A txn's value is first parsed into st->pm (keys and values as atoms,
  * list reads' elements in st->pa), then applied micro-op by micro-op
  * (model, reads compared with the version order). The value comes either
- * as a jansson tree or, from check_history's reader, as the JSON text of
- * the line (history.h, HISTORY_VALUE_TEXT): parsing that text directly is
- * several times cheaper than building and freeing a tree of ~15 nodes per
- * transaction. Both parsers intern the same atoms in the same order; the
- * text one handles only the usual shape and leaves anything else (errors
- * included) to the tree one, so both give the same verdicts and messages.
+ * as a jansson tree or, from check_history's reader, as tokens of its JSON
+ * text (history.h, HISTORY_VALUE_TEXT), cut by the reader's threads:
+ * walking them is several times cheaper than building and freeing a tree
+ * of ~15 nodes per transaction. Both parsers intern the same atoms in the
+ * same order; the token one handles only the usual shape and leaves
+ * anything else (errors included) to the tree one, so both give the same
+ * verdicts and messages.
  * A micro-op that is malformed stops the parse; the ones before it are
  * still applied first, so errors come in micro-op order. */
 enum { PV_NONE = 0, PV_SCALAR, PV_LIST };
@@ -566,180 +567,6 @@ static void ptxn_json(struct tstore *st, json_t *value, int64_t index, bool invo
 	}
 }
 
-/* The text parser trusts what the reader checked (history.h: valid JSON,
- * plain strings, integers of at most 18 digits), so outside strings a
- * byte <= ' ' is whitespace; it still stops at anything unexpected rather
- * than misread it. */
-static inline const char *txt_ws(const char *p, const char *end)
-{
-	while (p < end && (unsigned char)*p <= ' ')
-		p++;
-	return p;
-}
-
-/* A plain string or an integer at p (an atom by itself); its end, or NULL
- * for anything else. */
-static inline const char *txt_scalar(struct tstore *st, const char *p, const char *end,
-				     atom_t *out)
-{
-	const char *d = p + (p < end && *p == '-');
-	unsigned c;
-	if (d < end && (c = (unsigned char)(*d - '0')) < 10) {
-		uint64_t v = c;
-		const char *q = d + 1;
-		while (q < end && (c = (unsigned char)(*q - '0')) < 10) {
-			v = v * 10 + c;
-			q++;
-		}
-		if (q - d > 18)
-			return NULL;
-		*out = (atom_t)((uint64_t)(d != p ? -(int64_t)v : (int64_t)v) << 1);
-		return q;
-	}
-	if (p < end && *p == '"') {
-		const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
-		if (!q || memchr(p + 1, '\\', (size_t)(q - p - 1)))
-			return NULL;
-		*out = tstore_atom_str(st, p + 1, (size_t)(q - p - 1));
-		return q + 1;
-	}
-	return NULL;
-}
-
-/* Past one value at p (an invocation's read, not looked at). */
-static const char *txt_skip(const char *p, const char *end)
-{
-	int depth = 0;
-	for (; p < end; p++) {
-		char c = *p;
-		if (c == '"') {
-			const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
-			if (!q)
-				return NULL;
-			p = q;
-		} else if (c == '[') {
-			depth++;
-		} else if (c == ']' || c == ',') {
-			if (depth == 0)
-				return p;
-			if (c == ']' && --depth == 0)
-				return p + 1;
-		} else if (depth == 0 && (unsigned char)c <= ' ') {
-			return p;
-		}
-	}
-	return depth == 0 ? p : NULL;
-}
-
-/* A list read's elements [a, b, ...] at p (just past '[') into st->pa. */
-static const char *txt_list(struct tstore *st, const char *p, const char *end)
-{
-	size_t room = (size_t)(end - p) / 2 + 1; /* an element and its comma: >= 2 bytes */
-	if (st->n_pa + room > st->cap_pa) {
-		st->cap_pa = (st->n_pa + room) * 2;
-		st->pa = xrealloc(st->pa, st->cap_pa * sizeof *st->pa);
-	}
-	p = txt_ws(p, end);
-	if (p < end && *p == ']')
-		return p + 1;
-	for (;;) {
-		p = txt_ws(p, end);
-		if (!(p = txt_scalar(st, p, end, &st->pa[st->n_pa])))
-			return NULL;
-		st->n_pa++;
-		p = txt_ws(p, end);
-		if (p < end && *p == ',') {
-			p++;
-			continue;
-		}
-		return p < end && *p == ']' ? p + 1 : NULL;
-	}
-}
-
-/* The same from the value's JSON text [[f, k, v], ...]; false if it is
- * not the usual shape (micro-ops of 3, keys and values integers or plain
- * strings, reads nil or lists of those): the tree parser decides then. */
-static bool ptxn_text(struct tstore *st, const char *p, const char *end, bool invoke,
-		      struct ptxn *px)
-{
-	st->n_pm = 0;
-	st->n_pa = 0;
-	size_t n = 0;
-	p = txt_ws(p, end);
-	if (p >= end || *p++ != '[')
-		return false;
-	p = txt_ws(p, end);
-	if (p < end && *p == ']') {
-		p++;
-		goto done;
-	}
-	for (;;) {
-		p = txt_ws(p, end);
-		if (p >= end || *p++ != '[')
-			return false;
-		p = txt_ws(p, end);
-		uint8_t mf;
-		if (end - p >= 8 && !memcmp(p, "\"append\"", 8))
-			mf = MOP_APPEND, p += 8;
-		else if (end - p >= 3 && p[0] == '"' && p[2] == '"' && (p[1] == 'r' || p[1] == 'w'))
-			mf = p[1] == 'r' ? MOP_READ : MOP_WRITE, p += 3;
-		else
-			return false;
-		p = txt_ws(p, end);
-		if (p >= end || *p++ != ',')
-			return false;
-		p = txt_ws(p, end);
-		atom_t k;
-		if (!(p = txt_scalar(st, p, end, &k)))
-			return false;
-		struct pmop *m = pm_new(st);
-		*m = (struct pmop){.f = mf, .key = tstore_key(st, k)};
-		p = txt_ws(p, end);
-		if (p >= end || *p++ != ',')
-			return false;
-		p = txt_ws(p, end);
-		if (end - p >= 4 && !memcmp(p, "null", 4)) {
-			p += 4;
-		} else if (mf == MOP_READ && invoke) {
-			if (!(p = txt_skip(p, end)))
-				return false;
-		} else if (p < end && *p == '[') {
-			if (mf != MOP_READ)
-				return false;
-			m->val = PV_LIST;
-			m->off = st->n_pa;
-			if (!(p = txt_list(st, p + 1, end)))
-				return false;
-			m->n = (uint32_t)(st->n_pa - m->off);
-		} else {
-			m->val = PV_SCALAR;
-			if (!(p = txt_scalar(st, p, end, &m->v)))
-				return false;
-		}
-		p = txt_ws(p, end);
-		if (p >= end || *p++ != ']')
-			return false;
-		n++;
-		p = txt_ws(p, end);
-		if (p < end && *p == ',') {
-			p++;
-			continue;
-		}
-		if (p >= end || *p++ != ']')
-			return false;
-		break;
-	}
-done:
-	p = txt_ws(p, end);
-	if (p != end || n > 65535)
-		return false;
-	px->list = true;
-	px->total = n;
-	px->n = (uint32_t)n;
-	px->bad = false;
-	return true;
-}
-
 /* A key or value token: an integer or a plain string (an atom by
  * itself); false for anything else. */
 static inline bool tok_atom(struct tstore *st, uint64_t t, const char *text, atom_t *out)
@@ -755,7 +582,7 @@ static inline bool tok_atom(struct tstore *st, uint64_t t, const char *text, ato
 	return false;
 }
 
-/* The same from the reader's tokens of the value (history.h), which
+/* ptxn_json's work from the reader's tokens of the value (history.h), which
  * scanned the text once already; false if it is not the usual shape
  * (micro-ops of 3, keys and values integers or plain strings, reads nil or
  * lists of those): the tree parser decides then. */
@@ -826,11 +653,8 @@ static bool ptxn_tokens(struct tstore *st, const uint64_t *tk, uint32_t nt, cons
 /* op's value into st->pm. */
 static void ptxn_op(struct tstore *st, const struct op *op, bool invoke, struct ptxn *px)
 {
-	if (!op->value && op->value_text) {
-		if (op->value_tokens ? ptxn_tokens(st, op->value_tokens, op->value_ntokens,
-						   op->value_text, invoke, px)
-				     : ptxn_text(st, op->value_text,
-						 op->value_text + op->value_text_len, invoke, px))
+	if (!op->value && op->value_tokens) {
+		if (ptxn_tokens(st, op->value_tokens, op->value_ntokens, op->value_text, invoke, px))
 			return;
 		json_t *v = op_value(op);
 		ptxn_json(st, v, op->index, invoke, px);
