@@ -7,7 +7,10 @@
  * sniffed from bytes already read), only a last line without its newline
  * is torn, error messages never carry raw control bytes; and a file big
  * enough to be read in parallel chunks gives the same ops, positions and
- * errors as a sequential read.
+ * errors as a sequential read. Issue 14: values left as text and tokens
+ * (HISTORY_VALUE_TEXT) only when they are exactly valid JSON of plain
+ * values, equal to the tree a normal read gives, and bad JSON is the same
+ * error either way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
