@@ -6,7 +6,9 @@
  * file into batches in its own threads (large files in parallel chunks)
  * while this thread validates the ops (invoke/completion pairing, pair.h)
  * and hands each one to every checker, so a large history costs about
- * max(parse, judge) rather than their sum and is never held whole.
+ * max(parse, judge) rather than their sum and is never held whole. When
+ * the only checker is the transaction checker, list values come as text
+ * and tokens instead of jansson trees (HISTORY_VALUE_TEXT).
  *
  * The timeout covers reading: batches are awaited with a deadline, so a
  * history that never arrives (a FIFO without a writer) ends "unknown" on
@@ -14,6 +16,7 @@
  */
 #include "check.h"
 
+#include "elle.h"
 #include "pair.h"
 #include "results.h"
 #include "util.h"
@@ -153,6 +156,18 @@ static void consume_batch(struct consume *c, const struct op_batch *bt)
 	}
 }
 
+/* Whether every judge reads list values from their JSON text itself
+ * (history.h, HISTORY_VALUE_TEXT): only then the reader skips building
+ * them as trees. The transaction checker does (txn_store.c); its
+ * histories are where trees cost most (~15 nodes per transaction). */
+static bool judges_read_text(const struct judge *j, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (j[i].c != &checker_elle)
+			return false;
+	return n > 0;
+}
+
 static void judges_abort(struct judge *j, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -199,7 +214,8 @@ json_t *check_history(const char *path, enum history_format fmt, const char *con
 	struct consume c = {.path = path, .j = j, .nj = n_checkers};
 	c.val.open = pairing_new();
 	c.val.lenient = ctx->lenient;
-	struct history_reader *rd = history_reader_start(path, fmt, ctx->threads);
+	struct history_reader *rd = history_reader_start_flags(
+		path, fmt, ctx->threads, judges_read_text(j, n_checkers) ? HISTORY_VALUE_TEXT : 0);
 	struct history_error herr = {""};
 	struct op_batch *bt;
 	int r;

@@ -111,6 +111,10 @@ struct tkey {
 	uint32_t incompat;        /* reads that were not prefixes */
 	uint32_t incompat_mop;    /* the first such read (global mop index) */
 	uint32_t incompat_len;    /* and the length of the order it contradicted */
+	/* writers of small non-negative integer values: wdir[x] = mop + 1
+	 * (0: none; the rest in tstore.wmap, see tstore_writer) */
+	uint32_t *wdir;
+	uint32_t wdir_cap, n_writes;
 };
 
 /* ---- anomalies ---- */
@@ -207,10 +211,16 @@ struct tstore {
 	struct tlist *lists;
 	uint32_t n_lists, cap_lists;
 	struct pairing *open;
+	uint32_t *kdir;       /* small non-negative integer keys: kdir[x] = key id + 1 */
+	size_t kdir_cap;
 	struct tmap procmap;  /* process -> its last ok txn */
-	struct tmap wmap;     /* (value, key id) -> the micro-op that appended/wrote it */
-	atom_t *scratch;      /* a read's elements while it is compared */
-	size_t scratch_cap;
+	struct tmap wmap;     /* (value, key id) -> the micro-op that appended/wrote it,
+			       * but for those in keys[].wdir */
+	/* the micro-ops of the op being added, parsed (txn_store.c) */
+	struct pmop *pm;
+	uint32_t n_pm, cap_pm;
+	atom_t *pa;           /* their list reads' elements */
+	size_t n_pa, cap_pa;
 	uint32_t *rtq;        /* ok txns whose real-time window is still open, FIFO */
 	size_t rtq_head, rtq_n, rtq_cap;
 	/* the model */
@@ -231,13 +241,14 @@ struct tstore {
 
 struct txn_model {
 	const char *name;
-	/* A read's value as the txn completed: fills m (len, v, flags).
-	 * 0, or -1 with err for a value of the wrong shape. */
-	int (*read)(struct tstore *st, uint32_t txn, struct tmop *m, json_t *value, char *err,
-		    size_t errlen);
-	/* A completed txn (its mops stored; value is the completion's list of
-	 * micro-ops): checks that need one txn only (internal...). */
-	void (*txn_done)(struct tstore *st, uint32_t txn, json_t *value);
+	/* A read's value as the txn completed: fills m (len, v, flags). a[0..n)
+	 * are a list's elements (list-append), or the one value read
+	 * (rw-register, n 1). 0, or -1 with err for a value of the wrong shape. */
+	int (*read)(struct tstore *st, uint32_t txn, struct tmop *m, const atom_t *a, uint32_t n,
+		    char *err, size_t errlen);
+	/* A completed txn (its mops stored): checks that need one txn only
+	 * (internal...). */
+	void (*txn_done)(struct tstore *st, uint32_t txn);
 	/* After the last op: version orders, the non-cycle anomalies, and the
 	 * ww/wr/rw edges. */
 	void (*analyze)(struct tstore *st, struct tedges *out);
@@ -259,6 +270,10 @@ void tstore_free(struct tstore *st);
 atom_t tstore_atom(struct tstore *st, json_t *v);
 json_t *tstore_atom_json(const struct tstore *st, atom_t a); /* new reference */
 uint32_t tstore_key(struct tstore *st, atom_t a);
+/* The micro-op that appended/wrote v to key, or TXN_NONE. */
+uint32_t tstore_writer(const struct tstore *st, atom_t v, uint32_t key);
+/* Record it; returns the previous one (TXN_NONE if none). */
+uint32_t tstore_writer_put(struct tstore *st, atom_t v, uint32_t key, uint32_t mop);
 /* One op of the history. 0, or -1 with err (bad input: a 254). */
 int tstore_add(struct tstore *st, const struct op *op, char *err, size_t errlen);
 /* After the last op: txns still open become info. 0 or -1 with err. */

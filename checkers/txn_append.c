@@ -83,32 +83,12 @@ static const atom_t *la_elems(const struct tstore *st, const struct tmop *m)
 	return st->keys[m->key].list;
 }
 
-static atom_t *scratch(struct tstore *st, size_t n)
-{
-	if (n > st->scratch_cap) {
-		st->scratch_cap = n * 2;
-		st->scratch = xrealloc(st->scratch, st->scratch_cap * sizeof *st->scratch);
-	}
-	return st->scratch;
-}
-
-static int la_read(struct tstore *st, uint32_t txn, struct tmop *m, json_t *value, char *err,
-		   size_t errlen)
+static int la_read(struct tstore *st, uint32_t txn, struct tmop *m, const atom_t *a, uint32_t n,
+		   char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
-	size_t n = json_array_size(value);
-	atom_t *a = scratch(st, n);
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_array_get(value, i);
-		json_int_t x;
-		if (json_is_integer(e) && (x = json_integer_value(e)) >= -(INT64_C(1) << 62) &&
-		    x < (INT64_C(1) << 62))
-			a[i] = (atom_t)((uint64_t)x << 1);
-		else
-			a[i] = tstore_atom(st, e);
-	}
-	m->len = (uint32_t)n;
+	m->len = n;
 	m->v = n ? a[n - 1] : ATOM_NIL;
 	if (st->txns[txn].type == TT_FAIL) {
 		/* A failed txn's reads say nothing about the order; kept to show. */
@@ -237,9 +217,8 @@ static uint32_t future_read(const struct tstore *st, const struct ttxn *t, uint3
 
 /* One committed txn: internal consistency, future reads, lost-update
  * candidates. */
-static void la_txn_done(struct tstore *st, uint32_t txn, json_t *value)
+static void la_txn_done(struct tstore *st, uint32_t txn)
 {
-	(void)value;
 	const struct ttxn *t = &st->txns[txn];
 	if (t->type != TT_OK)
 		return;
@@ -385,7 +364,7 @@ static uint32_t first_dup(const atom_t *a, uint32_t n)
 
 static uint32_t writer_txn(const struct tstore *st, atom_t v, uint32_t key)
 {
-	uint32_t w = tmap_get(&st->wmap, v, key);
+	uint32_t w = tstore_writer(st, v, key);
 	return w == TXN_NONE ? TXN_NONE : st->mops[w].txn;
 }
 
@@ -725,7 +704,7 @@ static int64_t read_pos(const struct tstore *st, const struct la_state *s, const
 {
 	if (m->len == 0 || m->flags & MOPF_NIL)
 		return -1;
-	uint32_t w = tmap_get(&st->wmap, m->v, m->key);
+	uint32_t w = tstore_writer(st, m->v, m->key);
 	uint32_t p = w != TXN_NONE ? st->mops[w].aux : tmap_get(&s->gpos, m->v, m->key);
 	return p == TXN_NONE ? -2 : (int64_t)p;
 }

@@ -204,6 +204,99 @@ struct frame {
 	uint64_t cur;
 };
 
+/* The whole graph (no layers, no component filter) is what the first
+ * and largest pass sees: its edges are walked with their cursors kept in
+ * the frame instead of next_edge's general view, in next_edge's order
+ * (data edges, then real-time successors, then the process successor), so
+ * components come out numbered the same. */
+struct ffr {
+	uint32_t u, e, e_end, y, y_end, proc;
+};
+
+static inline void ffr_init(const struct tgraph *g, uint8_t vm, struct ffr *f, uint32_t u)
+{
+	f->u = u;
+	f->e = g->off[u];
+	f->e_end = g->off[u + 1];
+	f->y = f->y_end = 0;
+	f->proc = TXN_NONE;
+	if (g->live[u] != 1)
+		return;
+	const struct ttxn *t = &g->txns[u];
+	if (vm & EDGE_RT) {
+		f->y = t->rt_lo;
+		f->y_end = t->rt_hi;
+	}
+	if (vm & EDGE_PROC)
+		f->proc = t->proc_next;
+}
+
+static inline bool ffr_next(const struct tgraph *g, uint8_t vm, struct ffr *f, uint32_t *w)
+{
+	for (; f->e < f->e_end; f->e++)
+		if (g->mask[f->e] & vm) {
+			*w = g->to[f->e++];
+			return true;
+		}
+	for (; f->y < f->y_end; f->y++)
+		if (g->live[f->y]) {
+			*w = f->y++;
+			return true;
+		}
+	if (f->proc != TXN_NONE) {
+		*w = f->proc;
+		f->proc = TXN_NONE;
+		return true;
+	}
+	return false;
+}
+
+static uint32_t scc_whole(const struct tgraph *g, uint8_t vm, const uint32_t *roots,
+			  size_t n_roots, uint32_t *comp, uint32_t *idx, uint32_t *low,
+			  uint32_t *stack)
+{
+	uint32_t N = g->n;
+	struct ffr *fr = xmalloc((N ? N : 1) * sizeof *fr);
+	uint32_t counter = 0, ncomp = 0;
+	size_t sp = 0, fp = 0;
+	for (size_t r = 0; r < n_roots; r++) {
+		uint32_t root = roots[r];
+		if (idx[root])
+			continue;
+		idx[root] = low[root] = ++counter;
+		stack[sp++] = root;
+		ffr_init(g, vm, &fr[fp++], root);
+		while (fp) {
+			struct ffr *f = &fr[fp - 1];
+			uint32_t w;
+			if (ffr_next(g, vm, f, &w)) {
+				if (!idx[w]) {
+					idx[w] = low[w] = ++counter;
+					stack[sp++] = w;
+					ffr_init(g, vm, &fr[fp++], w);
+				} else if (comp[w] == TXN_NONE && idx[w] < low[f->u]) {
+					low[f->u] = idx[w];
+				}
+				continue;
+			}
+			uint32_t u = f->u;
+			fp--;
+			if (low[u] == idx[u]) {
+				uint32_t x;
+				do {
+					x = stack[--sp];
+					comp[x] = ncomp;
+				} while (x != u);
+				ncomp++;
+			}
+			if (fp && low[u] < low[fr[fp - 1].u])
+				low[fr[fp - 1].u] = low[u];
+		}
+	}
+	free(fr);
+	return ncomp;
+}
+
 uint32_t tgraph_scc(const struct tgraph *g, const struct tview *v, const uint32_t *roots,
 		    size_t n_roots, uint32_t *comp, uint32_t **sizes)
 {
@@ -216,6 +309,10 @@ uint32_t tgraph_scc(const struct tgraph *g, const struct tview *v, const uint32_
 		comp[i] = TXN_NONE;
 	uint32_t counter = 0, ncomp = 0;
 	size_t sp = 0, fp = 0;
+	if (!v->layered && !v->within) {
+		ncomp = scc_whole(g, v->mask, roots, n_roots, comp, idx, low, stack);
+		n_roots = 0;
+	}
 	for (size_t r = 0; r < n_roots; r++) {
 		uint32_t root = roots[r];
 		if (idx[root])

@@ -70,13 +70,15 @@ static struct rr_state *rr(struct tstore *st)
 	return st->mstate;
 }
 
-static int rr_read(struct tstore *st, uint32_t txn, struct tmop *m, json_t *value, char *err,
-		   size_t errlen)
+static int rr_read(struct tstore *st, uint32_t txn, struct tmop *m, const atom_t *a, uint32_t n,
+		   char *err, size_t errlen)
 {
+	(void)st;
 	(void)txn;
+	(void)n;
 	(void)err;
 	(void)errlen;
-	m->v = tstore_atom(st, value);
+	m->v = a[0];
 	return 0;
 }
 
@@ -93,9 +95,8 @@ struct rk {
 	bool wrote;
 };
 
-static void rr_txn_done(struct tstore *st, uint32_t txn, json_t *value)
+static void rr_txn_done(struct tstore *st, uint32_t txn)
 {
-	(void)value;
 	const struct ttxn *t = &st->txns[txn];
 	if (t->type != TT_OK)
 		return;
@@ -547,7 +548,7 @@ static uint32_t ext_writer(const struct tstore *st, atom_t v, uint32_t key)
 {
 	if (v == ATOM_NIL)
 		return TXN_NONE;
-	uint32_t w = tmap_get(&st->wmap, v, key);
+	uint32_t w = tstore_writer(st, v, key);
 	if (w == TXN_NONE || !(st->mops[w].flags & MOPF_EXT) || !txn_live(&st->txns[st->mops[w].txn]))
 		return TXN_NONE;
 	return st->mops[w].txn;
@@ -571,7 +572,7 @@ static void rr_analyze(struct tstore *st, struct tedges *out)
 		if (t->type != TT_OK)
 			continue;
 		if (m->v != ATOM_NIL) {
-			uint32_t wm = tmap_get(&st->wmap, m->v, m->key);
+			uint32_t wm = tstore_writer(st, m->v, m->key);
 			uint32_t w = wm == TXN_NONE ? TXN_NONE : st->mops[wm].txn;
 			if (w != TXN_NONE && st->txns[w].type == TT_FAIL)
 				tstore_case(st, &(struct tcase){.kind = K_G1A,

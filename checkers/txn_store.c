@@ -20,8 +20,10 @@
  * read's elements are never stored unless they contradict it). An
  * invocation's micro-ops are parsed too and kept while the transaction is
  * open, for info completions that carry none; no jansson value is held
- * past add(), so the reader thread of check_history frees what it
- * allocated (malloc arenas stay uncontended).
+ * past add(). Values arrive as trees or, from check_history, as the
+ * reader's tokens of their JSON text (see "an op's micro-ops, parsed"
+ * below). Small non-negative integer keys and values, the usual ones,
+ * index arrays rather than hash maps (tstore_key, tstore_writer).
  */
 #include "txn.h"
 
@@ -136,12 +138,59 @@ const char *tkind_name(enum tkind k)
 #define ATOM_INT_MIN (-(INT64_C(1) << 62))
 #define ATOM_INT_MAX ((INT64_C(1) << 62) - 1)
 
-static uint64_t text_hash(const char *s)
+static uint64_t text_hash(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
 	return h;
+}
+
+/* The atom id of interning text t[0..n) (NUL-terminated), if known; else
+ * TXN_NONE with *h and *b where to add it. */
+static uint32_t intern_find(struct tstore *st, const char *t, size_t n, uint64_t *h,
+			    uint32_t *b)
+{
+	*h = text_hash(t, n);
+	/* b counts collisions of the 64-bit hash: compare the text. */
+	for (*b = 0;; (*b)++) {
+		uint32_t id = tmap_get(&st->itab, *h, *b);
+		if (id == TXN_NONE || (!strncmp(st->itext[id], t, n) && !st->itext[id][n]))
+			return id;
+	}
+}
+
+/* A new atom: text (malloc'd, taken) and its value v (taken). */
+static atom_t intern_add(struct tstore *st, uint64_t h, uint32_t b, char *text, json_t *v)
+{
+	if (st->n_intern == st->cap_intern) {
+		st->cap_intern = st->cap_intern ? st->cap_intern * 2 : 256;
+		st->ijson = xrealloc(st->ijson, st->cap_intern * sizeof *st->ijson);
+		st->itext = xrealloc(st->itext, st->cap_intern * sizeof *st->itext);
+	}
+	uint32_t id = st->n_intern++;
+	st->ijson[id] = v;
+	st->itext[id] = text;
+	tmap_put(&st->itab, h, b, id);
+	return ((atom_t)id << 1) | 1;
+}
+
+/* The atom of a plain string s[0..n) (ASCII, no NUL), as tstore_atom
+ * gives for its JSON string, without building one unless it is new. */
+static atom_t tstore_atom_str(struct tstore *st, const char *s, size_t n)
+{
+	char small[64], *t = n + 2 <= sizeof small ? small : xmalloc(n + 2);
+	t[0] = 's';
+	memcpy(t + 1, s, n);
+	t[n + 1] = 0;
+	uint64_t h;
+	uint32_t b, id = intern_find(st, t, n + 1, &h, &b);
+	if (id != TXN_NONE) {
+		if (t != small)
+			free(t);
+		return ((atom_t)id << 1) | 1;
+	}
+	return intern_add(st, h, b, t == small ? xstrdup(small) : t, json_stringn_nocheck(s, n));
 }
 
 atom_t tstore_atom(struct tstore *st, json_t *v)
@@ -171,27 +220,13 @@ atom_t tstore_atom(struct tstore *st, json_t *v)
 		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
 	if (!text)
 		text = xstrdup("?");
-	uint64_t h = text_hash(text);
-	/* b counts collisions of the 64-bit hash: compare the text. */
-	for (uint32_t b = 0;; b++) {
-		uint32_t id = tmap_get(&st->itab, h, b);
-		if (id == TXN_NONE) {
-			if (st->n_intern == st->cap_intern) {
-				st->cap_intern = st->cap_intern ? st->cap_intern * 2 : 256;
-				st->ijson = xrealloc(st->ijson, st->cap_intern * sizeof *st->ijson);
-				st->itext = xrealloc(st->itext, st->cap_intern * sizeof *st->itext);
-			}
-			id = st->n_intern++;
-			st->ijson[id] = json_deep_copy(v);
-			st->itext[id] = text;
-			tmap_put(&st->itab, h, b, id);
-			return ((atom_t)id << 1) | 1;
-		}
-		if (!strcmp(st->itext[id], text)) {
-			free(text);
-			return ((atom_t)id << 1) | 1;
-		}
+	uint64_t h;
+	uint32_t b, id = intern_find(st, text, strlen(text), &h, &b);
+	if (id != TXN_NONE) {
+		free(text);
+		return ((atom_t)id << 1) | 1;
 	}
+	return intern_add(st, h, b, text, json_deep_copy(v));
 }
 
 json_t *tstore_atom_json(const struct tstore *st, atom_t a)
@@ -203,9 +238,35 @@ json_t *tstore_atom_json(const struct tstore *st, atom_t a)
 	return json_integer((json_int_t)((int64_t)a >> 1));
 }
 
+/* Small non-negative integers (the usual keys and values) index arrays
+ * instead of hash maps: a million transactions look up keys and writers
+ * a few million times, and an array slot is one cache line away where a
+ * hash map of millions of entries is a miss each time. An array grows
+ * only while it stays dense (index < 4 x entries + slack); anything else
+ * goes to the hash map, which is consulted after the array misses. */
+#define DIR_SLACK 1024
+
+static inline bool atom_small(atom_t a, size_t bound)
+{
+	return !(a & 1) && (a >> 1) < bound; /* negative integers are huge here */
+}
+
+static uint32_t *dir_grow(uint32_t *d, size_t *cap, size_t x)
+{
+	size_t n = *cap ? *cap : 16;
+	while (n <= x)
+		n *= 2;
+	d = xrealloc(d, n * sizeof *d);
+	memset(d + *cap, 0, (n - *cap) * sizeof *d);
+	*cap = n;
+	return d;
+}
+
 uint32_t tstore_key(struct tstore *st, atom_t a)
 {
-	uint32_t id = tmap_get(&st->keymap, a, 0);
+	if (atom_small(a, st->kdir_cap) && st->kdir[a >> 1])
+		return st->kdir[a >> 1] - 1;
+	uint32_t id = st->keymap.n ? tmap_get(&st->keymap, a, 0) : TXN_NONE;
 	if (id != TXN_NONE)
 		return id;
 	if (st->n_keys == st->cap_keys) {
@@ -216,8 +277,45 @@ uint32_t tstore_key(struct tstore *st, atom_t a)
 	memset(&st->keys[id], 0, sizeof st->keys[id]);
 	st->keys[id].atom = a;
 	st->keys[id].incompat_mop = TXN_NONE;
-	tmap_put(&st->keymap, a, 0, id);
+	if (atom_small(a, 4 * (size_t)st->n_keys + DIR_SLACK)) {
+		if ((a >> 1) >= st->kdir_cap)
+			st->kdir = dir_grow(st->kdir, &st->kdir_cap, a >> 1);
+		st->kdir[a >> 1] = id + 1;
+	} else {
+		tmap_put(&st->keymap, a, 0, id);
+	}
 	return id;
+}
+
+uint32_t tstore_writer(const struct tstore *st, atom_t v, uint32_t key)
+{
+	const struct tkey *k = &st->keys[key];
+	if (atom_small(v, k->wdir_cap) && k->wdir[v >> 1])
+		return k->wdir[v >> 1] - 1;
+	return st->wmap.n ? tmap_get(&st->wmap, v, key) : TXN_NONE;
+}
+
+uint32_t tstore_writer_put(struct tstore *st, atom_t v, uint32_t key, uint32_t mop)
+{
+	struct tkey *k = &st->keys[key];
+	uint32_t prev = tstore_writer(st, v, key);
+	if (atom_small(v, k->wdir_cap) && k->wdir[v >> 1]) {
+		k->wdir[v >> 1] = mop + 1;
+	} else if (prev != TXN_NONE) {
+		tmap_put(&st->wmap, v, key, mop);
+	} else if (atom_small(v, 4 * (size_t)k->n_writes + 64)) {
+		if ((v >> 1) >= k->wdir_cap) {
+			size_t cap = k->wdir_cap;
+			k->wdir = dir_grow(k->wdir, &cap, v >> 1);
+			k->wdir_cap = (uint32_t)cap;
+		}
+		k->wdir[v >> 1] = mop + 1;
+		k->n_writes++;
+	} else {
+		tmap_put(&st->wmap, v, key, mop);
+		k->n_writes++;
+	}
+	return prev;
 }
 
 uint32_t tstore_list_add(struct tstore *st, const atom_t *a, uint32_t n)
@@ -254,8 +352,11 @@ void tstore_free(struct tstore *st)
 	free(st->itext);
 	tmap_free(&st->itab);
 	tmap_free(&st->keymap);
-	for (uint32_t i = 0; i < st->n_keys; i++)
+	for (uint32_t i = 0; i < st->n_keys; i++) {
 		free(st->keys[i].list);
+		free(st->keys[i].wdir);
+	}
+	free(st->kdir);
 	free(st->keys);
 	free(st->txns);
 	free(st->mops);
@@ -266,7 +367,8 @@ void tstore_free(struct tstore *st)
 	tmap_free(&st->procmap);
 	tmap_free(&st->wmap);
 	free(st->rtq);
-	free(st->scratch);
+	free(st->pm);
+	free(st->pa);
 	for (size_t i = 0; i < st->cases.n; i++)
 		free(st->cases.c[i].steps);
 	free(st->cases.c);
@@ -351,59 +453,267 @@ static struct tmop *mop_new(struct tstore *st)
 	return &st->mops[st->n_mops++];
 }
 
-/* Parse one micro-op [f, k, v] of txn id into m. An invocation's reads
- * have no value yet (nil whatever they say). */
-static int mop_fill(struct tstore *st, uint32_t id, int64_t index, json_t *e, size_t i,
-		    struct tmop *m, bool invoke, char *err, size_t errlen)
+/* ---- an op's micro-ops, parsed ----
+ * A txn's value is first parsed into st->pm (keys and values as atoms,
+ * list reads' elements in st->pa), then applied micro-op by micro-op
+ * (model, reads compared with the version order). The value comes either
+ * as a jansson tree or, from check_history's reader, as tokens of its JSON
+ * text (history.h, HISTORY_VALUE_TEXT), cut by the reader's threads:
+ * walking them is several times cheaper than building and freeing a tree
+ * of ~15 nodes per transaction. Both parsers intern the same atoms in the
+ * same order; the token one handles only the usual shape and leaves
+ * anything else (errors included) to the tree one, so both give the same
+ * verdicts and messages.
+ * A micro-op that is malformed stops the parse; the ones before it are
+ * still applied first, so errors come in micro-op order. */
+enum { PV_NONE = 0, PV_SCALAR, PV_LIST };
+
+struct pmop {
+	uint8_t f;    /* enum mop_f */
+	uint8_t val;  /* PV_NONE: absent or nil (or an invocation's read) */
+	uint32_t key; /* key id */
+	uint32_t n;   /* PV_LIST: elements pa[off..off + n) */
+	size_t off;
+	atom_t v;     /* PV_SCALAR */
+};
+
+struct ptxn {
+	bool list;     /* the value is a list (of micro-ops) */
+	size_t total;  /* its length */
+	uint32_t n;    /* well-formed micro-ops parsed into st->pm */
+	bool bad;      /* micro-op n is malformed: why says how */
+	char why[300];
+};
+
+static inline struct pmop *pm_new(struct tstore *st)
+{
+	if (st->n_pm == st->cap_pm) {
+		st->cap_pm = st->cap_pm ? st->cap_pm * 2 : 16;
+		st->pm = xrealloc(st->pm, st->cap_pm * sizeof *st->pm);
+	}
+	return &st->pm[st->n_pm++];
+}
+
+static inline void pa_push(struct tstore *st, atom_t a)
+{
+	if (st->n_pa == st->cap_pa) {
+		st->cap_pa = st->cap_pa ? st->cap_pa * 2 : 256;
+		st->pa = xrealloc(st->pa, st->cap_pa * sizeof *st->pa);
+	}
+	st->pa[st->n_pa++] = a;
+}
+
+/* Micro-op i, [f, k, v], from the tree; false with px->why if malformed. */
+static bool pmop_json(struct tstore *st, json_t *e, size_t i, int64_t index, bool invoke,
+		      struct ptxn *px)
+{
+	size_t sz = json_is_array(e) ? json_array_size(e) : 0;
+	const char *f = sz ? json_string_value(json_array_get(e, 0)) : NULL;
+	if ((sz != 2 && sz != 3) || !f) {
+		snprintf(px->why, sizeof px->why,
+			 "op index %" PRId64 ": micro-op %zu of the txn is not [f, key, value] "
+			 "(f append, r or w)", index, i);
+		return false;
+	}
+	json_t *k = json_array_get(e, 1), *v = sz == 3 ? json_array_get(e, 2) : NULL;
+	if (!k || json_is_null(k)) {
+		snprintf(px->why, sizeof px->why, "op index %" PRId64 ": micro-op %zu has no key",
+			 index, i);
+		return false;
+	}
+	uint32_t key = tstore_key(st, tstore_atom(st, k));
+	uint8_t mf = !strcmp(f, "append") ? MOP_APPEND : !strcmp(f, "w") ? MOP_WRITE
+		     : !strcmp(f, "r") ? MOP_READ : 0;
+	if (!mf) {
+		snprintf(px->why, sizeof px->why,
+			 "op index %" PRId64 ": unknown micro-op \"%s\" (elle knows append, r, w)",
+			 index, f);
+		return false;
+	}
+	struct pmop *p = pm_new(st);
+	*p = (struct pmop){.f = mf, .key = key};
+	if (!v || json_is_null(v) || (mf == MOP_READ && invoke))
+		return true; /* an invocation's reads have no value yet */
+	if (mf == MOP_READ && json_is_array(v)) {
+		p->val = PV_LIST;
+		p->off = st->n_pa;
+		p->n = (uint32_t)json_array_size(v);
+		for (uint32_t x = 0; x < p->n; x++)
+			pa_push(st, tstore_atom(st, json_array_get(v, x)));
+		return true;
+	}
+	p->val = PV_SCALAR;
+	p->v = tstore_atom(st, v);
+	return true;
+}
+
+static void ptxn_json(struct tstore *st, json_t *value, int64_t index, bool invoke,
+		      struct ptxn *px)
+{
+	st->n_pm = 0;
+	st->n_pa = 0;
+	px->list = json_is_array(value);
+	px->total = px->list ? json_array_size(value) : 0;
+	px->n = 0;
+	px->bad = false;
+	if (!px->list || px->total > 65535)
+		return;
+	for (size_t i = 0; i < px->total; i++) {
+		if (!pmop_json(st, json_array_get(value, i), i, index, invoke, px)) {
+			px->bad = true;
+			return;
+		}
+		px->n++;
+	}
+}
+
+/* A key or value token: an integer or a plain string (an atom by
+ * itself); false for anything else. */
+static inline bool tok_atom(struct tstore *st, uint64_t t, const char *text, atom_t *out)
+{
+	if (HTOK_TAG(t) == HTOK_INT) {
+		*out = (atom_t)((uint64_t)HTOK_INT_V(t) << 1);
+		return true;
+	}
+	if (HTOK_TAG(t) == HTOK_STR) {
+		*out = tstore_atom_str(st, text + HTOK_STR_OFF(t), HTOK_STR_LEN(t));
+		return true;
+	}
+	return false;
+}
+
+/* ptxn_json's work from the reader's tokens of the value (history.h), which
+ * scanned the text once already; false if it is not the usual shape
+ * (micro-ops of 3, keys and values integers or plain strings, reads nil or
+ * lists of those): the tree parser decides then. */
+static bool ptxn_tokens(struct tstore *st, const uint64_t *tk, uint32_t nt, const char *text,
+			bool invoke, struct ptxn *px)
+{
+	st->n_pm = 0;
+	st->n_pa = 0;
+	if (!nt || HTOK_TAG(tk[0]) != HTOK_LIST)
+		return false;
+	uint32_t n = HTOK_LIST_N(tk[0]), i = 1;
+	if (n > 65535)
+		return false;
+	for (uint32_t x = 0; x < n; x++) {
+		if (i + 3 >= nt || HTOK_TAG(tk[i]) != HTOK_LIST || HTOK_LIST_N(tk[i]) != 3 ||
+		    i + 1 + HTOK_LIST_SPAN(tk[i]) > nt)
+			return false;
+		uint64_t f = tk[i + 1];
+		if (HTOK_TAG(f) != HTOK_STR)
+			return false;
+		const char *fs = text + HTOK_STR_OFF(f);
+		uint8_t mf;
+		if (HTOK_STR_LEN(f) == 6 && !memcmp(fs, "append", 6))
+			mf = MOP_APPEND;
+		else if (HTOK_STR_LEN(f) == 1 && (*fs == 'r' || *fs == 'w'))
+			mf = *fs == 'r' ? MOP_READ : MOP_WRITE;
+		else
+			return false;
+		atom_t k;
+		if (!tok_atom(st, tk[i + 2], text, &k))
+			return false;
+		struct pmop *m = pm_new(st);
+		*m = (struct pmop){.f = mf, .key = tstore_key(st, k)};
+		uint64_t v = tk[i + 3];
+		uint32_t next = i + 1 + HTOK_LIST_SPAN(tk[i]);
+		if (HTOK_TAG(v) == HTOK_NULL || (mf == MOP_READ && invoke)) {
+			/* nil, or an invocation's read: no value yet */
+		} else if (HTOK_TAG(v) == HTOK_LIST) {
+			uint32_t ne = HTOK_LIST_N(v);
+			if (mf != MOP_READ || HTOK_LIST_SPAN(v) != ne)
+				return false; /* appending a list, or a read of nested lists */
+			if (st->n_pa + ne > st->cap_pa) {
+				st->cap_pa = (st->n_pa + ne) * 2;
+				st->pa = xrealloc(st->pa, st->cap_pa * sizeof *st->pa);
+			}
+			m->val = PV_LIST;
+			m->off = st->n_pa;
+			m->n = ne;
+			for (uint32_t e = 0; e < ne; e++)
+				if (!tok_atom(st, tk[i + 4 + e], text, &st->pa[st->n_pa++]))
+					return false;
+		} else {
+			m->val = PV_SCALAR;
+			if (!tok_atom(st, v, text, &m->v))
+				return false;
+		}
+		i = next;
+	}
+	if (i != nt)
+		return false;
+	px->list = true;
+	px->total = n;
+	px->n = n;
+	px->bad = false;
+	return true;
+}
+
+/* op's value into st->pm. */
+static void ptxn_op(struct tstore *st, const struct op *op, bool invoke, struct ptxn *px)
+{
+	if (!op->value && op->value_tokens) {
+		if (ptxn_tokens(st, op->value_tokens, op->value_ntokens, op->value_text, invoke, px))
+			return;
+		json_t *v = op_value(op);
+		ptxn_json(st, v, op->index, invoke, px);
+		json_decref(v);
+		return;
+	}
+	ptxn_json(st, op->value, op->index, invoke, px);
+}
+
+static int ptxn_check(const struct ptxn *px, int64_t index, char *err, size_t errlen)
+{
+	if (px->list && px->total <= 65535)
+		return 0;
+	if (px->list)
+		snprintf(err, errlen, "op index %" PRId64 ": %zu micro-ops in one txn (at most 65535)",
+			 index, px->total);
+	else
+		snprintf(err, errlen,
+			 "op index %" PRId64 ": a txn's value must be a list of micro-ops "
+			 "([[\"append\", k, v], [\"r\", k, v]...])", index);
+	return -1;
+}
+
+/* Parsed micro-op i of txn id into m. An invocation's reads have no value
+ * yet (nil whatever they say). */
+static int pmop_apply(struct tstore *st, uint32_t id, int64_t index, size_t i,
+		      const struct pmop *p, struct tmop *m, bool invoke, char *err, size_t errlen)
 {
 	memset(m, 0, sizeof *m);
 	m->aux = TXN_NONE;
 	m->txn = id;
-	size_t sz = json_is_array(e) ? json_array_size(e) : 0;
-	const char *f = sz ? json_string_value(json_array_get(e, 0)) : NULL;
-	if ((sz != 2 && sz != 3) || !f) {
-		snprintf(err, errlen,
-			 "op index %" PRId64 ": micro-op %zu of the txn is not [f, key, value] "
-			 "(f append, r or w)", index, i);
-		return -1;
-	}
-	json_t *k = json_array_get(e, 1), *v = sz == 3 ? json_array_get(e, 2) : NULL;
-	if (!k || json_is_null(k)) {
-		snprintf(err, errlen, "op index %" PRId64 ": micro-op %zu has no key", index, i);
-		return -1;
-	}
-	m->key = tstore_key(st, tstore_atom(st, k));
-	if (!strcmp(f, "append") || !strcmp(f, "w")) {
-		bool app = f[0] == 'a';
+	m->key = p->key;
+	if (p->f != MOP_READ) {
+		bool app = p->f == MOP_APPEND;
 		if (set_model(st, app ? TM_LIST_APPEND : TM_RW_REGISTER, index,
 			      app ? "an append micro-op" : "a write micro-op", err, errlen) < 0)
 			return -1;
-		if (!v || json_is_null(v)) {
+		if (p->val == PV_NONE) {
 			snprintf(err, errlen, "op index %" PRId64 ": micro-op %zu %s nil", index, i,
 				 app ? "appends" : "writes");
 			return -1;
 		}
-		m->f = app ? MOP_APPEND : MOP_WRITE;
-		m->v = tstore_atom(st, v);
+		m->f = p->f;
+		m->v = p->v;
 		return 0;
 	}
-	if (strcmp(f, "r") != 0) {
-		snprintf(err, errlen,
-			 "op index %" PRId64 ": unknown micro-op \"%s\" (elle knows append, r, w)",
-			 index, f);
-		return -1;
-	}
 	m->f = MOP_READ;
-	if (invoke || !v || json_is_null(v)) {
+	if (invoke || p->val == PV_NONE) {
 		m->flags |= MOPF_NIL;
 		m->v = ATOM_NIL;
 		return 0;
 	}
-	bool list = json_is_array(v);
+	bool list = p->val == PV_LIST;
 	if (set_model(st, list ? TM_LIST_APPEND : TM_RW_REGISTER, index,
 		      list ? "a read of a list" : "a read of a single value", err, errlen) < 0)
 		return -1;
-	return st->model->read(st, id, m, v, err, errlen);
+	if (list)
+		return st->model->read(st, id, m, st->pa + p->off, p->n, err, errlen);
+	return st->model->read(st, id, m, &p->v, 1, err, errlen);
 }
 
 /* An open transaction: its invocation's micro-ops. */
@@ -411,20 +721,6 @@ struct topen {
 	uint32_t id, n;
 	struct tmop m[];
 };
-
-static int value_check(json_t *value, int64_t index, char *err, size_t errlen)
-{
-	if (json_is_array(value) && json_array_size(value) <= 65535)
-		return 0;
-	if (json_is_array(value))
-		snprintf(err, errlen, "op index %" PRId64 ": %zu micro-ops in one txn (at most 65535)",
-			 index, json_array_size(value));
-	else
-		snprintf(err, errlen,
-			 "op index %" PRId64 ": a txn's value must be a list of micro-ops "
-			 "([[\"append\", k, v], [\"r\", k, v]...])", index);
-	return -1;
-}
 
 struct kpos {
 	uint32_t key, pos;
@@ -510,7 +806,7 @@ static int txn_index_writes(struct tstore *st, uint32_t id, char *err, size_t er
 		const struct tmop *m = &st->mops[mi];
 		if (m->f == MOP_READ)
 			continue;
-		uint32_t prev = tmap_put(&st->wmap, m->v, m->key, mi);
+		uint32_t prev = tstore_writer_put(st, m->v, m->key, mi);
 		if (prev != TXN_NONE)
 			return dup_error(st, m, t->index, prev, err, errlen);
 	}
@@ -549,9 +845,10 @@ static void proc_complete(struct tstore *st, uint32_t d)
 }
 
 /* A txn ends: type, completion op (NULL for one that never completed)
- * and what it was invoked with (NULL for a completion without an invoke). */
+ * and what it was invoked with (NULL for a completion without an invoke);
+ * px: the completion's value, parsed (NULL without a completion). */
 static int txn_finish(struct tstore *st, uint32_t id, enum txn_type type, const struct op *op,
-		      struct topen *open, char *err, size_t errlen)
+		      const struct ptxn *px, struct topen *open, char *err, size_t errlen)
 {
 	struct ttxn *t = &st->txns[id];
 	t->type = (uint8_t)type;
@@ -559,24 +856,26 @@ static int txn_finish(struct tstore *st, uint32_t id, enum txn_type type, const 
 		t->index = op->index;
 		t->time = op->time;
 	}
-	json_t *value = op ? op->value : NULL;
 	/* An info or fail completion without a list of micro-ops (Jepsen
 	 * copies the invocation's, a client may leave it out) performed the
 	 * invocation's. */
-	bool from_invoke = type != TT_OK && (!json_is_array(value) ||
-					     (json_array_size(value) == 0 && open && open->n));
+	bool from_invoke = type != TT_OK && (!px || !px->list ||
+					     (px->total == 0 && open && open->n));
 	int rc = 0;
 	t->mop_off = (uint32_t)st->n_mops;
 	if (from_invoke) {
 		t->n_mops = (uint16_t)(open ? open->n : 0);
 		for (uint32_t i = 0; i < t->n_mops; i++)
 			*mop_new(st) = open->m[i];
-	} else if ((rc = value_check(value, t->index, err, errlen)) == 0) {
-		size_t n = json_array_size(value);
-		t->n_mops = (uint16_t)n;
-		for (size_t i = 0; i < n && rc == 0; i++)
-			rc = mop_fill(st, id, t->index, json_array_get(value, i), i, mop_new(st), false,
-				      err, errlen);
+	} else if ((rc = ptxn_check(px, t->index, err, errlen)) == 0) {
+		t->n_mops = (uint16_t)px->total;
+		for (uint32_t i = 0; i < px->n && rc == 0; i++)
+			rc = pmop_apply(st, id, t->index, i, &st->pm[i], mop_new(st), false, err,
+					errlen);
+		if (rc == 0 && px->bad) {
+			snprintf(err, errlen, "%s", px->why);
+			rc = -1;
+		}
 	}
 	free(open);
 	if (rc < 0)
@@ -591,7 +890,7 @@ static int txn_finish(struct tstore *st, uint32_t id, enum txn_type type, const 
 	if (txn_index_writes(st, id, err, errlen) < 0)
 		return -1;
 	if (st->model)
-		st->model->txn_done(st, id, from_invoke ? NULL : value);
+		st->model->txn_done(st, id);
 	if (type == TT_OK) {
 		rt_complete(st, id);
 		proc_complete(st, id);
@@ -607,38 +906,44 @@ int tstore_add(struct tstore *st, const struct op *op, char *err, size_t errlen)
 		st->n_skipped++;
 		return 0;
 	}
+	struct ptxn px;
 	if (op->type == OP_INVOKE) {
-		if (value_check(op->value, op->index, err, errlen) < 0)
+		ptxn_op(st, op, true, &px);
+		if (ptxn_check(&px, op->index, err, errlen) < 0)
 			return -1;
 		uint32_t id = txn_new(st, op);
-		size_t n = json_array_size(op->value);
-		struct topen *o = xmalloc(sizeof *o + n * sizeof *o->m);
+		struct topen *o = xmalloc(sizeof *o + px.total * sizeof *o->m);
 		o->id = id;
-		o->n = (uint32_t)n;
-		for (size_t i = 0; i < n; i++) {
+		o->n = (uint32_t)px.total;
+		for (uint32_t i = 0; i < px.n; i++) {
 			/* A value a completed txn already wrote: refused now, not
 			 * when this one completes (it may never). */
 			uint32_t prev;
-			if (mop_fill(st, id, op->index, json_array_get(op->value, i), i, &o->m[i], true,
-				     err, errlen) < 0 ||
+			if (pmop_apply(st, id, op->index, i, &st->pm[i], &o->m[i], true, err, errlen) < 0 ||
 			    (o->m[i].f != MOP_READ &&
-			     (prev = tmap_get(&st->wmap, o->m[i].v, o->m[i].key)) != TXN_NONE &&
+			     (prev = tstore_writer(st, o->m[i].v, o->m[i].key)) != TXN_NONE &&
 			     dup_error(st, &o->m[i], op->index, prev, err, errlen) < 0)) {
 				free(o);
 				return -1;
 			}
 		}
+		if (px.bad) {
+			snprintf(err, errlen, "%s", px.why);
+			free(o);
+			return -1;
+		}
 		struct topen *prev = pairing_open(st->open, op->process, o);
 		/* A second invoke of an open process (a lenient history): the
 		 * first one never completed. */
-		if (prev && txn_finish(st, prev->id, TT_INFO, NULL, prev, err, errlen) < 0)
+		if (prev && txn_finish(st, prev->id, TT_INFO, NULL, NULL, prev, err, errlen) < 0)
 			return -1;
 		return 0;
 	}
 	struct topen *o = pairing_close(st->open, op->process);
 	uint32_t id = o ? o->id : txn_new(st, op);
 	enum txn_type type = op->type == OP_OK ? TT_OK : op->type == OP_FAIL ? TT_FAIL : TT_INFO;
-	return txn_finish(st, id, type, op, o, err, errlen);
+	ptxn_op(st, op, false, &px);
+	return txn_finish(st, id, type, op, &px, o, err, errlen);
 }
 
 struct close_ctx {
@@ -671,7 +976,7 @@ int tstore_close(struct tstore *st, char *err, size_t errlen)
 	int rc = 0;
 	for (size_t i = 0; i < c.n; i++) {
 		if (rc == 0)
-			rc = txn_finish(st, c.v[i]->id, TT_INFO, NULL, c.v[i], err, errlen);
+			rc = txn_finish(st, c.v[i]->id, TT_INFO, NULL, NULL, c.v[i], err, errlen);
 		else
 			free(c.v[i]);
 	}

@@ -45,7 +45,32 @@ struct op {
 	 * "name" strings), so :a and "a" differ; NULL when the value holds no
 	 * keyword. Owned reference. Value comparisons use it when present. */
 	json_t *value_kw;
+	/* Only from a reader started with HISTORY_VALUE_TEXT: a JSONL value
+	 * that is a list of lists, integers, plain strings (no escapes), null,
+	 * true and false is not built as a tree; value is NULL and value_text
+	 * is its JSON text as in the file (NUL-terminated, in the batch),
+	 * already checked to be valid JSON of that shape. NULL otherwise.
+	 * op_value() gives the tree. */
+	const char *value_text;
+	size_t value_text_len;
+	/* and the same value as tokens, so that it is scanned once, by the
+	 * reader's threads: value_tokens[0..value_ntokens), HTOK_* below. */
+	const uint64_t *value_tokens;
+	uint32_t value_ntokens;
 };
+
+/* A value token: tag in the low 3 bits. A list is HTOK_LIST followed by
+ * its elements' tokens: HTOK_LIST_N its number of elements, HTOK_LIST_SPAN
+ * the number of tokens after it that it covers. HTOK_INT_V: an integer of
+ * at most 18 digits. A string is HTOK_STR_OFF(t) bytes into value_text,
+ * HTOK_STR_LEN(t) long (without the quotes; plain: no escapes). */
+enum { HTOK_LIST = 0, HTOK_INT = 1, HTOK_STR = 2, HTOK_NULL = 3, HTOK_TRUE = 4, HTOK_FALSE = 5 };
+#define HTOK_TAG(t) ((unsigned)((t) & 7))
+#define HTOK_LIST_N(t) ((uint32_t)((t) >> 3) & 0x1fffffffu)
+#define HTOK_LIST_SPAN(t) ((uint32_t)((t) >> 32))
+#define HTOK_INT_V(t) ((int64_t)(t) >> 3)
+#define HTOK_STR_OFF(t) ((uint32_t)((t) >> 3) & 0x1fffffffu)
+#define HTOK_STR_LEN(t) ((uint32_t)((t) >> 32))
 
 struct history {
 	struct op *ops;
@@ -57,6 +82,9 @@ bool op_type_parse(const char *s, enum op_type *out);
 void op_free(struct op *op);            /* frees members, not op itself */
 void op_copy(struct op *dst, const struct op *src); /* deep copy */
 json_t *op_to_json(const struct op *op); /* new reference */
+/* op's value as a tree, parsing value_text if the reader left it as text
+ * (new reference; JSON null when there is none). */
+json_t *op_value(const struct op *op);
 
 void history_init(struct history *h);
 void history_push(struct history *h, struct op *op); /* takes ownership of op's members */
@@ -101,6 +129,13 @@ struct history_reader;
  * even opening the file (a FIFO without a writer) happens in a thread. */
 struct history_reader *history_reader_start(const char *path, enum history_format fmt,
 					    int threads);
+/* The same with flags: HISTORY_VALUE_TEXT leaves JSONL list values as
+ * text (op->value_text, see struct op), for a consumer that parses them
+ * itself faster than a jansson tree is built and freed (the transaction
+ * checker: a million transactions are ~15 million JSON nodes). */
+#define HISTORY_VALUE_TEXT 1u
+struct history_reader *history_reader_start_flags(const char *path, enum history_format fmt,
+						  int threads, unsigned flags);
 enum { HISTORY_END = 0, HISTORY_BATCH = 1, HISTORY_ERROR = -1, HISTORY_TIMEOUT = -2 };
 /* The next batch in file order: HISTORY_BATCH with *out, HISTORY_END,
  * HISTORY_ERROR with err ("FILE:LINE:COL: why", after every op before the

@@ -23,6 +23,13 @@
  * that fails to parse, the last one included, is an error
  * "FILE:LINE:COL: message" with every byte printable.
  *
+ * With HISTORY_VALUE_TEXT (the transaction checker's reads), a JSONL value
+ * that is a list of plain values is not built as a jansson tree: the
+ * scanner checks it and cuts it into tokens in one pass, in the parallel
+ * workers, and the op carries its text and tokens (history.h). A million
+ * transactions are ~15 million tree nodes otherwise, whose malloc and free
+ * cost more than everything else the checker does.
+ *
  * Value semantics (the same for both formats, Clojure's equality): 1, 1.0
  * and "1" are three values; an EDN keyword :a is the string ":a" for
  * comparisons (op->value_kw; op->value keeps the plain name "a" for
@@ -95,6 +102,9 @@ struct batch {
 	bool fallback;         /* EDN: from fb_off on, ops span lines: read sequentially */
 	off_t fb_off;
 	bool closed;           /* EDN: the top-level vector closed in this batch */
+	bool value_text;       /* HISTORY_VALUE_TEXT: plain list values stay text */
+	uint64_t *tok;         /* the value being tokenised */
+	size_t tok_cap;
 	struct batch *next;
 };
 
@@ -124,6 +134,8 @@ static void batch_clear(struct batch *b)
 	b->pub.ops = save.pub.ops;
 	b->pre = save.pre;
 	b->cap = save.cap;
+	b->tok = save.tok;
+	b->tok_cap = save.tok_cap;
 	b->blocks = b->cur = save.blocks;
 }
 
@@ -139,6 +151,7 @@ static void batch_free(struct batch *b)
 	}
 	free(b->pub.ops);
 	free(b->pre);
+	free(b->tok);
 	free(b);
 }
 
@@ -155,21 +168,20 @@ static struct op *batch_push(struct batch *b)
 	return op;
 }
 
-/* A NUL-terminated copy of s[0..n) in b's arena (or malloc'd if b is
- * NULL). */
-static char *sdup(struct batch *b, const char *s, size_t n)
+/* n bytes aligned to align (a power of two, at most 8) in b's arena. */
+static void *abump(struct batch *b, size_t n, size_t align)
 {
-	if (!b) {
-		char *d = xmalloc(n + 1);
-		memcpy(d, s, n);
-		d[n] = '\0';
-		return d;
-	}
 	struct arena_block *a = b->cur;
-	while (a && a->len + n + 1 > a->cap && a->next)
-		a = a->next; /* blocks of an earlier use of this batch */
-	if (!a || a->len + n + 1 > a->cap) {
-		size_t cap = n + 1 > ARENA_BLOCK ? n + 1 : ARENA_BLOCK;
+	size_t at = 0;
+	for (;;) { /* blocks of an earlier use of this batch may follow */
+		if (a)
+			at = (a->len + align - 1) & ~(align - 1);
+		if (!a || at + n <= a->cap || !a->next)
+			break;
+		a = a->next;
+	}
+	if (!a || at + n > a->cap) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 		struct arena_block *nb = xmalloc(sizeof *nb + cap);
 		nb->len = 0;
 		nb->cap = cap;
@@ -179,12 +191,20 @@ static char *sdup(struct batch *b, const char *s, size_t n)
 		else
 			b->blocks = nb;
 		a = nb;
+		at = 0;
 	}
 	b->cur = a;
-	char *d = a->data + a->len;
+	a->len = at + n;
+	return a->data + at;
+}
+
+/* A NUL-terminated copy of s[0..n) in b's arena (or malloc'd if b is
+ * NULL). */
+static char *sdup(struct batch *b, const char *s, size_t n)
+{
+	char *d = b ? abump(b, n + 1, 1) : xmalloc(n + 1);
 	memcpy(d, s, n);
 	d[n] = '\0';
-	a->len += n + 1;
 	return d;
 }
 
@@ -451,14 +471,10 @@ static bool sc_int(struct scan *s, int64_t *out)
 	    (*q == '0' && q + 1 < s->end && IS_DIGIT(q[1])))
 		return false;
 	uint64_t v = 0;
-	int nd = 0;
-	while (q < s->end && IS_DIGIT(*q)) {
-		v = v * 10 + (uint64_t)(*q - '0');
-		if (++nd > 18)
-			return false;
-		q++;
-	}
-	if (q < s->end && (*q == '.' || *q == 'e' || *q == 'E'))
+	const char *d = q;
+	while (q < s->end && IS_DIGIT(*q))
+		v = v * 10 + (uint64_t)(*q++ - '0'); /* wraps past 19 digits: refused below */
+	if (q - d > 18 || (q < s->end && (*q == '.' || *q == 'e' || *q == 'E')))
 		return false;
 	*out = neg ? -(int64_t)v : (int64_t)v;
 	s->p = q;
@@ -521,6 +537,162 @@ static json_t *sc_value(struct scan *s)
 	return v;
 }
 
+/* A value as text (HISTORY_VALUE_TEXT): a JSON list whose members are
+ * lists, integers of at most 18 digits, plain strings, null, true or
+ * false, with JSON whitespace. Checked exactly (what passes is valid JSON
+ * that jansson reads the same) and tokenised into b->tok (see HTOK_* in
+ * history.h) in the same pass; returns the end, or NULL for anything else
+ * (which is then read as a tree, so errors keep jansson's words). */
+#define SC_TEXT_DEPTH 64
+
+static inline const char *sc_text_ws(const char *p, const char *end)
+{
+	while (p < end && (unsigned char)*p <= ' ') {
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			return end; /* a control byte: fails where end is checked */
+		p++;
+	}
+	return p;
+}
+
+/* An integer token at p ('-' or a digit); its end, or NULL. What follows
+ * must be whitespace, ',' or ']' (the caller checks), so "01", "1.5" and
+ * "1e3" are refused there. */
+static inline const char *sc_text_int(const char *p, const char *end, uint64_t *tok)
+{
+	const char *d = p + (*p == '-');
+	if (d >= end || !IS_DIGIT(*d))
+		return NULL;
+	uint64_t v = (uint64_t)(*d - '0');
+	const char *q = d + 1;
+	if (v) /* no digit may follow a leading 0 */
+		while (q < end && IS_DIGIT(*q))
+			v = v * 10 + (uint64_t)(*q++ - '0');
+	if (q - d > 18)
+		return NULL;
+	*tok = HTOK_INT | (uint64_t)(d != p ? -(int64_t)v : (int64_t)v) << 3;
+	return q;
+}
+
+static const char *sc_text_list(const char *p, const char *end, struct batch *b,
+				uint32_t *ntok)
+{
+	const char *base = p;
+	if (p >= end || *p != '[' || end - p > 0x1fffffff)
+		return NULL;
+	uint64_t *tok = b->tok;
+	/* room for one more token (grown as needed: a huge line costs what
+	 * its tokens take, not eight bytes per byte up front) */
+#define TOK_ROOM()                                                                   \
+	do {                                                                         \
+		if (n == b->tok_cap) {                                               \
+			b->tok_cap = b->tok_cap ? b->tok_cap * 2 : 1024;             \
+			tok = b->tok = xrealloc(b->tok, b->tok_cap * sizeof *b->tok); \
+		}                                                                    \
+	} while (0)
+	uint32_t open[SC_TEXT_DEPTH], cnt[SC_TEXT_DEPTH];
+	uint32_t n = 0;
+	int depth = 0;
+	for (;;) { /* at a value */
+		p = sc_text_ws(p, end);
+		if (p >= end)
+			return NULL;
+		if (depth)
+			cnt[depth - 1]++;
+		TOK_ROOM();
+		char c = *p;
+		if (c == '[') {
+			if (depth == SC_TEXT_DEPTH)
+				return NULL;
+			open[depth] = n;
+			cnt[depth++] = 0;
+			tok[n++] = HTOK_LIST;
+			p = sc_text_ws(p + 1, end);
+			if (p < end && *p == ']') {
+				p++;
+				goto close;
+			}
+			/* a list of integers (a read): a tight loop while it lasts */
+			while (p < end && (IS_DIGIT(*p) || *p == '-')) {
+				TOK_ROOM();
+				if (!(p = sc_text_int(p, end, &tok[n++])))
+					return NULL;
+				cnt[depth - 1]++;
+				if (p + 1 < end && *p == ',' && (IS_DIGIT(p[1]) || p[1] == '-'))
+					p++;
+				else
+					goto after;
+			}
+			continue;
+		}
+		if (c == '"') {
+			const unsigned char *q = (const unsigned char *)p + 1;
+			while (q < (const unsigned char *)end && sc_plain[*q])
+				q++;
+			if (q >= (const unsigned char *)end || *q != '"')
+				return NULL;
+			uint64_t off = (uint64_t)(p + 1 - base), len = (uint64_t)((const char *)q - p - 1);
+			tok[n++] = HTOK_STR | off << 3 | len << 32;
+			p = (const char *)q + 1;
+		} else if (c == '-' || IS_DIGIT(c)) {
+			if (!(p = sc_text_int(p, end, &tok[n++])))
+				return NULL;
+		} else if (end - p >= 4 && !memcmp(p, "null", 4)) {
+			tok[n++] = HTOK_NULL;
+			p += 4;
+		} else if (end - p >= 4 && !memcmp(p, "true", 4)) {
+			tok[n++] = HTOK_TRUE;
+			p += 4;
+		} else if (end - p >= 5 && !memcmp(p, "false", 5)) {
+			tok[n++] = HTOK_FALSE;
+			p += 5;
+		} else {
+			return NULL;
+		}
+	after:
+		p = sc_text_ws(p, end);
+		if (p >= end)
+			return NULL;
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p != ']')
+			return NULL;
+		p++;
+	close:
+		depth--;
+		tok[open[depth]] = HTOK_LIST | (uint64_t)cnt[depth] << 3 |
+				   (uint64_t)(n - open[depth] - 1) << 32;
+		if (depth == 0) {
+			*ntok = n;
+			return p;
+		}
+		goto after;
+	}
+#undef TOK_ROOM
+}
+
+/* With HISTORY_VALUE_TEXT, a list value at s->p kept as text and tokens in
+ * op; true if it was (s->p moved past it). */
+static bool sc_value_text(struct scan *s, struct batch *b, struct op *op)
+{
+	if (!b || !b->value_text || s->p >= s->end || *s->p != '[')
+		return false;
+	uint32_t nt;
+	const char *e = sc_text_list(s->p, s->end, b, &nt);
+	if (!e)
+		return false;
+	op->value_text_len = (size_t)(e - s->p);
+	op->value_text = sdup(b, s->p, op->value_text_len);
+	uint64_t *t = abump(b, nt * sizeof *t, sizeof *t);
+	memcpy(t, b->tok, nt * sizeof *t);
+	op->value_tokens = t;
+	op->value_ntokens = nt;
+	s->p = e;
+	return true;
+}
+
 /* Expect the literal lit at s->p (consumed). */
 #define SC_LIT(s, lit) ((s)->end - (s)->p >= (long)sizeof(lit) - 1 && \
 			!memcmp((s)->p, lit, sizeof(lit) - 1) && ((s)->p += sizeof(lit) - 1, true))
@@ -571,7 +743,9 @@ static int jsonl_canonical(const char *line, size_t len, struct batch *b, struct
 	if (!SC_LIT(&s, ",\"value\":"))
 		return 0;
 	const char *vstart = s.p;
-	if (s.p < s.end && *s.p == '"' && (vn = sc_str(&s, &vs)) >= 0)
+	if (sc_value_text(&s, b, op))
+		;
+	else if (s.p < s.end && *s.p == '"' && (vn = sc_str(&s, &vs)) >= 0)
 		op->value = json_stringn_nocheck(vs, (size_t)vn); /* ASCII: valid UTF-8 */
 	else if (SC_LIT(&s, "null"))
 		op->value = json_null();
@@ -676,7 +850,9 @@ static int jsonl_fast(const char *line, size_t len, struct batch *b, int64_t def
 			if (KEY("f"))
 				have_f = true;
 		} else if (KEY("value")) {
-			if (op->value || !(op->value = sc_value(&s)))
+			if (op->value || op->value_text)
+				goto fallback;
+			if (!sc_value_text(&s, b, op) && !(op->value = sc_value(&s)))
 				goto fallback;
 		} else {
 			goto fallback;
@@ -696,7 +872,7 @@ static int jsonl_fast(const char *line, size_t len, struct batch *b, int64_t def
 	sc_ws(&s);
 	if (s.p != s.end || !o.have_type || !have_f)
 		goto fallback;
-	if (!op->value)
+	if (!op->value && !op->value_text)
 		op->value = json_null();
 	return 1;
 fallback:
@@ -1100,6 +1276,7 @@ struct history_reader {
 	uint64_t fb_seq;
 	pthread_t fb_thread;
 	bool fb_started;
+	unsigned flags;            /* HISTORY_VALUE_TEXT */
 };
 
 static void herr(struct history_error *err, const char *path, long line, long col,
@@ -1131,11 +1308,12 @@ static struct batch *rd_batch(struct history_reader *R)
 		R->spare = b->next;
 	}
 	pthread_mutex_unlock(&R->mu);
-	if (b) {
+	if (b)
 		batch_clear(b);
-		return b;
-	}
-	return batch_new();
+	else
+		b = batch_new();
+	b->value_text = (R->flags & HISTORY_VALUE_TEXT) != 0;
+	return b;
 }
 
 static void consume_batch(struct history_reader *R, struct batch *b);
@@ -2107,7 +2285,14 @@ static void rd_free(struct history_reader *R)
 struct history_reader *history_reader_start(const char *path, enum history_format fmt,
 					    int threads)
 {
+	return history_reader_start_flags(path, fmt, threads, 0);
+}
+
+struct history_reader *history_reader_start_flags(const char *path, enum history_format fmt,
+						  int threads, unsigned flags)
+{
 	struct history_reader *R = rd_new(path, fmt, threads);
+	R->flags = flags;
 	R->path = xstrdup(path);
 	R->running = 1;
 	if (pthread_create(&R->opener, NULL, opener_main, R) == 0) {

@@ -50,7 +50,12 @@ void op_copy(struct op *dst, const struct op *src)
 	dst->key = dup_or_null(src->key);
 	dst->node = dup_or_null(src->node);
 	dst->error = dup_or_null(src->error);
-	dst->value = src->value ? json_deep_copy(src->value) : NULL;
+	dst->value = src->value ? json_deep_copy(src->value)
+				: src->value_text ? op_value(src) : NULL;
+	dst->value_text = NULL; /* they lived in the reader's batch */
+	dst->value_text_len = 0;
+	dst->value_tokens = NULL;
+	dst->value_ntokens = 0;
 	dst->value_kw = src->value_kw ? json_deep_copy(src->value_kw) : NULL;
 	dst->extra = src->extra ? json_deep_copy(src->extra) : NULL;
 }
@@ -75,7 +80,7 @@ json_t *op_to_json(const struct op *op)
 					      ? json_loads(op->key, JSON_DECODE_ANY, NULL) : NULL;
 		json_object_set_new(o, "key", k ? k : json_string(op->key));
 	}
-	json_object_set(o, "value", op->value ? op->value : json_null());
+	json_object_set_new(o, "value", op_value(op));
 	if (op->node)
 		json_object_set_new(o, "node", json_string(op->node));
 	if (op->error)
@@ -89,6 +94,16 @@ json_t *op_to_json(const struct op *op)
 		}
 	}
 	return o;
+}
+
+json_t *op_value(const struct op *op)
+{
+	if (op->value)
+		return json_incref(op->value);
+	json_t *v = NULL;
+	if (op->value_text)
+		v = json_loadb(op->value_text, op->value_text_len, JSON_DECODE_ANY, NULL);
+	return v ? v : json_null();
 }
 
 void history_init(struct history *h)

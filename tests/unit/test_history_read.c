@@ -7,7 +7,10 @@
  * sniffed from bytes already read), only a last line without its newline
  * is torn, error messages never carry raw control bytes; and a file big
  * enough to be read in parallel chunks gives the same ops, positions and
- * errors as a sequential read.
+ * errors as a sequential read. Issue 14: values left as text and tokens
+ * (HISTORY_VALUE_TEXT) only when they are exactly valid JSON of plain
+ * values, equal to the tree a normal read gives, and bad JSON is the same
+ * error either way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -460,6 +463,132 @@ static void test_edn_lines_fallback(void **state)
 	}
 }
 
+/* HISTORY_VALUE_TEXT: a list of plain values stays text, checked to be
+ * exactly valid JSON (op_value gives the same tree a normal read gives);
+ * anything else (floats, escapes, objects, long integers) is a tree, and
+ * bad JSON is the same error either way. */
+static struct op_batch *read_flags(const char *path, unsigned flags, struct history_reader **rd,
+				   struct history_error *err, int *rc)
+{
+	*rd = history_reader_start_flags(path, HISTORY_JSONL, 1, flags);
+	struct op_batch *b = NULL;
+	*rc = history_reader_next(*rd, 0, &b, err);
+	return b;
+}
+
+static void test_value_text(void **state)
+{
+	(void)state;
+	static const char *const text[] = {
+		"[]", "[1,-2,0,-0,123456789012345678]", "[[\"append\",1,2],[\"r\",\"k\",[1,2,3]]]",
+		"[ [ \"r\" , 3 , null ] , true,false ,\"\",[[],[[]]]]", "[\"[a]\",\"b,c\"]",
+	};
+	static const char *const tree[] = {
+		"[1.5]", "[\"a\\\"b\"]", "[{\"k\":1}]", "[1234567890123456789]", "[\"\\u00e9\"]",
+		"[1e3]", "7", "\"s\"",
+	};
+	static const char *const bad[] = {"[1,]", "[01]", "[-]", "[1 2]", "[nul]", "[\"a]"};
+	size_t nt = sizeof text / sizeof *text, nr = sizeof tree / sizeof *tree;
+	struct buf b;
+	buf_init(&b);
+	for (size_t i = 0; i < nt + nr; i++)
+		buf_printf(&b, "{\"index\":%zu,\"time\":1,\"type\":\"invoke\",\"process\":0,\"f\":\"txn\","
+			       "\"value\":%s}\n", i, i < nt ? text[i] : tree[i - nt]);
+	/* the general scanner (fields in another order) too */
+	buf_printf(&b, "{\"type\":\"ok\",\"f\":\"txn\",\"value\":%s,\"process\":0}\n", text[2]);
+	/* and a long one: its tokens outgrow any first guess */
+	buf_puts(&b, "{\"type\":\"ok\",\"f\":\"txn\",\"process\":0,\"value\":[[\"r\",1,[");
+	for (int i = 0; i < 100000; i++)
+		buf_printf(&b, "%s%d", i ? "," : "", i - 50);
+	buf_puts(&b, "]],[\"append\",\"k\",7]]}\n");
+	char *path = write_tmp(b.data, ".jsonl");
+	struct history plain;
+	struct history_error err;
+	assert_int_equal(history_load(path, HISTORY_JSONL, &plain, &err), 0);
+	struct history_reader *rd;
+	int rc;
+	struct op_batch *ob = read_flags(path, HISTORY_VALUE_TEXT, &rd, &err, &rc);
+	assert_int_equal(rc, HISTORY_BATCH);
+	assert_int_equal(ob->n, nt + nr + 2);
+	for (size_t i = 0; i < ob->n; i++) {
+		const struct op *op = &ob->ops[i];
+		bool as_text = i < nt || i >= nt + nr;
+		if (as_text != (op->value_text != NULL))
+			fail_msg("op %zu: value_text %s", i, op->value_text ? op->value_text : "NULL");
+		assert_true(as_text == (op->value == NULL));
+		if (as_text) {
+			assert_int_equal(op->value_text_len, strlen(op->value_text));
+			assert_int_equal(HTOK_TAG(op->value_tokens[0]), HTOK_LIST);
+			assert_int_equal(HTOK_LIST_SPAN(op->value_tokens[0]) + 1, op->value_ntokens);
+		}
+		json_t *v = op_value(op);
+		if (!json_equal(v, plain.ops[i].value))
+			fail_msg("op %zu: op_value differs", i);
+		json_decref(v);
+		struct op copy;
+		op_copy(&copy, op);
+		assert_true(json_equal(copy.value, plain.ops[i].value));
+		assert_null(copy.value_text);
+		op_free(&copy);
+	}
+	/* the tokens of the long one: [[r 1 [-50 .. 99949]] [append "k" 7]] */
+	const struct op *lo = &ob->ops[ob->n - 1];
+	const uint64_t *t = lo->value_tokens;
+	assert_int_equal(lo->value_ntokens, 1 + 1 + 2 + 1 + 100000 + 4);
+	assert_int_equal(HTOK_LIST_N(t[0]), 2);
+	assert_int_equal(HTOK_LIST_N(t[1]), 3);
+	assert_int_equal(HTOK_TAG(t[2]), HTOK_STR);
+	assert_int_equal(HTOK_STR_LEN(t[2]), 1);
+	assert_int_equal(lo->value_text[HTOK_STR_OFF(t[2])], 'r');
+	assert_int_equal(HTOK_INT_V(t[3]), 1);
+	assert_int_equal(HTOK_LIST_N(t[4]), 100000);
+	assert_int_equal(HTOK_LIST_SPAN(t[4]), 100000);
+	assert_int_equal(HTOK_INT_V(t[5]), -50);
+	assert_int_equal(HTOK_INT_V(t[5 + 99999]), 99949);
+	const uint64_t *a = t + 5 + 100000;
+	assert_int_equal(HTOK_LIST_N(a[0]), 3);
+	assert_int_equal(HTOK_LIST_SPAN(a[0]), 3);
+	assert_string_equal(lo->value_text + HTOK_STR_OFF(a[2]) - 1, "\"k\",7]]");
+	assert_int_equal(HTOK_INT_V(a[3]), 7);
+	history_reader_release(rd, ob);
+	history_reader_close(rd);
+	/* without the flag: trees as always */
+	ob = read_flags(path, 0, &rd, &err, &rc);
+	assert_int_equal(rc, HISTORY_BATCH);
+	for (size_t i = 0; i < ob->n; i++)
+		assert_null(ob->ops[i].value_text);
+	history_reader_release(rd, ob);
+	history_reader_close(rd);
+	history_free(&plain);
+	unlink(path);
+	free(path);
+	buf_free(&b);
+	/* bad JSON in a list value: jansson's error, flag or not */
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char line[200], e0[512] = "";
+		snprintf(line, sizeof line, "{\"index\":0,\"time\":1,\"type\":\"invoke\",\"process\":0,"
+			 "\"f\":\"txn\",\"value\":%s}\n", bad[i]);
+		path = write_tmp(line, ".jsonl");
+		for (unsigned flags = 0; flags < 2; flags++) {
+			ob = read_flags(path, flags ? HISTORY_VALUE_TEXT : 0, &rd, &err, &rc);
+			if (rc == HISTORY_BATCH) { /* ops before the error come first */
+				assert_int_equal(ob->n, 0);
+				history_reader_release(rd, ob);
+				rc = history_reader_next(rd, 0, &ob, &err);
+			}
+			if (rc != HISTORY_ERROR)
+				fail_msg("%s: read (flags %u)", bad[i], flags);
+			if (flags == 0)
+				snprintf(e0, sizeof e0, "%s", err.msg);
+			else
+				assert_string_equal(err.msg, e0);
+			history_reader_close(rd);
+		}
+		unlink(path);
+		free(path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_value_semantics),
 		cmocka_unit_test(test_parallel_chunks),
 		cmocka_unit_test(test_edn_lines_fallback),
+		cmocka_unit_test(test_value_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
