@@ -70,6 +70,7 @@
 #define LIN_MAX_CONCURRENT 64  /* ops reported in a counterexample window */
 #define LIN_MAX_FAILURES 16    /* keys with full counterexamples */
 #define LIN_MAX_BRIEF 1000     /* further invalid keys listed: key, op, message */
+#define LIN_BRIEF_PREFIX 256   /* ... and their prefix when at most this long */
 #define LIN_CHECK_EVERY 4096   /* search steps between deadline checks */
 
 /* One paired op. */
@@ -1416,6 +1417,15 @@ static json_t *failure_brief_json(struct lin_builder *b, struct key_job *job)
 	free(m);
 	free(what);
 	json_object_set_new(o, "op", lop_json(b, x, true));
+	/* Enough for the report to replay the key and say what the read saw
+	 * (a stale value, one never written), while a history with many
+	 * invalid long keys keeps its results.json small. */
+	if (job->prefix_known && job->nprefix <= LIN_BRIEF_PREFIX) {
+		json_t *prefix = json_array();
+		for (size_t i = 0; i < job->nprefix; i++)
+			json_array_append_new(prefix, json_integer(b->ops[job->prefix[i]].index));
+		json_object_set_new(o, "prefix", prefix);
+	}
 	return o;
 }
 

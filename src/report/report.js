@@ -516,7 +516,7 @@
 	 * of the history with the model state after each (null states when the
 	 * model cannot be replayed here). */
 	function linearization(x) {
-		var fl = x.f, model = MODELS[x.model], rows = [], s = model ? model.init : null, ok = !!model;
+		var fl = x.f, model = MODELS[x.model], rows = [], s = model ? model.init : null, ok = !!model && Array.isArray(fl.prefix);
 		/* A checker may give the states itself (the model's own words after
 		 * each prefix op): then no replay is needed, for any model. */
 		var given = Array.isArray(fl.prefix_states) && fl.prefix && fl.prefix_states.length === fl.prefix.length;

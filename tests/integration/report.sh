@@ -148,7 +148,8 @@ if [ -n "$RUN" ]; then
 	if [ "$during" -eq 0 ]; then want_d="during a fault"; else want_d="$during of $nfail during faults"; fi
 	# "5 stale reads, 1 cas that cannot be linearized on 6 of 16 keys, ..."
 	counted=$(sed 's/ on [0-9]* of [0-9]* keys.*//' <<<"$headline" | tr ',' '\n' | awk '{ n += $1 } END { print n + 0 }')
-	nread=$(jq -r 'select(.op.f == "read") | .key' "$TMP/failures.jsonl" | wc -l)
+	# (a failure listed briefly without its prefix cannot be classified)
+	nread=$(jq -r 'select(.op.f == "read" and .prefix != null) | .key' "$TMP/failures.jsonl" | wc -l)
 	nfk=$(jq -r '.key' "$TMP/failures.jsonl" | sort -u | wc -l)
 	if [ "$counted" -eq "$nfail" ] && { [ "$nread" -eq 0 ] || [[ $headline == *"$nread stale read"* ]]; } &&
 		[[ $headline == *" on $nfk of $nkeys keys"* ]] && [[ $headline == *"$want_d"* ]] && [[ $headline == *"served by"* ]]; then

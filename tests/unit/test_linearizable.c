@@ -661,6 +661,7 @@ static void test_every_invalid_key_listed(void **state)
 		assert_non_null(json_object_get(json_object_get(f, "op"), "index"));
 		assert_non_null(strstr(json_string_value(json_object_get(f, "message")), "cannot be linearized"));
 		brief += json_is_true(json_object_get(f, "brief"));
+		assert_true(json_is_array(json_object_get(f, "prefix"))); /* short: kept */
 	}
 	assert_int_equal(brief, 4);
 	assert_null(json_object_get(r, "failures_omitted"));
