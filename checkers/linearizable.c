@@ -213,7 +213,8 @@ static int lin_encode(struct lin_builder *b, struct lop *l, json_t *value, bool 
 {
 	size_t fl;
 	const char *f = interner_get(&b->fs, l->f, &fl);
-	char merr[256] = "";
+	char merr[256]; /* not zeroed: it is per op */
+	merr[0] = '\0';
 	int r = b->model->encode(&b->env, f, value, known, &l->mop, merr, sizeof merr);
 	if (r == MODEL_ERR) {
 		model_err(err, errlen, "op index %" PRId64 ": %s", l->index, merr);
@@ -228,7 +229,8 @@ static int lin_encode(struct lin_builder *b, struct lop *l, json_t *value, bool 
 static uint32_t lin_f(struct lin_builder *b, const char *f)
 {
 	for (int i = 0; i < 4; i++)
-		if (b->fcache[i].name && !strcmp(b->fcache[i].name, f))
+		if (b->fcache[i].name && b->fcache[i].name[0] == f[0] &&
+		    !strcmp(b->fcache[i].name, f))
 			return b->fcache[i].id;
 	uint32_t id = interner_intern(&b->fs, f, strlen(f));
 	int slot = b->fcache_next++ & 3;
