@@ -50,10 +50,12 @@ struct validator {
 
 static unsigned val_fid(struct validator *v, const char *f)
 {
-	if (v->last < v->nfs && !strcmp(v->fs[v->last], f))
+	/* The first byte first: names differ there in most histories, and a
+	 * strcmp call per op showed in profiles. */
+	if (v->last < v->nfs && v->fs[v->last][0] == f[0] && !strcmp(v->fs[v->last], f))
 		return v->last;
 	for (unsigned i = 0; i < v->nfs; i++)
-		if (!strcmp(v->fs[i], f))
+		if (v->fs[i][0] == f[0] && !strcmp(v->fs[i], f))
 			return v->last = i;
 	if (v->nfs == VAL_MAX_F)
 		return VAL_MAX_F; /* too many distinct names: f not compared */
@@ -140,7 +142,8 @@ static void consume_batch(struct consume *c, const struct op_batch *bt)
 		c->ops++;
 		if (op->type == OP_INVOKE && op->process != PROCESS_NEMESIS)
 			c->client_ops++;
-		char e[512] = "";
+		char e[512]; /* not zeroed: 512 bytes per op showed in profiles */
+		e[0] = '\0';
 		if (val_op(&c->val, op, e, sizeof e) < 0) {
 			snprintf(c->err, sizeof c->err, "%s: %s", c->path, e);
 			c->bad = true;

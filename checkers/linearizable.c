@@ -214,7 +214,8 @@ static int lin_encode(struct lin_builder *b, struct lop *l, json_t *value, bool 
 {
 	size_t fl;
 	const char *f = interner_get(&b->fs, l->f, &fl);
-	char merr[256] = "";
+	char merr[256]; /* not zeroed: it is per op */
+	merr[0] = '\0';
 	int r = b->model->encode(&b->env, f, value, known, &l->mop, merr, sizeof merr);
 	if (r == MODEL_ERR) {
 		model_err(err, errlen, "op index %" PRId64 ": %s", l->index, merr);
@@ -229,7 +230,8 @@ static int lin_encode(struct lin_builder *b, struct lop *l, json_t *value, bool 
 static uint32_t lin_f(struct lin_builder *b, const char *f)
 {
 	for (int i = 0; i < 4; i++)
-		if (b->fcache[i].name && !strcmp(b->fcache[i].name, f))
+		if (b->fcache[i].name && b->fcache[i].name[0] == f[0] &&
+		    !strcmp(b->fcache[i].name, f))
 			return b->fcache[i].id;
 	uint32_t id = interner_intern(&b->fs, f, strlen(f));
 	int slot = b->fcache_next++ & 3;
@@ -1484,32 +1486,42 @@ static json_t *lin_finish(struct lin_builder *b)
 	/* Group kept ops by key (counting sort keeps history order). Ops
 	 * still open at the end may have happened: they count as info, with
 	 * the encoding made at their invoke. */
+	/* One pass over the ops (about 100 bytes each, a million of them,
+	 * and the ok ones visited in completion order defeat the hardware
+	 * prefetcher: that was most of this grouping's time) takes the key
+	 * of each op to group into a compact array the passes after it read
+	 * instead. */
 	size_t nkeys = (size_t)b->keys.n + 1;
+	uint32_t *okey = xmalloc((b->n + 1) * sizeof *okey); /* UINT32_MAX: not grouped */
 	size_t *count = xcalloc(nkeys + 1, sizeof *count);
-	for (size_t i = 0; i < b->n; i++)
-		if (b->ops[i].keep && b->ops[i].type != OP_FAIL)
-			count[b->ops[i].key + 1]++;
+	size_t *dcount = xcalloc(nkeys + 1, sizeof *dcount);
+	for (size_t i = 0; i < b->n; i++) {
+		const struct lop *l = &b->ops[i];
+		okey[i] = UINT32_MAX;
+		if (!l->keep || l->type == OP_FAIL)
+			continue;
+		count[(okey[i] = l->key) + 1]++;
+		if (l->type == OP_OK) /* exactly the kept ops in b->done */
+			dcount[l->key + 1]++;
+	}
 	for (size_t k = 0; k < nkeys; k++)
 		count[k + 1] += count[k];
 	uint32_t *all = xmalloc((count[nkeys] + 1) * sizeof *all);
 	size_t *fill = xmalloc(nkeys * sizeof *fill);
 	memcpy(fill, count, nkeys * sizeof *fill);
 	for (size_t i = 0; i < b->n; i++)
-		if (b->ops[i].keep && b->ops[i].type != OP_FAIL)
-			all[fill[b->ops[i].key]++] = (uint32_t)i;
+		if (okey[i] != UINT32_MAX)
+			all[fill[okey[i]]++] = (uint32_t)i;
 	/* and each key's ok ops in completion order */
-	size_t *dcount = xcalloc(nkeys + 1, sizeof *dcount);
-	for (size_t i = 0; i < b->ndone; i++)
-		if (b->ops[b->done[i]].keep)
-			dcount[b->ops[b->done[i]].key + 1]++;
 	for (size_t k = 0; k < nkeys; k++)
 		dcount[k + 1] += dcount[k];
 	uint32_t *alldone = xmalloc((dcount[nkeys] + 1) * sizeof *alldone);
 	size_t *dfill = xmalloc(nkeys * sizeof *dfill);
 	memcpy(dfill, dcount, nkeys * sizeof *dfill);
 	for (size_t i = 0; i < b->ndone; i++)
-		if (b->ops[b->done[i]].keep)
-			alldone[dfill[b->ops[b->done[i]].key]++] = b->done[i];
+		if (okey[b->done[i]] != UINT32_MAX)
+			alldone[dfill[okey[b->done[i]]]++] = b->done[i];
+	free(okey);
 	struct lin_run run;
 	memset(&run, 0, sizeof run);
 	run.b = b;

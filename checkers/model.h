@@ -26,13 +26,17 @@
 
 /* Byte strings -> dense ids (0, 1, 2, ...) with equal bytes -> equal id. */
 struct interner {
+	/* entries, 8-byte aligned: id (4 bytes), length (4), the bytes, NUL */
 	char *arena;
 	size_t arena_len, arena_cap;
-	uint64_t *offs;  /* per id: offset into arena */
-	uint32_t *lens;  /* per id: length */
+	uint64_t *offs;  /* per id: offset of its entry in arena */
 	uint32_t n, cap;
-	/* open addressing: 32 hash bits << 32 | (id + 1); 0 empty. The hash
-	 * bits in the slot spare a memory access per probe. */
+	/* open addressing: 32 hash bits << 32 | (entry offset / 8 + 1); 0
+	 * empty. The hash bits in the slot spare a memory access per probe,
+	 * and a slot leading to the entry rather than to an id spares two
+	 * more (offs, and lengths kept apart): a probe that finds its bytes
+	 * touches the slot and the entry only, which is what a history of a
+	 * million distinct values, far larger than the cache, pays for. */
 	uint64_t *slots;
 	uint32_t nslots;
 };

@@ -8,8 +8,10 @@
 #include "model.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 uint64_t hash_bytes(const void *p, size_t len)
 {
@@ -29,6 +31,44 @@ uint64_t hash_bytes(const void *p, size_t len)
 	return hash_mix(h);
 }
 
+/* A table of a million values is tens of MB probed at random: with 4 KB
+ * pages nearly every probe also misses the TLB. Large tables are mapped
+ * apart and asked for huge pages (transparent, where the system allows
+ * them; nothing changes where it does not). */
+#define SLOTS_HUGE ((size_t)2 << 20)
+
+static uint64_t *slots_alloc(uint32_t ns)
+{
+	size_t bytes = (size_t)ns * sizeof(uint64_t);
+	if (bytes < SLOTS_HUGE)
+		return xcalloc(ns, sizeof(uint64_t));
+	/* mapped one huge page larger, then trimmed to a huge page boundary:
+	 * only aligned 2 MB runs can be huge pages */
+	char *m = mmap(NULL, bytes + SLOTS_HUGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) { /* as xcalloc does */
+		fputs("faultline: out of memory\n", stderr);
+		abort();
+	}
+	size_t head = (SLOTS_HUGE - (uintptr_t)m % SLOTS_HUGE) % SLOTS_HUGE;
+	if (head)
+		munmap(m, head);
+	munmap(m + head + bytes, SLOTS_HUGE - head);
+	madvise(m + head, bytes, MADV_HUGEPAGE);
+	return (uint64_t *)(void *)(m + head);
+}
+
+static void slots_free(uint64_t *slots, uint32_t ns)
+{
+	size_t bytes = (size_t)ns * sizeof(uint64_t);
+	if (!slots)
+		return;
+	if (bytes < SLOTS_HUGE)
+		free(slots);
+	else
+		munmap(slots, bytes);
+}
+
 void interner_init(struct interner *in)
 {
 	memset(in, 0, sizeof *in);
@@ -38,20 +78,28 @@ void interner_free(struct interner *in)
 {
 	free(in->arena);
 	free(in->offs);
-	free(in->lens);
-	free(in->slots);
+	slots_free(in->slots, in->nslots);
 	memset(in, 0, sizeof *in);
 }
 
 size_t interner_bytes(const struct interner *in)
 {
-	return in->arena_cap + (size_t)in->cap * (8 + 4) + (size_t)in->nslots * 8;
+	return in->arena_cap + (size_t)in->cap * 8 + (size_t)in->nslots * 8;
+}
+
+#define ENTRY_HEAD 8 /* id, length */
+
+static uint32_t entry_u32(const char *p)
+{
+	uint32_t x;
+	memcpy(&x, p, 4);
+	return x;
 }
 
 static void interner_rehash(struct interner *in)
 {
 	uint32_t ns = in->nslots ? in->nslots * 2 : 64;
-	uint64_t *slots = xcalloc(ns, sizeof *slots);
+	uint64_t *slots = slots_alloc(ns);
 	for (uint32_t i = 0; i < in->nslots; i++) {
 		uint64_t e = in->slots[i];
 		if (!e)
@@ -61,7 +109,7 @@ static void interner_rehash(struct interner *in)
 			j = (j + 1) & (ns - 1);
 		slots[j] = e;
 	}
-	free(in->slots);
+	slots_free(in->slots, in->nslots);
 	in->slots = slots;
 	in->nslots = ns;
 }
@@ -75,11 +123,16 @@ static uint32_t interner_probe(const struct interner *in, const void *p, size_t 
 		uint64_t e = in->slots[i];
 		if ((uint32_t)(e >> 32) != h32)
 			continue;
-		uint32_t id = (uint32_t)e - 1;
-		if (in->lens[id] == len && (len == 0 || !memcmp(in->arena + in->offs[id], p, len)))
+		const char *ent = in->arena + ((uint64_t)(uint32_t)e - 1) * 8;
+		if (entry_u32(ent + 4) == len && (len == 0 || !memcmp(ent + ENTRY_HEAD, p, len)))
 			return i;
 	}
 	return i;
+}
+
+static uint32_t slot_id(const struct interner *in, uint64_t slot)
+{
+	return entry_u32(in->arena + ((uint64_t)(uint32_t)slot - 1) * 8);
 }
 
 uint32_t interner_find(const struct interner *in, const void *p, size_t len)
@@ -88,7 +141,7 @@ uint32_t interner_find(const struct interner *in, const void *p, size_t len)
 		return UINT32_MAX;
 	uint32_t h32 = (uint32_t)hash_bytes(p, len);
 	uint32_t i = interner_probe(in, p, len, h32);
-	return in->slots[i] ? (uint32_t)in->slots[i] - 1 : UINT32_MAX;
+	return in->slots[i] ? slot_id(in, in->slots[i]) : UINT32_MAX;
 }
 
 uint32_t interner_intern(struct interner *in, const void *p, size_t len)
@@ -98,35 +151,43 @@ uint32_t interner_intern(struct interner *in, const void *p, size_t len)
 		interner_rehash(in);
 	uint32_t i = interner_probe(in, p, len, h32);
 	if (in->slots[i])
-		return (uint32_t)in->slots[i] - 1;
+		return slot_id(in, in->slots[i]);
+	if (len > UINT32_MAX - 1 || in->arena_len / 8 >= UINT32_MAX - 1)
+	{ /* what slots can address: as good as out of memory */
+		fputs("faultline: out of memory (interner past 32 GB)\n", stderr);
+		abort();
+	}
 	if (in->n == in->cap) {
 		in->cap = in->cap ? in->cap * 2 : 64;
 		in->offs = xrealloc(in->offs, in->cap * sizeof *in->offs);
-		in->lens = xrealloc(in->lens, in->cap * sizeof *in->lens);
 	}
-	if (in->arena_len + len + 1 > in->arena_cap) {
+	size_t need = (ENTRY_HEAD + len + 1 + 7) & ~(size_t)7;
+	if (in->arena_len + need > in->arena_cap) {
 		size_t nc = in->arena_cap ? in->arena_cap * 2 : 4096;
-		while (nc < in->arena_len + len + 1)
+		while (nc < in->arena_len + need)
 			nc *= 2;
 		in->arena = xrealloc(in->arena, nc);
 		in->arena_cap = nc;
 	}
-	uint32_t id = in->n++;
+	uint32_t id = in->n++, len32 = (uint32_t)len;
+	char *ent = in->arena + in->arena_len;
+	memcpy(ent, &id, 4);
+	memcpy(ent + 4, &len32, 4);
 	if (len)
-		memcpy(in->arena + in->arena_len, p, len);
-	in->arena[in->arena_len + len] = '\0';
+		memcpy(ent + ENTRY_HEAD, p, len);
+	ent[ENTRY_HEAD + len] = '\0';
 	in->offs[id] = in->arena_len;
-	in->lens[id] = (uint32_t)len;
-	in->arena_len += len + 1;
-	in->slots[i] = (uint64_t)h32 << 32 | (id + 1);
+	in->slots[i] = (uint64_t)h32 << 32 | (in->arena_len / 8 + 1);
+	in->arena_len += need;
 	return id;
 }
 
 const char *interner_get(const struct interner *in, uint32_t id, size_t *len)
 {
+	const char *ent = in->arena + in->offs[id];
 	if (len)
-		*len = in->lens[id];
-	return in->arena + in->offs[id];
+		*len = entry_u32(ent + 4);
+	return ent + ENTRY_HEAD;
 }
 
 /* --------------------------------------------------------------- values */
