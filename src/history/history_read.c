@@ -1379,6 +1379,20 @@ static bool hin_more(struct hin *in)
 	return true;
 }
 
+/* The batch's current line did not parse: the last line of the file without
+ * its newline is a torn write (ignored); anything else is bad input. */
+static void batch_line_failed(struct batch *b, bool torn, long col)
+{
+	if (torn) {
+		b->torn = true;
+		b->torn_line = b->nlines;
+	} else {
+		b->failed = true;
+		b->err_line = b->nlines;
+		b->err_col = col;
+	}
+}
+
 static void seq_jsonl(struct history_reader *R, struct hin *in)
 {
 	uint64_t seq = 0;
@@ -1402,14 +1416,7 @@ static void seq_jsonl(struct history_reader *R, struct hin *in)
 				   sizeof b->err_text);
 		in->pos += n + (nl ? 1 : 0);
 		if (r < 0) {
-			if (!nl) { /* the torn write of a killed run */
-				b->torn = true;
-				b->torn_line = b->nlines;
-				break;
-			}
-			b->failed = true;
-			b->err_line = b->nlines;
-			b->err_col = col;
+			batch_line_failed(b, !nl, col); /* no newline: a killed run's torn write */
 			break;
 		}
 		if (r == 1)
@@ -1769,14 +1776,7 @@ static void chunk_parse(struct history_reader *R, struct chunk_buf *cb, struct e
 		}
 		pos += n + (nl ? 1 : 0);
 		if (r < 0) {
-			if (!nl && !edn) {
-				b->torn = true;
-				b->torn_line = b->nlines;
-				return;
-			}
-			b->failed = true;
-			b->err_line = b->nlines;
-			b->err_col = col;
+			batch_line_failed(b, !nl && !edn, col);
 			return;
 		}
 		if (r == 1)
