@@ -415,12 +415,7 @@ static long custom_pid(struct db_ctx *c, int node)
 	char *out = NULL, err[400];
 	long pid = -1;
 	if (custom_run(c, node, "read the pid", b.data, &out, NULL, err, sizeof err) == 0) {
-		long v;
-		size_t l = strlen(out);
-		while (l && (out[l - 1] == '\n' || out[l - 1] == ' '))
-			out[--l] = 0;
-		if (l && parse_long(out, 1, 1L << 30, &v))
-			pid = v;
+		pid = db_pid_of(out);
 	} else {
 		log_warn("%s", err);
 	}

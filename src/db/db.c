@@ -83,3 +83,17 @@ int db_preflight(struct db_ctx *c, char *err, size_t errlen)
 	const struct db *db = db_find(c->test->db);
 	return db && db->preflight ? db_on_all(c, db->preflight, err, errlen) : 0;
 }
+
+long db_pid_of(const char *out)
+{
+	size_t l = strlen(out);
+	while (l && (out[l - 1] == '\n' || out[l - 1] == ' '))
+		l--;
+	char num[24];
+	long v;
+	if (!l || l >= sizeof num)
+		return -1;
+	memcpy(num, out, l);
+	num[l] = 0;
+	return parse_long(num, 1, 1L << 30, &v) ? v : -1;
+}

@@ -101,6 +101,10 @@ void db_workloads(const struct db *db, struct buf *b);
 /* The db's preflight on every node (0 when it has none). */
 int db_preflight(struct db_ctx *c, char *err, size_t errlen);
 
+/* The pid a node's script printed (trailing spaces and newlines allowed),
+ * or -1 when it printed none. */
+long db_pid_of(const char *out);
+
 /* Run one per-node operation on every node in parallel (par_each).
  * Returns 0 if all succeeded; err gets every failure, "n1: why; n3: why". */
 int db_on_all(struct db_ctx *c, db_node_fn fn, char *err, size_t errlen);

@@ -847,12 +847,7 @@ static long postgres_pid(struct db_ctx *c, int node)
 	long pid = -1;
 	if (pg_run(c, node, "read the postgres pid", b.data, PG_CMD_TIMEOUT_MS, &out, err,
 		   sizeof err) == 0) {
-		long v;
-		size_t l = strlen(out);
-		while (l && (out[l - 1] == '\n' || out[l - 1] == ' '))
-			out[--l] = 0;
-		if (l && parse_long(out, 1, 1L << 30, &v))
-			pid = v;
+		pid = db_pid_of(out);
 	} else {
 		log_warn("%s", err);
 	}

@@ -553,6 +553,19 @@ static void test_no_primary(void **state)
 	port = saved;
 }
 
+/* What every database's pid() reads from its node script (db_pid_of). */
+static void test_pid_of(void **state)
+{
+	(void)state;
+	assert_int_equal(db_pid_of("4242\n"), 4242);
+	assert_int_equal(db_pid_of("17 \n\n"), 17);
+	assert_int_equal(db_pid_of(""), -1);
+	assert_int_equal(db_pid_of("\n"), -1);
+	assert_int_equal(db_pid_of("0\n"), -1);
+	assert_int_equal(db_pid_of("12 13\n"), -1);
+	assert_int_equal(db_pid_of("99999999999999999999999999\n"), -1);
+}
+
 static void test_bad_ops(void **state)
 {
 	(void)state;
@@ -572,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_txn_at_commit),
 		cmocka_unit_test(test_no_primary),
 		cmocka_unit_test(test_bad_ops),
+		cmocka_unit_test(test_pid_of),
 	};
 	return cmocka_run_group_tests(tests, server_up, server_down);
 }
