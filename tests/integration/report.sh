@@ -245,7 +245,17 @@ if [ -n "$RUN" ]; then
 	# 6, 7. latency by op with hover; wall clock; links to logs and junit.xml
 	tipx=$(attr probe-tip "$TMP/tl.html")
 	legend=$(perl -0777 -ne 'print $1 if /<div class="legend" id="lat-legend">(.*?)<\/div>/s' "$TMP/dom.html" | sed 's/<[^>]*>/ /g')
-	if [[ $tipx == "op #$ix "* ]] && [[ $tipx == *"wall clock 20"*" UTC"* ]] && [[ $legend == *read* ]] && [[ $legend == *write* ]] && [[ $legend == *cas* ]] &&
+	# The hover picks the point nearest the mouse: another op drawn on the
+	# same spot (invoked within 1 ms, latency within 0.5 ms) is a fair answer.
+	tip_ix=$(sed -n 's/^op #\([0-9]*\) .*/\1/p' <<<"$tipx")
+	same_spot=0
+	if [ -n "$tip_ix" ] && [ "$tip_ix" != "$ix" ]; then
+		IFS='|' read -r _ _ _ a0 _ a1 _ _ < <(awk -F'|' -v i="$ix" '$1 == i' "$TMP/ops.txt")
+		IFS='|' read -r _ _ _ b0 _ b1 _ _ < <(awk -F'|' -v i="$tip_ix" '$1 == i' "$TMP/ops.txt")
+		[ -n "$a0" ] && [ -n "$b0" ] && awk -v a0="$a0" -v a1="$a1" -v b0="$b0" -v b1="$b1" 'BEGIN {
+			d = a0 - b0; l = (a1 - a0) - (b1 - b0); exit !((d < 0 ? -d : d) < 1e6 && (l < 0 ? -l : l) < 5e5) }' && same_spot=1
+	fi
+	if { [[ $tipx == "op #$ix "* ]] || [ $same_spot = 1 ]; } && [[ $tipx == *"wall clock 20"*" UTC"* ]] && [[ $legend == *read* ]] && [[ $legend == *write* ]] && [[ $legend == *cas* ]] &&
 		[ "$(attr quantile-buckets "$TMP/dom.html")" -gt 0 ] && grep -q 'id="wall">history time 0 = 20' "$TMP/dom.html" &&
 		grep -q '<a href="junit.xml">' "$TMP/dom.html" && grep -q '<a href="nodes/n[0-9]/etcd.log"' <<<"$(perl -0777 -ne 'print $1 if /<div id="fail-table">(.*?)<\/table>/s' "$TMP/dom.html")"; then
 		pass "hover on latency point of op #$ix: '${tipx:0:60}...'; wall clock anchor; quantiles drawn; node-log and junit links"
