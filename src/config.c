@@ -1136,12 +1136,12 @@ int config_finish(struct test *t, struct config_error *err)
 		return fail(err, "username: '%s' is not a user name (letters, digits, _ . -; not "
 			    "starting with - or .)", t->username);
 	if (t->sudo_password_env) {
-		const char *pw = getenv(t->sudo_password_env);
+		char *pw = env_take_secret(t->sudo_password_env);
 		if (!pw)
 			return fail(err, "sudo_password_env: environment variable %s is not set",
 				    t->sudo_password_env);
 		free(t->sudo_password);
-		t->sudo_password = xstrdup(pw);
+		t->sudo_password = pw;
 		log_add_secret(pw);
 	}
 	if (t->n_nodes == 0 && nodes_from_cluster(t, err) < 0)

@@ -72,6 +72,32 @@ void log_add_secret(const char *secret)
 	pthread_mutex_unlock(&log_lock);
 }
 
+char *env_take_secret(const char *name)
+{
+	static char *taken_name, *taken_value;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&lock);
+	char *copy = NULL;
+	if (taken_name && !strcmp(taken_name, name)) {
+		copy = xstrdup(taken_value);
+	} else {
+		char *v = getenv(name);
+		if (v) {
+			copy = xstrdup(v);
+			free(taken_name);
+			free(taken_value);
+			taken_name = xstrdup(name);
+			taken_value = xstrdup(v);
+			/* /proc/PID/environ reads the block the kernel laid out at
+			 * exec, which unsetenv leaves as it was. */
+			memset(v, 0, strlen(v));
+			unsetenv(name);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return copy;
+}
+
 /* Replace every registered secret by *** so no log line can carry one. */
 static void log_redact(struct buf *b)
 {

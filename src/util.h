@@ -38,6 +38,12 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 /* Secrets registered here are replaced by "***" in every logged line. */
 void log_add_secret(const char *secret);
+/* The value of environment variable NAME (a copy, or NULL if unset), taken
+ * out of the environment: unset, and its bytes in the process's original
+ * environment block wiped, so neither children nor /proc/PID/environ (of
+ * faultline or anything cloned from it) show it. A second call for the same
+ * name returns the value taken first. */
+char *env_take_secret(const char *name);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);

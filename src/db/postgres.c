@@ -155,12 +155,14 @@ static char pw[33];
 
 static void pg_password_init(void)
 {
-	const char *env = getenv("FAULTLINE_POSTGRES_PASSWORD");
+	char *env = env_take_secret("FAULTLINE_POSTGRES_PASSWORD");
 	if (env && *env && strlen(env) < sizeof pw) {
 		snprintf(pw, sizeof pw, "%s", env);
 		log_add_secret(pw);
+		free(env);
 		return;
 	}
+	free(env);
 	unsigned char r[16];
 	size_t got = 0;
 	while (got < sizeof r) {

@@ -66,8 +66,10 @@ pass "cluster up $NAME (3 nodes)"
 # secret_in FILES...: names of the files holding the secret (either one).
 secret_in() { grep -rlaF -e "$CORE" -e "$WRONG_CORE" "$@" 2>/dev/null; }
 
-# Sample every process's command line, and the environment of every process
-# but faultline itself, while it runs. The pattern comes from a file so the
+# Sample every process's command line, and the environment of every process,
+# while faultline runs. faultline's own environment carries the password
+# from exec until it has read its options (it then wipes it): counted only
+# from the 10th sweep (2 s) on. The pattern comes from a file so the
 # sampling grep does not carry it in its own command line.
 printf '%s\n' "$CORE" >"$T/pattern"
 watch_procs() { # faultline-pid out
@@ -76,7 +78,8 @@ watch_procs() { # faultline-pid out
 	while kill -0 "$me" 2>/dev/null; do
 		grep -laFf "$T/pattern" /proc/[0-9]*/cmdline 2>/dev/null | sed 's/^/cmdline: /' >>"$out"
 		grep -laFf "$T/pattern" /proc/[0-9]*/environ 2>/dev/null | while IFS= read -r f; do
-			[ "$f" = "/proc/$me/environ" ] || echo "environ: $f $(tr '\0' ' ' 2>/dev/null <"${f%/environ}/cmdline" | cut -c1-80)"
+			[ "$f" = "/proc/$me/environ" ] && [ "$sweeps" -lt 10 ] && continue
+			echo "environ: $f $(tr '\0' ' ' 2>/dev/null <"${f%/environ}/cmdline" | cut -c1-80)"
 		done >>"$out"
 		sweeps=$((sweeps + 1))
 		sleep 0.2

@@ -106,6 +106,24 @@ static void test_file_roundtrip(void **state)
 	free(sub);
 }
 
+/* A secret taken from the environment leaves it: children cannot inherit
+ * it, the bytes getenv pointed at are wiped, and asking again still works. */
+static void test_env_take_secret(void **state)
+{
+	(void)state;
+	assert_null(env_take_secret("FL_UNIT_NOT_SET"));
+	setenv("FL_UNIT_PW", "s3cr3t-value", 1);
+	char *where = getenv("FL_UNIT_PW");
+	char *pw = env_take_secret("FL_UNIT_PW");
+	assert_string_equal(pw, "s3cr3t-value");
+	assert_null(getenv("FL_UNIT_PW"));
+	assert_int_equal(where[0], 0);
+	char *again = env_take_secret("FL_UNIT_PW");
+	assert_string_equal(again, "s3cr3t-value");
+	free(pw);
+	free(again);
+}
+
 static void test_log_redacts_secrets(void **state)
 {
 	(void)state;
@@ -148,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_file_roundtrip),
 		cmocka_unit_test(test_log_redacts_secrets),
+		cmocka_unit_test(test_env_take_secret),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
