@@ -135,10 +135,29 @@ struct consume {
 	char err[600];
 };
 
+/* How far ahead of add() a judge's prefetch sees the ops: enough for a
+ * few memory accesses one after another to arrive, few enough for what
+ * they fetch to stay in cache. */
+#define PREFETCH_AHEAD 16
+
+/* The reader's threads wrote these ops on another core: what the
+ * validator reads of each (its f) is fetched ahead too. */
+static void consume_prefetch(struct consume *c, const struct op *op)
+{
+	__builtin_prefetch(op->f);
+	for (size_t k = 0; k < c->nj; k++)
+		if (c->j[k].c->prefetch)
+			c->j[k].c->prefetch(c->j[k].st, op);
+}
+
 static void consume_batch(struct consume *c, const struct op_batch *bt)
 {
+	for (size_t i = 0; i < bt->n && i < PREFETCH_AHEAD; i++)
+		consume_prefetch(c, &bt->ops[i]);
 	for (size_t i = 0; i < bt->n && !c->bad; i++) {
 		const struct op *op = &bt->ops[i];
+		if (i + PREFETCH_AHEAD < bt->n)
+			consume_prefetch(c, &bt->ops[i + PREFETCH_AHEAD]);
 		c->ops++;
 		if (op->type == OP_INVOKE && op->process != PROCESS_NEMESIS)
 			c->client_ops++;

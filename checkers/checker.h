@@ -56,6 +56,11 @@ struct checker {
 	 * input this checker cannot judge (an op its model does not know):
 	 * a 254 error, never a verdict. */
 	int (*add)(void *state, const struct op *op, char *err, size_t errlen);
+	/* Optional (NULL: none): add() will see this op soon, a few ops from
+	 * now; every op goes through here once, in order, before add(). A
+	 * hint to start fetching what add() will touch (a table far larger
+	 * than the cache); it must not change any verdict. */
+	void (*prefetch)(void *state, const struct op *op);
 	/* The verdict (new reference); frees state. */
 	json_t *(*finish)(void *state);
 	/* Give up without a verdict; frees state. */

@@ -72,6 +72,9 @@
 #define LIN_MAX_BRIEF 1000     /* further invalid keys listed: key, op, message */
 #define LIN_BRIEF_PREFIX 256   /* ... and their prefix when at most this long */
 #define LIN_CHECK_EVERY 4096   /* search steps between deadline checks */
+#define LIN_PREFETCH_RING 32   /* > the ops check.c prefetches ahead */
+#define SETUP_AHEAD 12         /* ops search_setup fetches ahead */
+#define LIN_PF_STAGE 4         /* ops between two prefetch stages (lin_prefetch) */
 
 /* One paired op. */
 struct lop {
@@ -89,7 +92,6 @@ struct lop {
 struct pent {          /* an open op of one process */
 	int64_t proc;
 	uint32_t lop;      /* lop index + 1; 0 when none is open */
-	json_t *inv;       /* the invocation's value while open */
 };
 
 struct pmap {          /* process -> its open op */
@@ -117,6 +119,15 @@ struct lin_builder {
 	struct pmap open;
 	uint64_t seq;
 	int64_t orphans;          /* completions without an invoke */
+	/* ops announced by prefetch (lin_prefetch), not yet added: the hash
+	 * of the value each will intern, so it is hashed once */
+	struct lin_pf {
+		const struct op *op;
+		json_t *v;           /* the value it will intern */
+		const char *str;     /* its bytes, for a string */
+		uint32_t h32;        /* its hash once computed, else 0 */
+	} pf[LIN_PREFETCH_RING];
+	uint32_t pf_head, pf_tail;
 	/* checker_opts.linearizable */
 	bool all_keys;            /* every key to the end, even once invalid */
 	size_t mem_limit;         /* bytes per key's search; 0: the default */
@@ -133,7 +144,7 @@ static struct pent *pmap_slot(struct pmap *m, int64_t k, bool create)
 		size_t oldcap = m->cap;
 		m->e = xmalloc(nc * sizeof *m->e);
 		for (size_t i = 0; i < nc; i++)
-			m->e[i] = (struct pent){INT64_MIN, 0, NULL};
+			m->e[i] = (struct pent){INT64_MIN, 0};
 		m->cap = nc;
 		for (size_t i = 0; i < oldcap; i++) {
 			if (old[i].proc == INT64_MIN)
@@ -202,9 +213,6 @@ static void lin_abort(struct lin_builder *b)
 	interner_free(&b->fs);
 	free(b->ops);
 	free(b->done);
-	for (size_t i = 0; i < b->open.cap; i++)
-		if (b->open.e[i].inv)
-			json_decref(b->open.e[i].inv);
 	free(b->open.e);
 	free(b);
 }
@@ -258,13 +266,19 @@ static uint32_t lin_key(struct lin_builder *b, const struct op *op)
 	return id;
 }
 
-static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, size_t errlen)
+/* The value an op is judged by: keywords kept (EDN :a is not "a"). */
+static json_t *lin_value(const struct op *op)
+{
+	return op->value_kw ? op->value_kw : op->value ? op->value : json_null();
+}
+
+static int lin_add_op(struct lin_builder *b, const struct op *op, uint32_t h32, char *err,
+		      size_t errlen)
 {
 	if (op->process == PROCESS_NEMESIS)
 		return 0;
 	uint64_t pos = b->seq++;
-	/* Values compare with keywords kept (EDN :a is not "a"). */
-	json_t *value = op->value_kw ? op->value_kw : op->value ? op->value : json_null();
+	json_t *value = lin_value(op);
 	if (op->type == OP_INVOKE) {
 		if (b->n == b->cap) {
 			b->cap = b->cap ? b->cap * 2 : 1024;
@@ -285,7 +299,7 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 			l->key = lin_key(b, op);
 		else
 			b->have_nokey = true;
-		l->inv_value = values_intern(&b->env.vals, value);
+		l->inv_value = values_intern_h(&b->env.vals, value, h32);
 		l->value = l->inv_value;
 		/* Encoded now as it would be if it never completed: an op the
 		 * model does not know is refused whatever becomes of it (a
@@ -296,10 +310,7 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 		/* A process that invokes again while its previous op is open
 		 * (wrong after an info, but it happens) leaves that op pending. */
 		struct pent *pe = pmap_slot(&b->open, op->process, true);
-		if (pe->inv)
-			json_decref(pe->inv);
 		pe->lop = (uint32_t)(b->n + 1);
-		pe->inv = json_incref(value);
 		b->n++;
 		return 0;
 	}
@@ -309,9 +320,7 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 		return 0;
 	}
 	struct lop *l = &b->ops[pe->lop - 1];
-	json_t *inv = pe->inv;
 	pe->lop = 0;
-	pe->inv = NULL;
 	l->type = (uint8_t)op->type;
 	l->ret_time = op->time;
 	int rc = 0;
@@ -324,23 +333,77 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, char *err, siz
 		b->done[b->ndone++] = (uint32_t)(l - b->ops);
 		/* Usually the completion repeats the invocation's value (writes,
 		 * cas): then it is already interned. */
-		if (json_equal(inv, value))
+		if (values_equal(&b->env.vals, l->inv_value, value))
 			values_memo_set(&b->env.vals, value, l->inv_value);
-		l->value = values_intern(&b->env.vals, value);
+		l->value = values_intern_h(&b->env.vals, value, h32);
 		values_memo_set(&b->env.vals, value, l->value);
 		rc = lin_encode(b, l, value, true, err, errlen);
 	}
 	/* info: may have happened, with the invocation's arguments: the
 	 * encoding made at the invoke stands */
-	json_decref(inv);
 	return rc;
 }
 
 static int lin_add(struct lin_builder *b, const struct op *op, char *err, size_t errlen)
 {
-	int rc = lin_add_op(b, op, err, errlen);
+	uint32_t h32 = 0;
+	if (b->pf_tail != b->pf_head) {
+		if (b->pf[b->pf_tail % LIN_PREFETCH_RING].op == op)
+			h32 = b->pf[b->pf_tail++ % LIN_PREFETCH_RING].h32;
+		else /* not announced (a caller without prefetch): start over */
+			b->pf_tail = b->pf_head;
+	}
+	int rc = lin_add_op(b, op, h32, err, errlen);
 	values_memo_clear(&b->env.vals);
 	return rc;
+}
+
+/* A million distinct values make the value table far larger than the
+ * cache, and every op's value was written by a reader thread on the other
+ * core: interning was most of reading's time, waiting for memory. So the
+ * ops check.c announces (LIN_PF_STAGE * 4 ahead of add) go through stages
+ * a few ops apart, each fetching what the next one reads: the value's
+ * json_t, then its bytes, then (hashed) the table slot it will probe,
+ * then the entry that slot leads to. */
+static void pf_stage(struct lin_builder *b, uint32_t at, int stage)
+{
+	struct lin_pf *e = &b->pf[at % LIN_PREFETCH_RING];
+	if (stage == 1) {
+		if (!e->v)
+			return;
+		if (json_is_string(e->v)) {
+			e->str = json_string_value(e->v);
+			__builtin_prefetch(e->str);
+		} else if (json_is_integer(e->v)) {
+			e->h32 = values_hash(e->v);
+			interner_prefetch_slot(&b->env.vals.in, e->h32);
+		}
+	} else if (stage == 2) {
+		if (e->str) {
+			e->h32 = values_hash(e->v);
+			interner_prefetch_slot(&b->env.vals.in, e->h32);
+		}
+	} else if (e->h32) {
+		interner_prefetch_entry(&b->env.vals.in, e->h32);
+	}
+}
+
+static void lin_prefetch(struct lin_builder *b, const struct op *op)
+{
+	if (b->pf_head - b->pf_tail >= LIN_PREFETCH_RING)
+		b->pf_tail = b->pf_head; /* nobody adds: forget */
+	struct lin_pf *e = &b->pf[b->pf_head % LIN_PREFETCH_RING];
+	e->op = op;
+	e->v = op->process == PROCESS_NEMESIS ? NULL : lin_value(op);
+	e->str = NULL;
+	e->h32 = 0;
+	__builtin_prefetch(e->v);
+	uint32_t head = b->pf_head++;
+	for (int stage = 1; stage <= 3; stage++) {
+		uint32_t back = (uint32_t)stage * LIN_PF_STAGE;
+		if (head - b->pf_tail >= back)
+			pf_stage(b, head - back, stage);
+	}
 }
 
 /* ------------------------------------------------------------ search */
@@ -596,17 +659,26 @@ static void search_setup(struct search *s)
 	s->lop_of = xmalloc((n + 1) * sizeof *s->lop_of);
 	/* ids: ok ops by completion, then the others by invocation; the
 	 * history gave both orders, so nothing is sorted here */
+	/* A key's ops are spread over the whole op array: each pass over
+	 * them fetches a few ahead, and only the first three passes read the
+	 * array at all (xs: the op ids in invocation order). */
 	uint32_t id = 0;
 	for (size_t i = 0; i < n_ok; i++) {
+		if (i + SETUP_AHEAD < n_ok)
+			__builtin_prefetch(&b->ops[job->done[i + SETUP_AHEAD]], 1);
 		b->ops[job->done[i]].sid = id;
 		s->lop_of[id++] = job->done[i];
 	}
+	uint32_t *xs = xmalloc((n + 1) * sizeof *xs);
 	for (size_t i = 0; i < n; i++) {
+		if (i + SETUP_AHEAD < n)
+			__builtin_prefetch(&b->ops[job->ops[i + SETUP_AHEAD]], 1);
 		struct lop *l = &b->ops[job->ops[i]];
 		if (l->ret_pos == UINT64_MAX) {
 			l->sid = id;
 			s->lop_of[id++] = job->ops[i];
 		}
+		xs[i] = l->sid;
 	}
 	s->mops = xmalloc((n + 1) * sizeof *s->mops);
 	s->zob = xmalloc((n + 1) * sizeof *s->zob);
@@ -629,6 +701,8 @@ static void search_setup(struct search *s)
 		s->tinv = xmalloc((n + 1) * sizeof *s->tinv);
 	}
 	for (size_t i = 0; i < n; i++) {
+		if (i + SETUP_AHEAD < n)
+			__builtin_prefetch(&b->ops[s->lop_of[i + SETUP_AHEAD]]);
 		struct lop *l = &b->ops[s->lop_of[i]];
 		s->mops[i] = l->mop;
 		s->zob[i] = hash_mix(0x51ed270b27a1f3cdULL + i * 0x9e3779b97f4a7c15ULL);
@@ -638,11 +712,11 @@ static void search_setup(struct search *s)
 	}
 	if (s->prune) { /* resets and reads to check against, by invocation */
 		for (size_t i = 0; i < n; i++) {
-			uint32_t x = b->ops[job->ops[i]].sid;
+			uint32_t x = xs[i];
 			s->reset_at[x] = s->tinv_at[x] = UINT32_MAX;
 		}
 		for (size_t i = 0; i < n; i++) {
-			uint32_t x = b->ops[job->ops[i]].sid;
+			uint32_t x = xs[i];
 			if (s->ro[x] && x < n_ok) {
 				s->targets[x >> 6] |= 1ULL << (x & 63);
 				s->tinv_at[x] = (uint32_t)s->ntinv;
@@ -664,11 +738,10 @@ static void search_setup(struct search *s)
 	uint32_t *call_entry = xmalloc((n + 1) * sizeof *call_entry);
 	size_t ci = 0, ri = 0;
 	while (ci < n || ri < n_ok) {
-		bool call = ri == n_ok ||
-			    (ci < n && b->ops[job->ops[ci]].inv_pos < b->ops[job->done[ri]].ret_pos);
+		bool call = ri == n_ok || (ci < n && s->inv[xs[ci]] < s->ret[ri]);
 		size_t e = ++ne;
 		if (call) {
-			uint32_t x = b->ops[job->ops[ci++]].sid;
+			uint32_t x = xs[ci++];
 			s->eop[e] = x;
 			s->ecall[e] = 1;
 			call_entry[x] = (uint32_t)e;
@@ -680,6 +753,7 @@ static void search_setup(struct search *s)
 		}
 	}
 	s->ne = ne;
+	free(xs);
 	for (size_t e = 0; e <= ne; e++) {
 		s->next[e] = (uint32_t)(e + 1);
 		s->prev[e + 1] = (uint32_t)e;
@@ -1737,6 +1811,7 @@ static int lin_add_v(void *st, const struct op *op, char *err, size_t errlen)
 	return lin_add(st, op, err, errlen);
 }
 
+static void lin_prefetch_v(void *st, const struct op *op) { lin_prefetch(st, op); }
 static json_t *lin_finish_v(void *st) { return lin_finish(st); }
 static void lin_abort_v(void *st) { lin_abort(st); }
 
@@ -1746,6 +1821,7 @@ const struct checker checker_linearizable = {
 	.check_opts = lin_check_opts,
 	.begin = lin_begin_v,
 	.add = lin_add_v,
+	.prefetch = lin_prefetch_v,
 	.finish = lin_finish_v,
 	.abort = lin_abort_v,
 };

@@ -44,6 +44,14 @@ void interner_init(struct interner *in);
 void interner_free(struct interner *in);
 uint32_t interner_intern(struct interner *in, const void *p, size_t len);
 const char *interner_get(const struct interner *in, uint32_t id, size_t *len);
+/* The same with the 32-bit hash of the bytes given (interner_hash). */
+uint32_t interner_intern_h(struct interner *in, const void *p, size_t len, uint32_t h32);
+uint32_t interner_hash(const void *p, size_t len);
+/* Cache hints for a coming interner_intern_h of bytes with hash h32:
+ * the slot it probes first, then (once that slot is likely in cache) the
+ * entry the slot leads to. They change nothing. */
+void interner_prefetch_slot(const struct interner *in, uint32_t h32);
+void interner_prefetch_entry(const struct interner *in, uint32_t h32);
 /* Lookup without inserting (safe from several threads while nobody
  * interns): the id, or UINT32_MAX if absent. */
 uint32_t interner_find(const struct interner *in, const void *p, size_t len);
@@ -78,6 +86,14 @@ void values_init(struct values *v);
 void values_free(struct values *v);
 value_id values_intern(struct values *v, json_t *j);
 value_id values_intern_str(struct values *v, const char *s, size_t len);
+/* The interner hash values_intern will compute for j (strings and
+ * integers; 0 for anything else, and then values_intern_h hashes itself),
+ * so a caller can hash and prefetch ops ahead of interning them. */
+uint32_t values_hash(json_t *j);
+value_id values_intern_h(struct values *v, json_t *j, uint32_t h32);
+/* Whether value id is j (null, a string or an integer; false for
+ * anything else, which the caller then interns), without interning j. */
+bool values_equal(const struct values *v, value_id id, json_t *j);
 /* The id of string s if some history value equals it, else UINT32_MAX. */
 value_id values_find_str(const struct values *v, const char *s, size_t len);
 /* The id of integer x if some history value equals it, else UINT32_MAX. */

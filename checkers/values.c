@@ -144,9 +144,30 @@ uint32_t interner_find(const struct interner *in, const void *p, size_t len)
 	return in->slots[i] ? slot_id(in, in->slots[i]) : UINT32_MAX;
 }
 
+uint32_t interner_hash(const void *p, size_t len) { return (uint32_t)hash_bytes(p, len); }
+
+void interner_prefetch_slot(const struct interner *in, uint32_t h32)
+{
+	if (in->nslots)
+		__builtin_prefetch(&in->slots[h32 & (in->nslots - 1)]);
+}
+
+void interner_prefetch_entry(const struct interner *in, uint32_t h32)
+{
+	if (!in->nslots)
+		return;
+	uint64_t e = in->slots[h32 & (in->nslots - 1)];
+	if (e && (uint32_t)(e >> 32) == h32)
+		__builtin_prefetch(in->arena + ((uint64_t)(uint32_t)e - 1) * 8);
+}
+
 uint32_t interner_intern(struct interner *in, const void *p, size_t len)
 {
-	uint32_t h32 = (uint32_t)hash_bytes(p, len);
+	return interner_intern_h(in, p, len, (uint32_t)hash_bytes(p, len));
+}
+
+uint32_t interner_intern_h(struct interner *in, const void *p, size_t len, uint32_t h32)
+{
 	if ((uint64_t)(in->n + 1) * 4 >= (uint64_t)in->nslots * 3)
 		interner_rehash(in);
 	uint32_t i = interner_probe(in, p, len, h32);
@@ -200,17 +221,51 @@ void values_init(struct values *v)
 
 void values_free(struct values *v) { interner_free(&v->in); }
 
-value_id values_intern_str(struct values *v, const char *s, size_t len)
+/* A string's interned bytes are 's' + its bytes, an integer's 'i' + its
+ * 8 bytes: the tag keeps 1 and "1" apart. */
+static value_id str_intern(struct values *v, const char *s, size_t len, uint32_t h32)
 {
 	char stackbuf[256];
 	char *b = len + 1 <= sizeof stackbuf ? stackbuf : xmalloc(len + 1);
 	b[0] = 's';
 	if (len)
 		memcpy(b + 1, s, len);
-	value_id id = interner_intern(&v->in, b, len + 1);
+	if (!h32)
+		h32 = interner_hash(b, len + 1);
+	value_id id = interner_intern_h(&v->in, b, len + 1, h32);
 	if (b != stackbuf)
 		free(b);
 	return id;
+}
+
+value_id values_intern_str(struct values *v, const char *s, size_t len)
+{
+	return str_intern(v, s, len, 0);
+}
+
+static void int_bytes(int64_t x, char b[9])
+{
+	b[0] = 'i';
+	memcpy(b + 1, &x, 8);
+}
+
+uint32_t values_hash(json_t *j)
+{
+	if (json_is_string(j)) {
+		size_t len = json_string_length(j);
+		char stackbuf[256];
+		if (len + 1 > sizeof stackbuf)
+			return 0;
+		stackbuf[0] = 's';
+		memcpy(stackbuf + 1, json_string_value(j), len);
+		return interner_hash(stackbuf, len + 1);
+	}
+	if (json_is_integer(j)) {
+		char b[9];
+		int_bytes(json_integer_value(j), b);
+		return interner_hash(b, 9);
+	}
+	return 0;
 }
 
 void values_memo_set(struct values *v, json_t *j, value_id id)
@@ -221,20 +276,20 @@ void values_memo_set(struct values *v, json_t *j, value_id id)
 
 void values_memo_clear(struct values *v) { v->memo_json = NULL; }
 
-value_id values_intern(struct values *v, json_t *j)
+value_id values_intern(struct values *v, json_t *j) { return values_intern_h(v, j, 0); }
+
+value_id values_intern_h(struct values *v, json_t *j, uint32_t h32)
 {
 	if (!j || json_is_null(j))
 		return VALUE_NIL;
 	if (j == v->memo_json)
 		return v->memo_id;
 	if (json_is_string(j))
-		return values_intern_str(v, json_string_value(j), json_string_length(j));
+		return str_intern(v, json_string_value(j), json_string_length(j), h32);
 	if (json_is_integer(j)) {
 		char b[9];
-		int64_t x = json_integer_value(j);
-		b[0] = 'i';
-		memcpy(b + 1, &x, 8);
-		return interner_intern(&v->in, b, 9);
+		int_bytes(json_integer_value(j), b);
+		return interner_intern_h(&v->in, b, 9, h32 ? h32 : interner_hash(b, 9));
 	}
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	if (!s)
@@ -247,6 +302,23 @@ value_id values_intern(struct values *v, json_t *j)
 	free(b);
 	free(s);
 	return id;
+}
+
+bool values_equal(const struct values *v, value_id id, json_t *j)
+{
+	if (!j || json_is_null(j))
+		return id == VALUE_NIL;
+	size_t n;
+	const char *b = interner_get(&v->in, id, &n);
+	if (json_is_string(j))
+		return b[0] == 's' && n == json_string_length(j) + 1 &&
+		       !memcmp(b + 1, json_string_value(j), n - 1);
+	if (json_is_integer(j)) {
+		char ib[9];
+		int_bytes(json_integer_value(j), ib);
+		return n == 9 && !memcmp(b, ib, 9);
+	}
+	return false;
 }
 
 value_id values_find_str(const struct values *v, const char *s, size_t len)
@@ -265,8 +337,7 @@ value_id values_find_str(const struct values *v, const char *s, size_t len)
 value_id values_find_int(const struct values *v, int64_t x)
 {
 	char b[9];
-	b[0] = 'i';
-	memcpy(b + 1, &x, 8);
+	int_bytes(x, b);
 	return interner_find(&v->in, b, 9);
 }
 

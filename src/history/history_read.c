@@ -55,9 +55,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1238,6 +1241,8 @@ struct history_reader {
 	FILE *f;
 	int fd;
 	off_t size;
+	const char *map;       /* parallel: the file mapped, [0, size), zeros after */
+	size_t map_len;
 	enum mode mode;
 	char *sniff;           /* the first bytes read (sequential modes start with them) */
 	size_t sniff_len;
@@ -1680,7 +1685,87 @@ static bool edn_by_lines(struct history_reader *R)
 struct chunk_buf {
 	char *p;
 	size_t cap, len;
+	bool mapped;  /* p points into the reader's map: nothing to free */
 };
+
+/* ---- the mapped file ----
+ * A large regular file is read through a map rather than pread: copying
+ * 200 MB out of the page cache was a tenth of reading's time. The map is
+ * followed by zero bytes (a spare anonymous page), so a scanner looking
+ * one byte past the last line finds a NUL, not the end of the mapping.
+ * A file that shrinks while mapped raises SIGBUS on the bytes gone: the
+ * parsing thread then jumps back out of the chunk and reports it, as a
+ * short pread would. */
+static __thread sigjmp_buf *bus_jmp;
+static pthread_mutex_t bus_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sigaction bus_prev;
+
+static void bus_handler(int sig, siginfo_t *si, void *uc)
+{
+	if (bus_jmp)
+		siglongjmp(*bus_jmp, 1);
+	/* not ours: as if no handler had been set */
+	if (bus_prev.sa_flags & SA_SIGINFO && bus_prev.sa_sigaction)
+		bus_prev.sa_sigaction(sig, si, uc);
+	else if (bus_prev.sa_handler != SIG_IGN && bus_prev.sa_handler != SIG_DFL &&
+		 bus_prev.sa_handler)
+		bus_prev.sa_handler(sig);
+	else {
+		signal(SIGBUS, SIG_DFL);
+		raise(SIGBUS);
+	}
+}
+
+/* Installed at each map, not once: whoever set a handler since (a test
+ * framework does, per test) is chained to for faults that are not ours. */
+static void bus_install(void)
+{
+	struct sigaction sa;
+	pthread_mutex_lock(&bus_mu);
+	if (sigaction(SIGBUS, NULL, &sa) == 0 && (sa.sa_flags & SA_SIGINFO) &&
+	    sa.sa_sigaction == bus_handler) {
+		pthread_mutex_unlock(&bus_mu);
+		return;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = bus_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &bus_prev);
+	pthread_mutex_unlock(&bus_mu);
+}
+
+/* Pages of a parsed chunk leave the process (they stay in the page
+ * cache, and come back if a line running past a chunk needs them): the
+ * whole file is not counted in the reader's memory. */
+static void rd_unmap_chunk(struct history_reader *R, uint64_t c)
+{
+	if (!R->map)
+		return;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t a = (size_t)c * CHUNK_BYTES / page * page, e = (size_t)(c + 1) * CHUNK_BYTES;
+	if (e > (size_t)R->size)
+		e = (size_t)R->size;
+	e = e / page * page;
+	if (e > a)
+		madvise((char *)R->map + a, e - a, MADV_DONTNEED);
+}
+
+static void rd_map(struct history_reader *R)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = ((size_t)R->size + (size_t)page - 1) / (size_t)page * (size_t)page + (size_t)page;
+	char *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	if (mmap(m, (size_t)R->size, PROT_READ, MAP_PRIVATE | MAP_FIXED, R->fd, 0) == MAP_FAILED) {
+		munmap(m, len);
+		return;
+	}
+	bus_install();
+	R->map = m;
+	R->map_len = len;
+}
 
 /* pread exactly into cb from off (short only at EOF); false on error. */
 static bool cb_read(int fd, struct chunk_buf *cb, off_t off, size_t n)
@@ -1712,7 +1797,11 @@ static void chunk_parse(struct history_reader *R, struct chunk_buf *cb, struct e
 	off_t end = start + CHUNK_BYTES < R->size ? start + CHUNK_BYTES : R->size;
 	off_t base = start > 0 ? start - 1 : 0; /* one byte back: is start a line start? */
 	cb->len = 0;
-	if (!cb_read(R->fd, cb, base, (size_t)(end - base))) {
+	if (R->map) { /* the rest of the file: a line past the chunk is there too */
+		cb->p = (char *)R->map + base;
+		cb->len = (size_t)(R->size - base);
+		cb->mapped = true;
+	} else if (!cb_read(R->fd, cb, base, (size_t)(end - base))) {
 		b->failed = true;
 		snprintf(b->err_text, sizeof b->err_text, "read error: %s", strerror(errno));
 		return;
@@ -1803,12 +1892,22 @@ static void *par_worker(void *arg)
 		pthread_mutex_unlock(&R->mu);
 		struct batch *b = rd_batch(R);
 		b->seq = c;
-		chunk_parse(R, &cb, &el, c, b);
+		sigjmp_buf jb;
+		if (sigsetjmp(jb, 0) == 0) {
+			bus_jmp = R->map ? &jb : NULL;
+			chunk_parse(R, &cb, &el, c, b);
+		} else { /* SIGBUS: the file shrank under the map */
+			b->failed = true;
+			snprintf(b->err_text, sizeof b->err_text, "read error or file shrank");
+		}
+		bus_jmp = NULL;
+		rd_unmap_chunk(R, c);
 		b->eof = c + 1 == R->nchunks;
 		if (!rd_put(R, b))
 			break;
 	}
-	free(cb.p);
+	if (!cb.mapped)
+		free(cb.p);
 	edn_reader_free(el.r);
 	pthread_mutex_lock(&R->mu);
 	R->running--;
@@ -1875,6 +1974,7 @@ static void rd_open_and_run(struct history_reader *R)
 		}
 	} else {
 		R->nchunks = ((uint64_t)R->size + CHUNK_BYTES - 1) / CHUNK_BYTES;
+		rd_map(R);
 		int nw = R->threads;
 		if ((uint64_t)nw > R->nchunks)
 			nw = (int)R->nchunks;
@@ -2278,6 +2378,8 @@ static void rd_free(struct history_reader *R)
 		R->spare = b->next;
 		batch_free(b);
 	}
+	if (R->map)
+		munmap((void *)R->map, R->map_len);
 	if (R->f && !R->ext_file)
 		fclose(R->f);
 	free(R->sniff);

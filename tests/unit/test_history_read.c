@@ -413,6 +413,62 @@ static void test_parallel_chunks(void **state)
 	}
 }
 
+/* A large file is read through a map: a last line without its newline
+ * ending exactly on a page boundary is still read (and torn: skipped
+ * with a warning, as from pread), and a file that shrinks while it is
+ * read is an error, not a crash (SIGBUS on the bytes gone). */
+static void test_mapped_file_edges(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	long n = 0;
+	while (b.len < (10u << 20)) {
+		buf_printf(&b, "{\"type\":\"%s\",\"process\":%ld,\"f\":\"write\",\"value\":%ld}\n",
+			   n % 2 ? "ok" : "invoke", n / 2 % 7, n);
+		n++;
+	}
+	/* pad the last line so the file ends on a page, without a newline */
+	long page = sysconf(_SC_PAGESIZE);
+	const char *last = "{\"type\":\"invoke\",\"process\":1,\"f\":\"write\",\"value\":\"";
+	buf_puts(&b, last);
+	while ((long)b.len % page != page - 2)
+		buf_puts(&b, "x");
+	buf_puts(&b, "\"}");
+	assert_int_equal((long)b.len % page, 0);
+	struct history h;
+	struct history_error err;
+	assert_int_equal(load_text(b.data, HISTORY_JSONL, &h, &err), 0);
+	assert_int_equal(h.n, (size_t)n + 1);
+	history_free(&h);
+	b.data[b.len - 1] = ' '; /* torn: ends inside the string */
+	assert_int_equal(load_text(b.data, HISTORY_JSONL, &h, &err), 0);
+	assert_int_equal(h.n, (size_t)n);
+	history_free(&h);
+
+	/* shrinks under the reader: the consumer holds the first batch, so
+	 * the threads wait a few chunks ahead; then the file loses its tail */
+	char *path = write_tmp(b.data, ".jsonl");
+	struct history_reader *r = history_reader_start(path, HISTORY_JSONL, 2);
+	struct op_batch *bt;
+	assert_int_equal(history_reader_next(r, 0, &bt, &err), HISTORY_BATCH);
+	assert_int_equal(truncate(path, 1u << 20), 0);
+	history_reader_release(r, bt);
+	int rc;
+	size_t got = 0;
+	while ((rc = history_reader_next(r, 0, &bt, &err)) == HISTORY_BATCH) {
+		got += bt->n;
+		history_reader_release(r, bt);
+	}
+	assert_int_equal(rc, HISTORY_ERROR);
+	if (!strstr(err.msg, "shrank"))
+		fail_msg("error '%s' should say the file shrank", err.msg);
+	assert_true(got < (size_t)n);
+	history_reader_close(r);
+	unlink(path);
+	free(path);
+	buf_free(&b);
+}
 
 /* EDN written one op per line is read line by line; where an op spans
  * lines the streaming reader takes over from that line (sequentially and
@@ -604,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_errors_printable),
 		cmocka_unit_test(test_value_semantics),
 		cmocka_unit_test(test_parallel_chunks),
+		cmocka_unit_test(test_mapped_file_edges),
 		cmocka_unit_test(test_edn_lines_fallback),
 		cmocka_unit_test(test_value_text),
 	};
