@@ -101,6 +101,7 @@ struct batch {
 	bool torn;             /* the file's last line, torn: ignored */
 	long torn_line;
 	bool failed;           /* an error after its ops */
+	bool building;         /* ops[pub.n] is being parsed (see bus_handler) */
 	long err_line, err_col; /* relative to the batch's first line; 0: none */
 	char err_text[400];
 	bool abs_lines;        /* positions are absolute already (streaming EDN) */
@@ -1833,6 +1834,7 @@ static void chunk_parse(struct history_reader *R, struct chunk_buf *cb, struct e
 		size_t n = nl ? (size_t)(nl - (cb->p + pos)) : cb->len - pos;
 		b->nlines++;
 		struct op *op = batch_push(b);
+		b->building = true;
 		long col = 0;
 		int r;
 		if (edn) {
@@ -1841,6 +1843,7 @@ static void chunk_parse(struct history_reader *R, struct chunk_buf *cb, struct e
 					    ? R->open_off - (long)ls : -1;
 			r = edn_line_op(el, cb->p + pos, n, b->nlines, open, b,
 					INDEX_UNSET + (int64_t)b->pub.n, op);
+			b->building = false;
 			b->pre[b->pub.n] = r == EL_OP ? el->pre : PRE_NONE;
 			if (r == EL_OP && b->closed)
 				r = EL_SPANS; /* an op after the closing bracket: exact error later */
@@ -1862,6 +1865,7 @@ static void chunk_parse(struct history_reader *R, struct chunk_buf *cb, struct e
 		} else {
 			r = jsonl_line(cb->p + pos, n, b, INDEX_UNSET + (int64_t)b->pub.n, op, &col,
 				       b->err_text, sizeof b->err_text);
+			b->building = false;
 		}
 		pos += n + (nl ? 1 : 0);
 		if (r < 0) {
@@ -1897,6 +1901,14 @@ static void *par_worker(void *arg)
 			bus_jmp = R->map ? &jb : NULL;
 			chunk_parse(R, &cb, &el, c, b);
 		} else { /* SIGBUS: the file shrank under the map */
+			if (b->building) { /* what the op being parsed holds so far */
+				struct op *op = &b->pub.ops[b->pub.n];
+				json_decref(op->value);
+				json_decref(op->value_kw);
+				json_decref(op->extra);
+				memset(op, 0, sizeof *op);
+				b->building = false;
+			}
 			b->failed = true;
 			snprintf(b->err_text, sizeof b->err_text, "read error or file shrank");
 		}
