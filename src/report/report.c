@@ -55,10 +55,13 @@ enum { TY_OK, TY_FAIL, TY_INFO, TY_PENDING, TY_EXPECTED, TY_N };
  * phrases (alone, or followed by ": " and details), or with no error at
  * all: every client in src/db/ and the example adapters write them so
  * (etcd_client.c, redis_client.c: "compare failed"; etcd_bank.c,
- * postgres_bank.c: "insufficient funds: a1 has 3"). "contention: the
- * compare failed N times" is a client giving up, not an answer: an error.
- * Expected outcomes are grouped by the phrase. */
-static const char *const expected_errors[] = {"compare failed", "insufficient funds"};
+ * postgres_bank.c: "insufficient funds: a1 has 3"; etcd_lock.c: a release
+ * by a process that holds no lock, "not holding the lock", sent nothing
+ * and changed nothing). "contention: the compare failed N times" is a
+ * client giving up, not an answer: an error. Expected outcomes are
+ * grouped by the phrase. */
+static const char *const expected_errors[] = {"compare failed", "insufficient funds",
+					      "not holding the lock"};
 
 /* The phrase an error is an expected outcome by, or NULL. */
 static const char *expected_phrase(const char *error)

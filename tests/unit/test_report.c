@@ -470,7 +470,8 @@ static size_t count(const char *s, const char *needle)
 /* The clients' precondition failures are expected outcomes, grouped by
  * their phrase whatever details follow it: a cas whose compare failed
  * (etcd, redis, adapters), a transfer refused for want of funds (etcd and
- * postgres bank clients). A client giving up under contention, or an error
+ * postgres bank clients), a release by a process holding no lock (etcd
+ * lock client). A client giving up under contention, or an error
  * that merely contains a phrase, is an error. */
 static void test_report_expected_outcomes(void **state)
 {
@@ -486,8 +487,9 @@ static void test_report_expected_outcomes(void **state)
 		{"transfer", "insufficient funds: a1 has 3"}, {"transfer", "insufficient funds: a2 has 0"},
 		{"cas", "compare failed"}, {"cas", "compare failed"}, {"transfer", "contention: the compare failed 3 times"},
 		{"cas", "compare failed badly"}, {"transfer", "insufficient fundsX"},
+		{"release", "not holding the lock"},
 	};
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++)
 		buf_printf(&h, "{\"index\":%d,\"time\":%d,\"type\":\"invoke\",\"process\":%d,\"f\":\"%s\",\"value\":null}\n"
 			       "{\"index\":%d,\"time\":%d,\"type\":\"fail\",\"process\":%d,\"f\":\"%s\",\"value\":null,\"error\":\"%s\"}\n",
 			   2 * i, 1000 * i, i, errs[i][0], 2 * i + 1, 1000 * i + 500, i, errs[i][0], errs[i][1]);
@@ -497,7 +499,8 @@ static void test_report_expected_outcomes(void **state)
 	assert_int_equal(report_write(run_dir, err, sizeof err), 0);
 	char *html = slurp("report.html");
 	assert_non_null(strstr(html, "Expected outcomes, not errors: <b>2</b> cas <i>fail</i> &ldquo;compare failed&rdquo;; "
-				     "<b>2</b> transfer <i>fail</i> &ldquo;insufficient funds&rdquo;.</p>"));
+				     "<b>2</b> transfer <i>fail</i> &ldquo;insufficient funds&rdquo;; "
+				     "<b>1</b> release <i>fail</i> &ldquo;not holding the lock&rdquo;.</p>"));
 	assert_non_null(strstr(html, "<tr><td>transfer</td><td class=\"ok\">0</td><td class=\"expected\">2</td><td class=\"fail\">2</td>"));
 	assert_non_null(strstr(html, "<tr><td>cas</td><td class=\"ok\">0</td><td class=\"expected\">2</td><td class=\"fail\">1</td>"));
 	assert_non_null(strstr(html, "<tr><td>contention: the compare failed 3 times</td>"));
