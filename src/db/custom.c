@@ -200,17 +200,6 @@ static void script_user(struct buf *b, const struct test *t, int node, const cha
 	buf_puts(b, " failed (exit $rc)${l:+: $l}\" >&2; exit $rc; fi\n");
 }
 
-static void last_line(const char *s, char *out, size_t outlen)
-{
-	const char *end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > s && start[-1] != '\n')
-		start--;
-	snprintf(out, outlen, "%.*s", (int)(end - start), start);
-}
-
 static int cmd_timeout_ms(const struct test *t)
 {
 	double s = json_number_value(json_object_get(t->db_opts, "timeout"));
@@ -228,14 +217,14 @@ static int custom_run(struct db_ctx *c, int node, const char *what, const char *
 	if (status)
 		*status = r.status;
 	if (rc < 0) {
-		last_line(r.err ? r.err : "", line, sizeof line);
+		db_last_line(r.err ? r.err : "", line, sizeof line);
 		snprintf(err, errlen, "%s: cannot %s: %s", c->test->nodes[node].name, what,
 			 r.timed_out ? "timed out (db_opts.timeout)" : line);
 	} else if (r.status == 0) {
 		if (out)
 			*out = xstrdup(r.out);
 	} else {
-		last_line(r.err, line, sizeof line);
+		db_last_line(r.err, line, sizeof line);
 		snprintf(err, errlen, "%s: cannot %s: %s", c->test->nodes[node].name, what,
 			 line[0] ? line : "failed without error output");
 	}

@@ -8,9 +8,12 @@
 #include "db.h"
 
 #include "par.h"
+#include "ssh.h"
 #include "test.h"
 #include "util.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 extern const struct db etcd_db, postgres_db, redis_db, custom_db, none_db;
@@ -82,6 +85,74 @@ int db_preflight(struct db_ctx *c, char *err, size_t errlen)
 {
 	const struct db *db = db_find(c->test->db);
 	return db && db->preflight ? db_on_all(c, db->preflight, err, errlen) : 0;
+}
+
+void db_node_err(const struct test *t, int node, char *err, size_t errlen, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", t->nodes[node].name, msg);
+}
+
+void db_last_line(const char *s, char *out, size_t outlen)
+{
+	const char *end = s + strlen(s);
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	const char *start = end;
+	while (start > s && start[-1] != '\n')
+		start--;
+	snprintf(out, outlen, "%.*s", (int)(end - start), start);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void exit_msg(char *out, size_t outlen, const char *fmt, const char *what,
+		     const char *workdir)
+{
+	/* C lets a format use fewer arguments than it is given */
+	snprintf(out, outlen, fmt, what, workdir);
+}
+#pragma GCC diagnostic pop
+
+int db_run_script(struct db_ctx *c, int node, const char *what, const char *script,
+		  int timeout_ms, const struct db_exit *codes, const char *workdir, char **out,
+		  char *err, size_t errlen)
+{
+	struct ssh_result r;
+	int rc = ssh_exec(c->ssh[node], script, timeout_ms, &r);
+	char line[300];
+	if (rc < 0) { /* the transport's error already names the node */
+		db_last_line(r.err, line, sizeof line);
+		if (err && errlen)
+			snprintf(err, errlen, "%s", line);
+		ssh_result_free(&r);
+		return -1;
+	}
+	if (r.status == 0) {
+		if (out)
+			*out = xstrdup(r.out);
+		ssh_result_free(&r);
+		return 0;
+	}
+	const struct db_exit *x = codes;
+	while (x && x->code && x->code != r.status)
+		x++;
+	if (x && x->code) {
+		char msg[400];
+		exit_msg(msg, sizeof msg, x->msg, what, workdir ? workdir : "");
+		db_node_err(c->test, node, err, errlen, "%s", msg);
+	} else {
+		db_last_line(r.err, line, sizeof line);
+		db_node_err(c->test, node, err, errlen, "cannot %s: %s (exit %d)", what,
+			    line[0] ? line : "no error output", r.status);
+	}
+	ssh_result_free(&r);
+	return -1;
 }
 
 long db_pid_of(const char *out)

@@ -101,6 +101,28 @@ void db_workloads(const struct db *db, struct buf *b);
 /* The db's preflight on every node (0 when it has none). */
 int db_preflight(struct db_ctx *c, char *err, size_t errlen);
 
+/* err = "NODE: message" (the node's name). */
+void db_node_err(const struct test *t, int node, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* The last non-empty line of s (for one-line error messages). */
+void db_last_line(const char *s, char *out, size_t outlen);
+
+/* What a database module's node scripts mean by their exit codes: msg is
+ * a printf format given two strings, what was being done and the node's
+ * work directory, in that order (it may use the first, both or none). A
+ * table ends with code 0. */
+struct db_exit {
+	int code;
+	const char *msg;
+};
+/* Run script on node over SSH. 0 (with *out its stdout, if out) when it
+ * exits 0; else -1 with err: the transport's error, the table's words for
+ * a known exit code, or "cannot WHAT: <last stderr line> (exit N)",
+ * each naming the node. */
+int db_run_script(struct db_ctx *c, int node, const char *what, const char *script,
+		  int timeout_ms, const struct db_exit *codes, const char *workdir, char **out,
+		  char *err, size_t errlen);
+
 /* The pid a node's script printed (trailing spaces and newlines allowed),
  * or -1 when it printed none. */
 long db_pid_of(const char *out);

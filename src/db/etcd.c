@@ -81,32 +81,6 @@ char *etcd_client_url(const struct test *t, int node)
 	return etcd_url(t->nodes[node].host, ETCD_CLIENT_PORT);
 }
 
-static void etcd_err(const struct test *t, int node, char *err, size_t errlen,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void etcd_err(const struct test *t, int node, char *err, size_t errlen,
-		     const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", t->nodes[node].name, msg);
-}
-
-/* Last non-empty line of s, for one-line error messages. */
-static void last_line(const char *s, char *out, size_t outlen)
-{
-	const char *end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > s && start[-1] != '\n')
-		start--;
-	snprintf(out, outlen, "%.*s", (int)(end - start), start);
-}
-
 /* ---- the shell scripts run on the node ---- */
 
 /* The listen address as /proc/net/tcp writes it (IPv4: 8 hex digits of
@@ -261,44 +235,21 @@ static void script_launch(struct buf *b, const struct test *t, int node)
 	free(client_adv);
 }
 
+/* What the scripts above mean by their exit codes. */
+static const struct db_exit etcd_exits[] = {
+	{ETCD_EXIT_MISSING, "etcd not found (install the Debian package etcd-server)"},
+	{ETCD_EXIT_NOT_RUNNING, "cannot %s: etcd is not running"},
+	{ETCD_EXIT_NO_DATA, "cannot %s: no etcd data in %s/etcd.data (run setup first)"},
+	{0, NULL},
+};
+
 /* Run script on node; 0, or -1 with err naming node and cause. out (may be
  * NULL) receives stdout. */
 static int etcd_run(struct db_ctx *c, int node, const char *what, const char *script,
 		    char **out, char *err, size_t errlen)
 {
-	struct ssh_result r;
-	int rc = ssh_exec(c->ssh[node], script, ETCD_CMD_TIMEOUT_MS, &r);
-	char line[300];
-	if (rc < 0) {
-		/* The transport error already names the node. */
-		last_line(r.err, line, sizeof line);
-		if (err && errlen)
-			snprintf(err, errlen, "%s", line);
-		ssh_result_free(&r);
-		return -1;
-	}
-	if (r.status == 0) {
-		if (out)
-			*out = xstrdup(r.out);
-		ssh_result_free(&r);
-		return 0;
-	}
-	if (r.status == ETCD_EXIT_MISSING)
-		etcd_err(c->test, node, err, errlen,
-			 "etcd not found (install the Debian package etcd-server)");
-	else if (r.status == ETCD_EXIT_NOT_RUNNING)
-		etcd_err(c->test, node, err, errlen, "cannot %s: etcd is not running", what);
-	else if (r.status == ETCD_EXIT_NO_DATA)
-		etcd_err(c->test, node, err, errlen,
-			 "cannot %s: no etcd data in %s/etcd.data (run setup first)", what,
-			 etcd_workdir(c->test, node));
-	else {
-		last_line(r.err, line, sizeof line);
-		etcd_err(c->test, node, err, errlen, "cannot %s: %s (exit %d)", what,
-			 line[0] ? line : "no error output", r.status);
-	}
-	ssh_result_free(&r);
-	return -1;
+	return db_run_script(c, node, what, script, ETCD_CMD_TIMEOUT_MS, etcd_exits,
+			     etcd_workdir(c->test, node), out, err, errlen);
 }
 
 /* ---- HTTP from the controller ---- */
@@ -367,16 +318,16 @@ static int etcd_healthy(const struct test *t, int node, char *err, size_t errlen
 	CURL *h = etcd_http(t, url, NULL, &body);
 	CURLcode cc = h ? curl_easy_perform(h) : CURLE_FAILED_INIT;
 	if (cc != CURLE_OK) {
-		etcd_err(t, node, err, errlen, "etcd unreachable at %s: %s", base,
-			 curl_easy_strerror(cc));
+		db_node_err(t, node, err, errlen, "etcd unreachable at %s: %s", base,
+			    curl_easy_strerror(cc));
 	} else {
 		json_t *j = json_loadb(body.data, body.len, 0, NULL);
 		const char *health = json_string_value(json_object_get(j, "health"));
 		if (health && strcmp(health, "true") == 0)
 			rc = 0;
 		else
-			etcd_err(t, node, err, errlen, "etcd unhealthy at %s: %.200s", base,
-				 body.len ? body.data : "(empty reply)");
+			db_node_err(t, node, err, errlen, "etcd unhealthy at %s: %.200s", base,
+				    body.len ? body.data : "(empty reply)");
 		json_decref(j);
 	}
 	if (h)
@@ -394,8 +345,8 @@ static int etcd_wait_healthy(const struct test *t, int node, int timeout_ms, cha
 	char last[512] = "";
 	while (etcd_healthy(t, node, last, sizeof last) != 0) {
 		if (now_ns() >= deadline) {
-			etcd_err(t, node, err, errlen, "etcd not healthy after %d s: %s",
-				 timeout_ms / 1000, last);
+			db_node_err(t, node, err, errlen, "etcd not healthy after %d s: %s",
+				    timeout_ms / 1000, last);
 			return -1;
 		}
 		usleep(100 * 1000);

@@ -196,30 +196,6 @@ static const char *pg_workdir(const struct test *t, int node)
 	return w && *w ? w : PG_DEFAULT_WORKDIR;
 }
 
-static void pg_err(const struct test *t, int node, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static void pg_err(const struct test *t, int node, char *err, size_t errlen, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", t->nodes[node].name, msg);
-}
-
-static void last_line(const char *s, char *out, size_t outlen)
-{
-	const char *end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > s && start[-1] != '\n')
-		start--;
-	snprintf(out, outlen, "%.*s", (int)(end - start), start);
-}
-
 /* The address a server binds to: a DNS name is resolved on the controller,
  * which for remote hosts is the address we reach them by. */
 static char *pg_listen_host(const char *host)
@@ -388,44 +364,21 @@ static void script_launch_patroni(struct buf *b)
 		    "launch \"$W/patroni.pid\" \"$W/patroni.log\" patroni_pid \"$(command -v patroni)\" \"$P/patroni.yml\"\n");
 }
 
+/* What the scripts above mean by their exit codes. */
+static const struct db_exit pg_exits[] = {
+	{PG_EXIT_MISSING, "PostgreSQL not found (install the Debian package postgresql)"},
+	{PG_EXIT_PATRONI_MISSING, "patroni not found (install the Debian package patroni)"},
+	{PG_EXIT_NOT_RUNNING, "cannot %s: postgres is not running"},
+	{PG_EXIT_NO_DATA, "cannot %s: no postgres data in %s/pg/data (run setup first)"},
+	{0, NULL},
+};
+
 /* Run script on node; 0, or -1 with err naming node and cause. */
 static int pg_run(struct db_ctx *c, int node, const char *what, const char *script,
 		  int timeout_ms, char **out, char *err, size_t errlen)
 {
-	struct ssh_result r;
-	int rc = ssh_exec(c->ssh[node], script, timeout_ms, &r);
-	char line[300];
-	if (rc < 0) {
-		last_line(r.err, line, sizeof line);
-		if (err && errlen)
-			snprintf(err, errlen, "%s", line);
-		ssh_result_free(&r);
-		return -1;
-	}
-	if (r.status == 0) {
-		if (out)
-			*out = xstrdup(r.out);
-		ssh_result_free(&r);
-		return 0;
-	}
-	if (r.status == PG_EXIT_MISSING)
-		pg_err(c->test, node, err, errlen,
-		       "PostgreSQL not found (install the Debian package postgresql)");
-	else if (r.status == PG_EXIT_PATRONI_MISSING)
-		pg_err(c->test, node, err, errlen, "patroni not found (install the Debian package patroni)");
-	else if (r.status == PG_EXIT_NOT_RUNNING)
-		pg_err(c->test, node, err, errlen, "cannot %s: postgres is not running", what);
-	else if (r.status == PG_EXIT_NO_DATA)
-		pg_err(c->test, node, err, errlen,
-		       "cannot %s: no postgres data in %s/pg/data (run setup first)", what,
-		       pg_workdir(c->test, node));
-	else {
-		last_line(r.err, line, sizeof line);
-		pg_err(c->test, node, err, errlen, "cannot %s: %s (exit %d)", what,
-		       line[0] ? line : "no error output", r.status);
-	}
-	ssh_result_free(&r);
-	return -1;
+	return db_run_script(c, node, what, script, timeout_ms, pg_exits,
+			     pg_workdir(c->test, node), out, err, errlen);
 }
 
 /* ---- configuration written to the nodes ---- */
@@ -570,12 +523,12 @@ static int postgres_healthy(const struct test *t, int node, char *err, size_t er
 	case PQPING_OK:
 		return 0;
 	case PQPING_REJECT:
-		pg_err(t, node, err, errlen, "postgres at %s:%d is not accepting connections yet",
-		       t->nodes[node].host, o.port);
+		db_node_err(t, node, err, errlen, "postgres at %s:%d is not accepting connections yet",
+			    t->nodes[node].host, o.port);
 		return -1;
 	default:
-		pg_err(t, node, err, errlen, "postgres unreachable at %s:%d", t->nodes[node].host,
-		       o.port);
+		db_node_err(t, node, err, errlen, "postgres unreachable at %s:%d", t->nodes[node].host,
+			    o.port);
 		return -1;
 	}
 }
@@ -586,8 +539,8 @@ static int pg_wait_ready(const struct test *t, int node, int timeout_ms, char *e
 	char last[400] = "";
 	while (postgres_healthy(t, node, last, sizeof last) != 0) {
 		if (now_ns() >= deadline) {
-			pg_err(t, node, err, errlen, "postgres not ready after %d s (%s)",
-			       timeout_ms / 1000, last);
+			db_node_err(t, node, err, errlen, "postgres not ready after %d s (%s)",
+				    timeout_ms / 1000, last);
 			return -1;
 		}
 		usleep(200 * 1000);
@@ -722,7 +675,7 @@ static int setup_patroni(struct db_ctx *c, int node, char *err, size_t errlen)
 		return -1;
 	char *yml = patroni_yml(t, node);
 	if (!yml) {
-		pg_err(t, node, err, errlen, "cannot build patroni.yml");
+		db_node_err(t, node, err, errlen, "cannot build patroni.yml");
 		return -1;
 	}
 	struct buf b;

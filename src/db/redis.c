@@ -195,31 +195,6 @@ static const char *redis_workdir(const struct test *t, int node)
 	return w && *w ? w : REDIS_DEFAULT_WORKDIR;
 }
 
-static void redis_err(const struct test *t, int node, char *err, size_t errlen, const char *fmt,
-		      ...) __attribute__((format(printf, 5, 6)));
-static void redis_err(const struct test *t, int node, char *err, size_t errlen, const char *fmt,
-		      ...)
-{
-	char msg[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", t->nodes[node].name, msg);
-}
-
-static void last_line(const char *s, char *out, size_t outlen)
-{
-	const char *end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > s && start[-1] != '\n')
-		start--;
-	snprintf(out, outlen, "%.*s", (int)(end - start), start);
-}
-
 /* ---- the shell scripts run on the node ---- */
 
 /* W (workdir), rpid PROG DIR (pid of PROG running in DIR, or fail; zombies
@@ -328,45 +303,21 @@ static const char script_sentinel_alive[] =
 	"i=0; while [ $i -lt 6 ]; do sleep 0.05; i=$((i+1)); done\n"
 	"alive redis-sentinel \"$W/sentinel.data\" \"$W/sentinel.log\"\n";
 
+/* What the scripts above mean by their exit codes. */
+static const struct db_exit redis_exits[] = {
+	{REDIS_EXIT_NO_SERVER, "redis-server not found (install the Debian package redis-server)"},
+	{REDIS_EXIT_NO_SENTINEL, "redis-sentinel not found (install the Debian package redis-sentinel)"},
+	{REDIS_EXIT_NOT_RUNNING, "cannot %s: redis-server is not running"},
+	{REDIS_EXIT_NO_DATA, "cannot %s: no redis data in %s (run setup first)"},
+	{0, NULL},
+};
+
 /* Run script on node; 0, or -1 with err naming node and cause. */
 static int redis_run(struct db_ctx *c, int node, const char *what, const char *script,
 		     char **out, char *err, size_t errlen)
 {
-	struct ssh_result r;
-	int rc = ssh_exec(c->ssh[node], script, REDIS_CMD_TIMEOUT_MS, &r);
-	char line[300];
-	if (rc < 0) {
-		last_line(r.err, line, sizeof line);
-		if (err && errlen)
-			snprintf(err, errlen, "%s", line);
-		ssh_result_free(&r);
-		return -1;
-	}
-	if (r.status == 0) {
-		if (out)
-			*out = xstrdup(r.out);
-		ssh_result_free(&r);
-		return 0;
-	}
-	if (r.status == REDIS_EXIT_NO_SERVER)
-		redis_err(c->test, node, err, errlen,
-			  "redis-server not found (install the Debian package redis-server)");
-	else if (r.status == REDIS_EXIT_NO_SENTINEL)
-		redis_err(c->test, node, err, errlen,
-			  "redis-sentinel not found (install the Debian package redis-sentinel)");
-	else if (r.status == REDIS_EXIT_NOT_RUNNING)
-		redis_err(c->test, node, err, errlen, "cannot %s: redis-server is not running", what);
-	else if (r.status == REDIS_EXIT_NO_DATA)
-		redis_err(c->test, node, err, errlen,
-			  "cannot %s: no redis data in %s (run setup first)", what,
-			  redis_workdir(c->test, node));
-	else {
-		last_line(r.err, line, sizeof line);
-		redis_err(c->test, node, err, errlen, "cannot %s: %s (exit %d)", what,
-			  line[0] ? line : "no error output", r.status);
-	}
-	ssh_result_free(&r);
-	return -1;
+	return db_run_script(c, node, what, script, REDIS_CMD_TIMEOUT_MS, redis_exits,
+			     redis_workdir(c->test, node), out, err, errlen);
 }
 
 /* ---- from the controller ---- */
@@ -378,14 +329,14 @@ static int redis_ping(const struct test *t, int node, int port, const char *what
 	redisContext *c = redis_connect(t, t->nodes[node].host, port, REDIS_PROBE_TIMEOUT_MS, why,
 					sizeof why);
 	if (!c) {
-		redis_err(t, node, err, errlen, "%s unreachable: %s", what, why);
+		db_node_err(t, node, err, errlen, "%s unreachable: %s", what, why);
 		return -1;
 	}
 	redisReply *r = redis_cmd(c, "PING", NULL);
 	int rc = r && r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "PONG") ? 0 : -1;
 	if (rc < 0)
-		redis_err(t, node, err, errlen, "%s does not answer PING: %.200s", what,
-			  r ? (r->str ? r->str : "unexpected reply") : c->errstr);
+		db_node_err(t, node, err, errlen, "%s does not answer PING: %.200s", what,
+			    r ? (r->str ? r->str : "unexpected reply") : c->errstr);
 	if (r)
 		freeReplyObject(r);
 	redisFree(c);
@@ -461,8 +412,8 @@ static int redis_wait_ready(const struct test *t, int node, char *err, size_t er
 	char why[300] = "";
 	while (!redis_node_ready(t, node, &o, why, sizeof why)) {
 		if (now_ns() >= deadline) {
-			redis_err(t, node, err, errlen, "not ready after %d s: %s",
-				  REDIS_SETUP_READY_MS / 1000, why);
+			db_node_err(t, node, err, errlen, "not ready after %d s: %s",
+				    REDIS_SETUP_READY_MS / 1000, why);
 			return -1;
 		}
 		usleep(200 * 1000);
@@ -547,8 +498,8 @@ static int redis_setup(struct db_ctx *c, int node, char *err, size_t errlen)
 	redis_opts_get(t, &o);
 	char *ip = redis_node_ip(t, node), *pip = redis_node_ip(t, 0);
 	if (!ip || !pip) {
-		redis_err(t, node, err, errlen, "host %s does not resolve to an IP address",
-			  t->nodes[ip ? 0 : node].host);
+		db_node_err(t, node, err, errlen, "host %s does not resolve to an IP address",
+			    t->nodes[ip ? 0 : node].host);
 		free(ip);
 		free(pip);
 		return -1;
@@ -582,14 +533,14 @@ static int redis_setup(struct db_ctx *c, int node, char *err, size_t errlen)
 		redis_sync_delay(t, &o, "0", delay, sizeof delay);
 	while (rc == 0 && !redis_replicas_online(t, &o, why, sizeof why)) {
 		if (now_ns() >= deadline) {
-			redis_err(t, node, err, errlen, "not ready after %d s: %s",
-				  REDIS_SETUP_READY_MS / 1000, why);
+			db_node_err(t, node, err, errlen, "not ready after %d s: %s",
+				    REDIS_SETUP_READY_MS / 1000, why);
 			return -1;
 		}
 		usleep(100 * 1000);
 	}
 	if (rc == 0 && node == 0 && delay[0] && redis_sync_delay(t, &o, delay, NULL, 0) < 0) {
-		redis_err(t, node, err, errlen, "cannot restore repl-diskless-sync-delay %s", delay);
+		db_node_err(t, node, err, errlen, "cannot restore repl-diskless-sync-delay %s", delay);
 		rc = -1;
 	}
 	if (rc == 0) {
