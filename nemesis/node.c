@@ -128,17 +128,9 @@ static void why_failed(const struct ssh_result *r, char *out, size_t n)
 {
 	const char *srcs[2] = {r->err, r->out};
 	for (int s = 0; s < 2; s++) {
-		const char *t = srcs[s] ? srcs[s] : "";
-		const char *end = t + strlen(t);
-		while (end > t && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r'))
-			end--;
-		const char *start = end;
-		while (start > t && start[-1] != '\n')
-			start--;
-		if (end > start) {
-			snprintf(out, n, "%.*s", (int)(end - start), start);
+		last_line(srcs[s] ? srcs[s] : "", out, n);
+		if (out[0])
 			return;
-		}
 	}
 	snprintf(out, n, "%s", r->timed_out ? "timed out" : "failed");
 	if (r->status > 0)

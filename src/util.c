@@ -435,3 +435,14 @@ const char *registry_names(const void *const *table, size_t n, char **cache)
 	pthread_mutex_unlock(&names_lock);
 	return *cache;
 }
+
+void last_line(const char *s, char *out, size_t outlen)
+{
+	const char *end = s + strlen(s);
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	const char *start = end;
+	while (start > s && start[-1] != '\n')
+		start--;
+	snprintf(out, outlen, "%.*s", (int)(end - start), start);
+}

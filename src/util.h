@@ -45,6 +45,10 @@ void log_add_secret(const char *secret);
  * name returns the value taken first. */
 char *env_take_secret(const char *name);
 
+/* The last non-empty line of s, without its line end (for one-line error
+ * messages from a command's output); "" if there is none. */
+void last_line(const char *s, char *out, size_t outlen);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);

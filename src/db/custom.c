@@ -217,14 +217,14 @@ static int custom_run(struct db_ctx *c, int node, const char *what, const char *
 	if (status)
 		*status = r.status;
 	if (rc < 0) {
-		db_last_line(r.err ? r.err : "", line, sizeof line);
+		last_line(r.err ? r.err : "", line, sizeof line);
 		snprintf(err, errlen, "%s: cannot %s: %s", c->test->nodes[node].name, what,
 			 r.timed_out ? "timed out (db_opts.timeout)" : line);
 	} else if (r.status == 0) {
 		if (out)
 			*out = xstrdup(r.out);
 	} else {
-		db_last_line(r.err, line, sizeof line);
+		last_line(r.err, line, sizeof line);
 		snprintf(err, errlen, "%s: cannot %s: %s", c->test->nodes[node].name, what,
 			 line[0] ? line : "failed without error output");
 	}

@@ -98,17 +98,6 @@ void db_node_err(const struct test *t, int node, char *err, size_t errlen, const
 		snprintf(err, errlen, "%s: %s", t->nodes[node].name, msg);
 }
 
-void db_last_line(const char *s, char *out, size_t outlen)
-{
-	const char *end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > s && start[-1] != '\n')
-		start--;
-	snprintf(out, outlen, "%.*s", (int)(end - start), start);
-}
-
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void exit_msg(char *out, size_t outlen, const char *fmt, const char *what,
@@ -127,7 +116,7 @@ int db_run_script(struct db_ctx *c, int node, const char *what, const char *scri
 	int rc = ssh_exec(c->ssh[node], script, timeout_ms, &r);
 	char line[300];
 	if (rc < 0) { /* the transport's error already names the node */
-		db_last_line(r.err, line, sizeof line);
+		last_line(r.err, line, sizeof line);
 		if (err && errlen)
 			snprintf(err, errlen, "%s", line);
 		ssh_result_free(&r);
@@ -147,7 +136,7 @@ int db_run_script(struct db_ctx *c, int node, const char *what, const char *scri
 		exit_msg(msg, sizeof msg, x->msg, what, workdir ? workdir : "");
 		db_node_err(c->test, node, err, errlen, "%s", msg);
 	} else {
-		db_last_line(r.err, line, sizeof line);
+		last_line(r.err, line, sizeof line);
 		db_node_err(c->test, node, err, errlen, "cannot %s: %s (exit %d)", what,
 			    line[0] ? line : "no error output", r.status);
 	}

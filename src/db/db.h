@@ -104,8 +104,6 @@ int db_preflight(struct db_ctx *c, char *err, size_t errlen);
 /* err = "NODE: message" (the node's name). */
 void db_node_err(const struct test *t, int node, char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
-/* The last non-empty line of s (for one-line error messages). */
-void db_last_line(const char *s, char *out, size_t outlen);
 
 /* What a database module's node scripts mean by their exit codes: msg is
  * a printf format given two strings, what was being done and the node's

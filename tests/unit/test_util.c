@@ -106,6 +106,21 @@ static void test_file_roundtrip(void **state)
 	free(sub);
 }
 
+/* The line an error message quotes from a command's output. */
+static void test_last_line(void **state)
+{
+	(void)state;
+	char out[64];
+	last_line("first\nsecond line\n\n  \r\n", out, sizeof out);
+	assert_string_equal(out, "second line");
+	last_line("only", out, sizeof out);
+	assert_string_equal(out, "only");
+	last_line("\n\n", out, sizeof out);
+	assert_string_equal(out, "");
+	last_line("a\nthis one is far too long for the buffer", out, 8);
+	assert_string_equal(out, "this on");
+}
+
 /* A secret taken from the environment leaves it: children cannot inherit
  * it, the bytes getenv pointed at are wiped, and asking again still works. */
 static void test_env_take_secret(void **state)
@@ -167,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_file_roundtrip),
 		cmocka_unit_test(test_log_redacts_secrets),
 		cmocka_unit_test(test_env_take_secret),
+		cmocka_unit_test(test_last_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
