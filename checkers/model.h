@@ -44,9 +44,8 @@ void interner_init(struct interner *in);
 void interner_free(struct interner *in);
 uint32_t interner_intern(struct interner *in, const void *p, size_t len);
 const char *interner_get(const struct interner *in, uint32_t id, size_t *len);
-/* The same with the 32-bit hash of the bytes given (interner_hash). */
+/* The same with the 32-bit hash of the bytes given ((uint32_t)hash_bytes). */
 uint32_t interner_intern_h(struct interner *in, const void *p, size_t len, uint32_t h32);
-uint32_t interner_hash(const void *p, size_t len);
 /* Cache hints for a coming interner_intern_h of bytes with hash h32:
  * the slot it probes first, then (once that slot is likely in cache) the
  * entry the slot leads to. They change nothing. */

@@ -144,8 +144,6 @@ uint32_t interner_find(const struct interner *in, const void *p, size_t len)
 	return in->slots[i] ? slot_id(in, in->slots[i]) : UINT32_MAX;
 }
 
-uint32_t interner_hash(const void *p, size_t len) { return (uint32_t)hash_bytes(p, len); }
-
 void interner_prefetch_slot(const struct interner *in, uint32_t h32)
 {
 	if (in->nslots)
@@ -231,7 +229,7 @@ static value_id str_intern(struct values *v, const char *s, size_t len, uint32_t
 	if (len)
 		memcpy(b + 1, s, len);
 	if (!h32)
-		h32 = interner_hash(b, len + 1);
+		h32 = (uint32_t)hash_bytes(b, len + 1);
 	value_id id = interner_intern_h(&v->in, b, len + 1, h32);
 	if (b != stackbuf)
 		free(b);
@@ -258,12 +256,12 @@ uint32_t values_hash(json_t *j)
 			return 0;
 		stackbuf[0] = 's';
 		memcpy(stackbuf + 1, json_string_value(j), len);
-		return interner_hash(stackbuf, len + 1);
+		return (uint32_t)hash_bytes(stackbuf, len + 1);
 	}
 	if (json_is_integer(j)) {
 		char b[9];
 		int_bytes(json_integer_value(j), b);
-		return interner_hash(b, 9);
+		return (uint32_t)hash_bytes(b, 9);
 	}
 	return 0;
 }
@@ -289,7 +287,7 @@ value_id values_intern_h(struct values *v, json_t *j, uint32_t h32)
 	if (json_is_integer(j)) {
 		char b[9];
 		int_bytes(json_integer_value(j), b);
-		return interner_intern_h(&v->in, b, 9, h32 ? h32 : interner_hash(b, 9));
+		return interner_intern_h(&v->in, b, 9, h32 ? h32 : (uint32_t)hash_bytes(b, 9));
 	}
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	if (!s)
