@@ -6,9 +6,9 @@
  * file into batches in its own threads (large files in parallel chunks)
  * while this thread validates the ops (invoke/completion pairing, pair.h)
  * and hands each one to every checker, so a large history costs about
- * max(parse, judge) rather than their sum and is never held whole. When
- * the only checker is the transaction checker, list values come as text
- * and tokens instead of jansson trees (HISTORY_VALUE_TEXT).
+ * max(parse, judge) rather than their sum and is never held whole. Values
+ * every judge can take as text and tokens come so instead of jansson trees
+ * (checker.h, read_text).
  *
  * The timeout covers reading: batches are awaited with a deadline, so a
  * history that never arrives (a FIFO without a writer) ends "unknown" on
@@ -16,7 +16,7 @@
  */
 #include "check.h"
 
-#include "elle.h"
+#include "history.h"
 #include "pair.h"
 #include "results.h"
 #include "util.h"
@@ -44,14 +44,28 @@ struct validator {
 	struct pairing *open;
 	char *fs[VAL_MAX_F];
 	unsigned nfs, last;
+	uint8_t shared[HISTORY_F_SHARED_MAX]; /* by history_f_shared slot: id + 1 */
 	bool lenient;
 	int64_t orphans, doubles, mismatches;
 };
 
+static unsigned val_fid_name(struct validator *v, const char *f);
+
 static unsigned val_fid(struct validator *v, const char *f)
 {
-	/* The first byte first: names differ there in most histories, and a
-	 * strcmp call per op showed in profiles. */
+	/* By the reader's shared names first (history_f_shared), then by the
+	 * first byte: a strcmp call per op showed in profiles. */
+	int slot = history_f_shared(f);
+	if (slot >= 0 && v->shared[slot])
+		return v->shared[slot] - 1u;
+	unsigned id = val_fid_name(v, f);
+	if (slot >= 0 && id != VAL_MAX_F)
+		v->shared[slot] = (uint8_t)(id + 1);
+	return id;
+}
+
+static unsigned val_fid_name(struct validator *v, const char *f)
+{
 	if (v->last < v->nfs && v->fs[v->last][0] == f[0] && !strcmp(v->fs[v->last], f))
 		return v->last;
 	for (unsigned i = 0; i < v->nfs; i++)
@@ -178,16 +192,16 @@ static void consume_batch(struct consume *c, const struct op_batch *bt)
 	}
 }
 
-/* Whether every judge reads list values from their JSON text itself
- * (history.h, HISTORY_VALUE_TEXT): only then the reader skips building
- * them as trees. The transaction checker does (txn_store.c); its
- * histories are where trees cost most (~15 nodes per transaction). */
-static bool judges_read_text(const struct judge *j, size_t n)
+/* The reader flags every judge takes (checker.h, read_text): only then
+ * the reader skips building those values as trees. The transaction
+ * checker takes lists as text (~15 JSON nodes per transaction), the
+ * linearizability checker scalars (a jansson string per op). */
+static unsigned judges_read_text(const struct judge *j, size_t n)
 {
+	unsigned flags = n > 0 ? ~0u : 0;
 	for (size_t i = 0; i < n; i++)
-		if (j[i].c != &checker_elle)
-			return false;
-	return n > 0;
+		flags &= j[i].c->read_text;
+	return flags;
 }
 
 static void judges_abort(struct judge *j, size_t n)
@@ -237,7 +251,7 @@ json_t *check_history(const char *path, enum history_format fmt, const char *con
 	c.val.open = pairing_new();
 	c.val.lenient = ctx->lenient;
 	struct history_reader *rd = history_reader_start_flags(
-		path, fmt, ctx->threads, judges_read_text(j, n_checkers) ? HISTORY_VALUE_TEXT : 0);
+		path, fmt, ctx->threads, judges_read_text(j, n_checkers));
 	struct history_error herr = {""};
 	struct op_batch *bt;
 	int r;

@@ -61,6 +61,11 @@ struct checker {
 	 * hint to start fetching what add() will touch (a table far larger
 	 * than the cache); it must not change any verdict. */
 	void (*prefetch)(void *state, const struct op *op);
+	/* Reader flags (history.h: HISTORY_VALUE_TEXT, HISTORY_SCALAR_TEXT)
+	 * for values this checker takes as text and tokens instead of trees
+	 * (op->value NULL); check.c asks the reader for those every judge of
+	 * the history takes. 0: trees only. */
+	unsigned read_text;
 	/* The verdict (new reference); frees state. */
 	json_t *(*finish)(void *state);
 	/* Give up without a verdict; frees state. */

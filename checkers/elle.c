@@ -476,4 +476,5 @@ const struct checker checker_elle = {
 	.add = elle_add,
 	.finish = elle_finish,
 	.abort = elle_abort,
+	.read_text = HISTORY_VALUE_TEXT,
 };

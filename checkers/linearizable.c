@@ -111,6 +111,7 @@ struct lin_builder {
 		uint32_t id;
 	} fcache[4];
 	unsigned fcache_next;
+	uint32_t fshared[HISTORY_F_SHARED_MAX]; /* by history_f_shared slot: id + 1 */
 	bool have_nokey;          /* some op without a key */
 	struct lop *ops;
 	size_t n, cap;
@@ -123,10 +124,15 @@ struct lin_builder {
 	 * of the value each will intern, so it is hashed once */
 	struct lin_pf {
 		const struct op *op;
-		json_t *v;           /* the value it will intern */
+		json_t *v;           /* the value it will intern (a tree) */
 		const char *str;     /* its bytes, for a string */
+		size_t len;
 		uint32_t h32;        /* its hash once computed, else 0 */
 	} pf[LIN_PREFETCH_RING];
+	/* Scalars the reader left as text (HISTORY_SCALAR_TEXT) reach the
+	 * model as these, of their type, with their id memoized (see
+	 * lin_val_of) */
+	json_t *proxy_str, *proxy_int;
 	uint32_t pf_head, pf_tail;
 	/* checker_opts.linearizable */
 	bool all_keys;            /* every key to the end, even once invalid */
@@ -197,6 +203,8 @@ static struct lin_builder *lin_begin(const struct check_ctx *o, char *err, size_
 	b->env.nil_read_unknown = o && o->nil_read_unknown;
 	interner_init(&b->keys);
 	interner_init(&b->fs);
+	b->proxy_str = json_string("");
+	b->proxy_int = json_integer(0);
 	if (m->encode_init(&b->env, o ? o->init : NULL, &b->init, err, errlen) < 0) {
 		lin_abort(b);
 		return NULL;
@@ -209,6 +217,8 @@ static void lin_abort(struct lin_builder *b)
 	if (!b)
 		return;
 	model_env_free(&b->env);
+	json_decref(b->proxy_str);
+	json_decref(b->proxy_int);
 	interner_free(&b->keys);
 	interner_free(&b->fs);
 	free(b->ops);
@@ -235,7 +245,21 @@ static int lin_encode(struct lin_builder *b, struct lop *l, json_t *value, bool 
 
 /* The id of f name f: the last few are remembered (a history uses a
  * handful of names, one per op). */
+static uint32_t lin_f_name(struct lin_builder *b, const char *f);
+
+/* By the reader's shared names first (history_f_shared): no strcmp. */
 static uint32_t lin_f(struct lin_builder *b, const char *f)
+{
+	int slot = history_f_shared(f);
+	if (slot >= 0 && b->fshared[slot])
+		return b->fshared[slot] - 1;
+	uint32_t id = lin_f_name(b, f);
+	if (slot >= 0)
+		b->fshared[slot] = id + 1;
+	return id;
+}
+
+static uint32_t lin_f_name(struct lin_builder *b, const char *f)
 {
 	for (int i = 0; i < 4; i++)
 		if (b->fcache[i].name && b->fcache[i].name[0] == f[0] &&
@@ -272,13 +296,77 @@ static json_t *lin_value(const struct op *op)
 	return op->value_kw ? op->value_kw : op->value ? op->value : json_null();
 }
 
+/* An op's value as the builder takes it: a tree, or a plain string or an
+ * integer the reader left as one token (HISTORY_SCALAR_TEXT), interned
+ * from its bytes. The model still gets a json_t: the proxy of the
+ * token's type, with the value's id memoized (values_memo_set), since
+ * models look at a scalar's type and intern it, never read its bytes. */
+struct lin_val {
+	json_t *j;        /* the tree, or the proxy */
+	json_t *own;      /* a tree built here (op_value), to release */
+	bool tok, is_str;
+	const char *s;    /* a string token's bytes */
+	size_t len;
+	int64_t x;        /* an integer token */
+};
+
+static bool lin_scalar_token(const struct op *op)
+{
+	if (op->value || op->value_kw || !op->value_text || op->value_ntokens != 1)
+		return false;
+	unsigned tag = HTOK_TAG(op->value_tokens[0]);
+	return tag == HTOK_STR || tag == HTOK_INT;
+}
+
+static void lin_val_of(struct lin_builder *b, const struct op *op, struct lin_val *v)
+{
+	memset(v, 0, sizeof *v);
+	if (lin_scalar_token(op)) {
+		uint64_t t = op->value_tokens[0];
+		v->tok = true;
+		v->is_str = HTOK_TAG(t) == HTOK_STR;
+		if (v->is_str) {
+			v->s = op->value_text + HTOK_STR_OFF(t);
+			v->len = HTOK_STR_LEN(t);
+		} else {
+			v->x = HTOK_INT_V(t);
+		}
+		v->j = v->is_str ? b->proxy_str : b->proxy_int;
+	} else if (!op->value && !op->value_kw && op->value_text) {
+		v->j = v->own = op_value(op); /* text the builder does not take */
+	} else {
+		v->j = lin_value(op);
+	}
+}
+
+static value_id lin_val_intern(struct lin_builder *b, const struct lin_val *v, uint32_t h32)
+{
+	if (!v->tok)
+		return values_intern_h(&b->env.vals, v->j, h32);
+	if (v->is_str)
+		return values_intern_str_h(&b->env.vals, v->s, v->len, h32);
+	return values_intern_int_h(&b->env.vals, v->x, h32);
+}
+
+static bool lin_val_equal(struct lin_builder *b, value_id id, const struct lin_val *v)
+{
+	if (!v->tok)
+		return values_equal(&b->env.vals, id, v->j);
+	if (v->is_str)
+		return values_equal_str(&b->env.vals, id, v->s, v->len);
+	return values_equal_int(&b->env.vals, id, v->x);
+}
+
 static int lin_add_op(struct lin_builder *b, const struct op *op, uint32_t h32, char *err,
 		      size_t errlen)
 {
 	if (op->process == PROCESS_NEMESIS)
 		return 0;
 	uint64_t pos = b->seq++;
-	json_t *value = lin_value(op);
+	struct lin_val val;
+	lin_val_of(b, op, &val);
+	json_t *value = val.j;
+	int rc = 0;
 	if (op->type == OP_INVOKE) {
 		if (b->n == b->cap) {
 			b->cap = b->cap ? b->cap * 2 : 1024;
@@ -299,31 +387,32 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, uint32_t h32, 
 			l->key = lin_key(b, op);
 		else
 			b->have_nokey = true;
-		l->inv_value = values_intern_h(&b->env.vals, value, h32);
+		l->inv_value = lin_val_intern(b, &val, h32);
 		l->value = l->inv_value;
 		/* Encoded now as it would be if it never completed: an op the
 		 * model does not know is refused whatever becomes of it (a
 		 * failed or pending op too), and an info op reuses this. */
 		values_memo_set(&b->env.vals, value, l->inv_value);
-		if (lin_encode(b, l, value, false, err, errlen) < 0)
-			return -1;
+		if (lin_encode(b, l, value, false, err, errlen) < 0) {
+			rc = -1;
+			goto out;
+		}
 		/* A process that invokes again while its previous op is open
 		 * (wrong after an info, but it happens) leaves that op pending. */
 		struct pent *pe = pmap_slot(&b->open, op->process, true);
 		pe->lop = (uint32_t)(b->n + 1);
 		b->n++;
-		return 0;
+		goto out;
 	}
 	struct pent *pe = pmap_slot(&b->open, op->process, false);
 	if (!pe || !pe->lop) {
 		b->orphans++;
-		return 0;
+		goto out;
 	}
 	struct lop *l = &b->ops[pe->lop - 1];
 	pe->lop = 0;
 	l->type = (uint8_t)op->type;
 	l->ret_time = op->time;
-	int rc = 0;
 	if (op->type == OP_OK) {
 		l->ret_pos = pos;
 		if (b->ndone == b->capdone) {
@@ -333,14 +422,15 @@ static int lin_add_op(struct lin_builder *b, const struct op *op, uint32_t h32, 
 		b->done[b->ndone++] = (uint32_t)(l - b->ops);
 		/* Usually the completion repeats the invocation's value (writes,
 		 * cas): then it is already interned. */
-		if (values_equal(&b->env.vals, l->inv_value, value))
-			values_memo_set(&b->env.vals, value, l->inv_value);
-		l->value = values_intern_h(&b->env.vals, value, h32);
+		l->value = lin_val_equal(b, l->inv_value, &val) ? l->inv_value
+							       : lin_val_intern(b, &val, h32);
 		values_memo_set(&b->env.vals, value, l->value);
 		rc = lin_encode(b, l, value, true, err, errlen);
 	}
 	/* info: may have happened, with the invocation's arguments: the
 	 * encoding made at the invoke stands */
+out:
+	json_decref(val.own);
 	return rc;
 }
 
@@ -369,10 +459,21 @@ static void pf_stage(struct lin_builder *b, uint32_t at, int stage)
 {
 	struct lin_pf *e = &b->pf[at % LIN_PREFETCH_RING];
 	if (stage == 1) {
-		if (!e->v)
-			return;
-		if (json_is_string(e->v)) {
+		if (!e->v) {
+			if (e->op->process == PROCESS_NEMESIS || !lin_scalar_token(e->op))
+				return;
+			uint64_t t = e->op->value_tokens[0];
+			if (HTOK_TAG(t) == HTOK_STR) {
+				e->str = e->op->value_text + HTOK_STR_OFF(t);
+				e->len = HTOK_STR_LEN(t);
+				__builtin_prefetch(e->str);
+			} else {
+				e->h32 = values_hash_int(HTOK_INT_V(t));
+				interner_prefetch_slot(&b->env.vals.in, e->h32);
+			}
+		} else if (json_is_string(e->v)) {
 			e->str = json_string_value(e->v);
+			e->len = json_string_length(e->v);
 			__builtin_prefetch(e->str);
 		} else if (json_is_integer(e->v)) {
 			e->h32 = values_hash(e->v);
@@ -380,7 +481,7 @@ static void pf_stage(struct lin_builder *b, uint32_t at, int stage)
 		}
 	} else if (stage == 2) {
 		if (e->str) {
-			e->h32 = values_hash(e->v);
+			e->h32 = values_hash_str(e->str, e->len);
 			interner_prefetch_slot(&b->env.vals.in, e->h32);
 		}
 	} else if (e->h32) {
@@ -394,10 +495,16 @@ static void lin_prefetch(struct lin_builder *b, const struct op *op)
 		b->pf_tail = b->pf_head; /* nobody adds: forget */
 	struct lin_pf *e = &b->pf[b->pf_head % LIN_PREFETCH_RING];
 	e->op = op;
-	e->v = op->process == PROCESS_NEMESIS ? NULL : lin_value(op);
+	e->v = NULL;
+	bool client = op->process != PROCESS_NEMESIS;
+	if (client && (op->value || op->value_kw || !op->value_text))
+		e->v = lin_value(op);
 	e->str = NULL;
 	e->h32 = 0;
-	__builtin_prefetch(e->v);
+	if (e->v)
+		__builtin_prefetch(e->v);
+	else if (client && op->value_tokens)
+		__builtin_prefetch(op->value_tokens);
 	uint32_t head = b->pf_head++;
 	for (int stage = 1; stage <= 3; stage++) {
 		uint32_t back = (uint32_t)stage * LIN_PF_STAGE;
@@ -1824,4 +1931,5 @@ const struct checker checker_linearizable = {
 	.prefetch = lin_prefetch_v,
 	.finish = lin_finish_v,
 	.abort = lin_abort_v,
+	.read_text = HISTORY_SCALAR_TEXT,
 };

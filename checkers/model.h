@@ -90,6 +90,15 @@ value_id values_intern_str(struct values *v, const char *s, size_t len);
  * so a caller can hash and prefetch ops ahead of interning them. */
 uint32_t values_hash(json_t *j);
 value_id values_intern_h(struct values *v, json_t *j, uint32_t h32);
+/* The same for a string (its bytes) or an integer given as such (values
+ * the history reader left as text, history.h HISTORY_SCALAR_TEXT): equal
+ * to the json_t forms above, hash included. */
+uint32_t values_hash_str(const char *s, size_t len);
+uint32_t values_hash_int(int64_t x);
+value_id values_intern_str_h(struct values *v, const char *s, size_t len, uint32_t h32);
+value_id values_intern_int_h(struct values *v, int64_t x, uint32_t h32);
+bool values_equal_str(const struct values *v, value_id id, const char *s, size_t len);
+bool values_equal_int(const struct values *v, value_id id, int64_t x);
 /* Whether value id is j (null, a string or an integer; false for
  * anything else, which the caller then interns), without interning j. */
 bool values_equal(const struct values *v, value_id id, json_t *j);

@@ -241,28 +241,63 @@ value_id values_intern_str(struct values *v, const char *s, size_t len)
 	return str_intern(v, s, len, 0);
 }
 
+value_id values_intern_str_h(struct values *v, const char *s, size_t len, uint32_t h32)
+{
+	return str_intern(v, s, len, h32);
+}
+
 static void int_bytes(int64_t x, char b[9])
 {
 	b[0] = 'i';
 	memcpy(b + 1, &x, 8);
 }
 
+uint32_t values_hash_str(const char *s, size_t len)
+{
+	char stackbuf[256];
+	if (len + 1 > sizeof stackbuf)
+		return 0;
+	stackbuf[0] = 's';
+	memcpy(stackbuf + 1, s, len);
+	return (uint32_t)hash_bytes(stackbuf, len + 1);
+}
+
+uint32_t values_hash_int(int64_t x)
+{
+	char b[9];
+	int_bytes(x, b);
+	return (uint32_t)hash_bytes(b, 9);
+}
+
+value_id values_intern_int_h(struct values *v, int64_t x, uint32_t h32)
+{
+	char b[9];
+	int_bytes(x, b);
+	return interner_intern_h(&v->in, b, 9, h32 ? h32 : (uint32_t)hash_bytes(b, 9));
+}
+
+bool values_equal_str(const struct values *v, value_id id, const char *s, size_t len)
+{
+	size_t n;
+	const char *b = interner_get(&v->in, id, &n);
+	return b[0] == 's' && n == len + 1 && !memcmp(b + 1, s, len);
+}
+
+bool values_equal_int(const struct values *v, value_id id, int64_t x)
+{
+	size_t n;
+	const char *b = interner_get(&v->in, id, &n);
+	char ib[9];
+	int_bytes(x, ib);
+	return n == 9 && !memcmp(b, ib, 9);
+}
+
 uint32_t values_hash(json_t *j)
 {
-	if (json_is_string(j)) {
-		size_t len = json_string_length(j);
-		char stackbuf[256];
-		if (len + 1 > sizeof stackbuf)
-			return 0;
-		stackbuf[0] = 's';
-		memcpy(stackbuf + 1, json_string_value(j), len);
-		return (uint32_t)hash_bytes(stackbuf, len + 1);
-	}
-	if (json_is_integer(j)) {
-		char b[9];
-		int_bytes(json_integer_value(j), b);
-		return (uint32_t)hash_bytes(b, 9);
-	}
+	if (json_is_string(j))
+		return values_hash_str(json_string_value(j), json_string_length(j));
+	if (json_is_integer(j))
+		return values_hash_int(json_integer_value(j));
 	return 0;
 }
 
@@ -284,11 +319,8 @@ value_id values_intern_h(struct values *v, json_t *j, uint32_t h32)
 		return v->memo_id;
 	if (json_is_string(j))
 		return str_intern(v, json_string_value(j), json_string_length(j), h32);
-	if (json_is_integer(j)) {
-		char b[9];
-		int_bytes(json_integer_value(j), b);
-		return interner_intern_h(&v->in, b, 9, h32 ? h32 : (uint32_t)hash_bytes(b, 9));
-	}
+	if (json_is_integer(j))
+		return values_intern_int_h(v, json_integer_value(j), h32);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	if (!s)
 		return VALUE_NIL;
@@ -306,16 +338,10 @@ bool values_equal(const struct values *v, value_id id, json_t *j)
 {
 	if (!j || json_is_null(j))
 		return id == VALUE_NIL;
-	size_t n;
-	const char *b = interner_get(&v->in, id, &n);
 	if (json_is_string(j))
-		return b[0] == 's' && n == json_string_length(j) + 1 &&
-		       !memcmp(b + 1, json_string_value(j), n - 1);
-	if (json_is_integer(j)) {
-		char ib[9];
-		int_bytes(json_integer_value(j), ib);
-		return n == 9 && !memcmp(b, ib, 9);
-	}
+		return values_equal_str(v, id, json_string_value(j), json_string_length(j));
+	if (json_is_integer(j))
+		return values_equal_int(v, id, json_integer_value(j));
 	return false;
 }
 

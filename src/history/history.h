@@ -47,7 +47,8 @@ struct op {
 	json_t *value_kw;
 	/* Only from a reader started with HISTORY_VALUE_TEXT: a JSONL value
 	 * that is a list of lists, integers, plain strings (no escapes), null,
-	 * true and false is not built as a tree; value is NULL and value_text
+	 * true and false is not built as a tree (with HISTORY_SCALAR_TEXT: a
+	 * plain string or an integer, one token); value is NULL and value_text
 	 * is its JSON text as in the file (NUL-terminated, in the batch),
 	 * already checked to be valid JSON of that shape. NULL otherwise.
 	 * op_value() gives the tree. */
@@ -134,6 +135,12 @@ struct history_reader *history_reader_start(const char *path, enum history_forma
  * itself faster than a jansson tree is built and freed (the transaction
  * checker: a million transactions are ~15 million JSON nodes). */
 #define HISTORY_VALUE_TEXT 1u
+/* HISTORY_SCALAR_TEXT: a JSONL value that is a plain string (no escapes)
+ * or an integer of at most 18 digits is left as text the same way, as one
+ * token (value NULL); for a consumer that interns scalars from their bytes
+ * (the linearizability checker: a million values are a million jansson
+ * strings allocated by the reader and freed by it again). */
+#define HISTORY_SCALAR_TEXT 2u
 struct history_reader *history_reader_start_flags(const char *path, enum history_format fmt,
 						  int threads, unsigned flags);
 enum { HISTORY_END = 0, HISTORY_BATCH = 1, HISTORY_ERROR = -1, HISTORY_TIMEOUT = -2 };
@@ -143,6 +150,13 @@ enum { HISTORY_END = 0, HISTORY_BATCH = 1, HISTORY_ERROR = -1, HISTORY_TIMEOUT =
  * deadline (0: wait forever). */
 int history_reader_next(struct history_reader *r, int64_t deadline, struct op_batch **out,
 			struct history_error *err);
+/* Whether an op's f is the reader's shared copy of a common name (read,
+ * write, cas, get, put, append...): its slot, 0..HISTORY_F_SHARED_MAX-1,
+ * the same for every op of that name as long as the program runs; -1 for
+ * any other f (a copy in its batch). A consumer keeps what it knows of a
+ * name by slot, with no string comparison. */
+#define HISTORY_F_SHARED_MAX 128
+int history_f_shared(const char *f);
 /* Give a batch back once its ops are no longer used. */
 void history_reader_release(struct history_reader *r, struct op_batch *b);
 /* Stop and free. A thread stuck in a read that never returns (a FIFO

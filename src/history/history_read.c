@@ -109,6 +109,7 @@ struct batch {
 	off_t fb_off;
 	bool closed;           /* EDN: the top-level vector closed in this batch */
 	bool value_text;       /* HISTORY_VALUE_TEXT: plain list values stay text */
+	bool scalar_text;      /* HISTORY_SCALAR_TEXT: plain strings, integers too */
 	uint64_t *tok;         /* the value being tokenised */
 	size_t tok_cap;
 	struct batch *next;
@@ -212,6 +213,30 @@ static char *sdup(struct batch *b, const char *s, size_t n)
 	memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
+}
+
+/* The f names workloads use, one string each: an op whose f is one of
+ * them points into this block rather than to a copy in its batch, so a
+ * consumer comparing f per op (check.c's validator, the linearizability
+ * checker) can compare pointers (history_f_shared), with no strcmp. */
+static const char common_f[] = "read\0write\0cas\0get\0put\0append\0add\0txn\0acquire\0"
+			       "release\0enqueue\0dequeue\0transfer\0compare-and-set";
+
+_Static_assert(sizeof common_f <= HISTORY_F_SHARED_MAX, "HISTORY_F_SHARED_MAX");
+
+int history_f_shared(const char *f)
+{
+	return f >= common_f && f < common_f + sizeof common_f ? (int)(f - common_f) : -1;
+}
+
+static char *f_dup(struct batch *b, const char *s, size_t n)
+{
+	if (!b || !n) /* malloc'd ops are freed one by one */
+		return sdup(b, s, n);
+	for (const char *c = common_f; c < common_f + sizeof common_f; c += strlen(c) + 1)
+		if (c[0] == s[0] && !strncmp(c, s, n) && c[n] == '\0')
+			return (char *)c; /* batch ops are never freed one by one */
+	return sdup(b, s, n);
 }
 
 /* ------------------------------------------------------- op conversion */
@@ -699,6 +724,39 @@ static bool sc_value_text(struct scan *s, struct batch *b, struct op *op)
 	return true;
 }
 
+/* With HISTORY_SCALAR_TEXT, a plain string or an integer of at most 18
+ * digits at s->p kept as text and one token in op, as a list is above (no
+ * jansson string per op: its malloc and free were a third of reading);
+ * true if it was (s->p moved past it). */
+static bool sc_scalar_text(struct scan *s, struct batch *b, struct op *op)
+{
+	if (!b || !b->scalar_text || s->p >= s->end)
+		return false;
+	struct scan save = *s;
+	const char *st;
+	long n;
+	int64_t iv;
+	uint64_t tok;
+	if (*s->p == '"') {
+		if ((n = sc_str(s, &st)) < 0)
+			return *s = save, false;
+		tok = HTOK_STR | (uint64_t)1 << 3 | (uint64_t)n << 32;
+	} else if (*s->p == '-' || IS_DIGIT(*s->p)) {
+		if (!sc_int(s, &iv))
+			return *s = save, false;
+		tok = HTOK_INT | (uint64_t)iv << 3;
+	} else {
+		return false;
+	}
+	uint64_t *t = abump(b, sizeof *t, sizeof *t);
+	*t = tok;
+	op->value_text_len = (size_t)(s->p - save.p);
+	op->value_text = sdup(b, save.p, op->value_text_len);
+	op->value_tokens = t;
+	op->value_ntokens = 1;
+	return true;
+}
+
 /* Expect the literal lit at s->p (consumed). */
 #define SC_LIT(s, lit) ((s)->end - (s)->p >= (long)sizeof(lit) - 1 && \
 			!memcmp((s)->p, lit, sizeof(lit) - 1) && ((s)->p += sizeof(lit) - 1, true))
@@ -740,7 +798,7 @@ static int jsonl_canonical(const char *line, size_t len, struct batch *b, struct
 	}
 	if (!SC_LIT(&s, ",\"f\":") || (vn = sc_str(&s, &vs)) < 0)
 		return 0;
-	op->f = sdup(b, vs, (size_t)vn);
+	op->f = f_dup(b, vs, (size_t)vn);
 	if (SC_LIT(&s, ",\"key\":")) {
 		if ((vn = sc_str(&s, &vs)) < 0)
 			return 0;
@@ -749,7 +807,7 @@ static int jsonl_canonical(const char *line, size_t len, struct batch *b, struct
 	if (!SC_LIT(&s, ",\"value\":"))
 		return 0;
 	const char *vstart = s.p;
-	if (sc_value_text(&s, b, op))
+	if (sc_value_text(&s, b, op) || sc_scalar_text(&s, b, op))
 		;
 	else if (s.p < s.end && *s.p == '"' && (vn = sc_str(&s, &vs)) >= 0)
 		op->value = json_stringn_nocheck(vs, (size_t)vn); /* ASCII: valid UTF-8 */
@@ -852,13 +910,14 @@ static int jsonl_fast(const char *line, size_t len, struct batch *b, int64_t def
 			char **dst = KEY("f") ? &op->f : KEY("node") ? &op->node : &op->error;
 			if (*dst || (vn = sc_str(&s, &vs)) < 0)
 				goto fallback;
-			*dst = sdup(b, vs, (size_t)vn);
+			*dst = KEY("f") ? f_dup(b, vs, (size_t)vn) : sdup(b, vs, (size_t)vn);
 			if (KEY("f"))
 				have_f = true;
 		} else if (KEY("value")) {
 			if (op->value || op->value_text)
 				goto fallback;
-			if (!sc_value_text(&s, b, op) && !(op->value = sc_value(&s)))
+			if (!sc_value_text(&s, b, op) && !sc_scalar_text(&s, b, op) &&
+			    !(op->value = sc_value(&s)))
 				goto fallback;
 		} else {
 			goto fallback;
@@ -1150,7 +1209,7 @@ static int edn_line_op(struct edn_line *el, const char *s, size_t len, long line
 				tb[i - vs] = '\0';
 				opb_type(&o, tb);
 			} else {
-				op->f = sdup(b, s + vs, i - vs);
+				op->f = f_dup(b, s + vs, i - vs);
 			}
 			continue;
 		}
@@ -1284,7 +1343,7 @@ struct history_reader {
 	uint64_t fb_seq;
 	pthread_t fb_thread;
 	bool fb_started;
-	unsigned flags;            /* HISTORY_VALUE_TEXT */
+	unsigned flags;            /* HISTORY_VALUE_TEXT, HISTORY_SCALAR_TEXT */
 };
 
 static void herr(struct history_error *err, const char *path, long line, long col,
@@ -1321,6 +1380,7 @@ static struct batch *rd_batch(struct history_reader *R)
 	else
 		b = batch_new();
 	b->value_text = (R->flags & HISTORY_VALUE_TEXT) != 0;
+	b->scalar_text = (R->flags & HISTORY_SCALAR_TEXT) != 0;
 	return b;
 }
 

@@ -645,6 +645,79 @@ static void test_value_text(void **state)
 	}
 }
 
+/* HISTORY_SCALAR_TEXT (the linearizability checker's read): a plain
+ * string or an integer of at most 18 digits is one token over its text,
+ * anything else a tree, in the runner's layout and in any other; lists
+ * stay trees unless HISTORY_VALUE_TEXT is asked for too. Common f names
+ * are one shared string each (history_f_shared), any other f is not. */
+static void test_scalar_text(void **state)
+{
+	(void)state;
+	static const char *const text[] = {
+		"\"s\"", "\"\"", "\"a b,c]\"", "7", "-3", "0", "123456789012345678", "\"1\"",
+	};
+	static const char *const tree[] = {
+		"1.5", "\"a\\\"b\"", "1234567890123456789", "\"\\u00e9\"", "null", "true",
+		"[1,\"x\"]", "{\"k\":1}", "1e3",
+	};
+	size_t nt = sizeof text / sizeof *text, nr = sizeof tree / sizeof *tree;
+	struct buf b;
+	buf_init(&b);
+	for (size_t i = 0; i < nt + nr; i++) /* runner's layout, then another order */
+		buf_printf(&b, i % 2 ? "{\"index\":%zu,\"time\":1,\"type\":\"invoke\",\"process\":0,"
+				       "\"f\":\"get\",\"key\":\"k\",\"value\":%s}\n"
+				     : "{\"f\":\"get\",\"index\":%zu,\"value\":%s,\"type\":\"invoke\","
+				       "\"process\":0}\n",
+			   i, i < nt ? text[i] : tree[i - nt]);
+	buf_puts(&b, "{\"index\":99,\"time\":1,\"type\":\"ok\",\"process\":0,\"f\":\"frob\","
+		     "\"value\":1}\n");
+	char *path = write_tmp(b.data, ".jsonl");
+	struct history plain;
+	struct history_error err;
+	assert_int_equal(history_load(path, HISTORY_JSONL, &plain, &err), 0);
+	struct history_reader *rd;
+	int rc;
+	struct op_batch *ob = read_flags(path, HISTORY_SCALAR_TEXT, &rd, &err, &rc);
+	assert_int_equal(rc, HISTORY_BATCH);
+	assert_int_equal(ob->n, nt + nr + 1);
+	for (size_t i = 0; i < nt + nr; i++) {
+		const struct op *op = &ob->ops[i];
+		bool as_text = i < nt;
+		if (as_text != (op->value_text != NULL) || as_text != (op->value == NULL))
+			fail_msg("op %zu (%s): value_text %s", i, i < nt ? text[i] : tree[i - nt],
+				 op->value_text ? op->value_text : "NULL");
+		if (as_text) {
+			assert_int_equal(op->value_ntokens, 1);
+			assert_string_equal(op->value_text, text[i]);
+			uint64_t t = op->value_tokens[0];
+			if (text[i][0] == '"') {
+				assert_int_equal(HTOK_TAG(t), HTOK_STR);
+				assert_int_equal(HTOK_STR_OFF(t), 1);
+				assert_int_equal(HTOK_STR_LEN(t), strlen(text[i]) - 2);
+			} else {
+				assert_int_equal(HTOK_TAG(t), HTOK_INT);
+				assert_true(HTOK_INT_V(t) == strtoll(text[i], NULL, 10));
+			}
+		}
+		json_t *v = op_value(op);
+		if (!json_equal(v, plain.ops[i].value))
+			fail_msg("op %zu: op_value differs", i);
+		json_decref(v);
+		/* one shared "get" */
+		assert_true(history_f_shared(op->f) >= 0);
+		assert_int_equal(history_f_shared(op->f), history_f_shared(ob->ops[0].f));
+	}
+	assert_int_equal(history_f_shared(ob->ops[nt + nr].f), -1);
+	assert_string_equal(ob->ops[nt + nr].f, "frob");
+	assert_int_equal(history_f_shared("get"), -1); /* a name, not the reader's copy */
+	history_reader_release(rd, ob);
+	history_reader_close(rd);
+	history_free(&plain);
+	unlink(path);
+	free(path);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_mapped_file_edges),
 		cmocka_unit_test(test_edn_lines_fallback),
 		cmocka_unit_test(test_value_text),
+		cmocka_unit_test(test_scalar_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
