@@ -1,7 +1,9 @@
 /*
- * pair.c - the pairing table (pair.h): open addressing keyed by process id
- * with backward-shift deletion, so a history of millions of ops and
- * thousands of processes pairs in constant time per op.
+ * pair.c - the pairing table (pair.h): processes 0..2^20-1 (every client,
+ * even after many crashes renumbered it) index an array directly; others
+ * (the nemesis, imported numbers) go to open addressing keyed by process
+ * id with backward-shift deletion. Either way a history of millions of
+ * ops and thousands of processes pairs in constant time per op.
  */
 #include "pair.h"
 
@@ -17,8 +19,31 @@ struct pslot {
 
 struct pairing {
 	struct pslot *s;
-	size_t n, cap; /* cap: power of two */
+	size_t n, cap; /* n: open ops; cap: power of two */
+	size_t nh;     /* of them in s */
+	void **small;  /* data by process, 0 <= process < nsmall */
+	size_t nsmall;
 };
+
+#define SMALL_MAX ((int64_t)1 << 20)
+
+/* The direct slot of process, grown to hold it if grow; NULL if it has
+ * none (it goes to the hash). */
+static void **small_slot(struct pairing *p, int64_t process, bool grow)
+{
+	if (process >= 0 && (size_t)process < p->nsmall)
+		return &p->small[process];
+	if (process < 0 || process >= SMALL_MAX || !grow)
+		return NULL;
+	size_t nn = p->nsmall ? p->nsmall : 64;
+	while (nn <= (size_t)process)
+		nn *= 2;
+	p->small = xrealloc(p->small, nn * sizeof *p->small);
+	for (size_t i = p->nsmall; i < nn; i++)
+		p->small[i] = NULL;
+	p->nsmall = nn;
+	return &p->small[process];
+}
 
 static size_t slot_of(int64_t proc, size_t cap)
 {
@@ -38,11 +63,16 @@ void pairing_free(struct pairing *p, void (*free_data)(void *data))
 {
 	if (!p)
 		return;
-	if (free_data)
+	if (free_data) {
 		for (size_t i = 0; i < p->cap; i++)
 			if (p->s[i].data)
 				free_data(p->s[i].data);
+		for (size_t i = 0; i < p->nsmall; i++)
+			if (p->small[i])
+				free_data(p->small[i]);
+	}
 	free(p->s);
+	free(p->small);
 	free(p);
 }
 
@@ -68,12 +98,22 @@ static void grow(struct pairing *p)
 
 void *pairing_open(struct pairing *p, int64_t process, void *data)
 {
-	if ((p->n + 1) * 2 > p->cap)
+	void **d = small_slot(p, process, true);
+	if (d) {
+		void *prev = *d;
+		if (!prev)
+			p->n++;
+		*d = data;
+		return prev;
+	}
+	if ((p->nh + 1) * 2 > p->cap)
 		grow(p);
 	struct pslot *s = find(p, process);
 	void *prev = s->data;
-	if (!prev)
+	if (!prev) {
 		p->n++;
+		p->nh++;
+	}
 	s->proc = process;
 	s->data = data;
 	return prev;
@@ -81,16 +121,27 @@ void *pairing_open(struct pairing *p, int64_t process, void *data)
 
 void *pairing_peek(const struct pairing *p, int64_t process)
 {
+	if (process >= 0 && (size_t)process < p->nsmall)
+		return p->small[process];
 	return find(p, process)->data;
 }
 
 void *pairing_close(struct pairing *p, int64_t process)
 {
+	void **d = small_slot(p, process, false);
+	if (d) {
+		void *data = *d;
+		if (data)
+			p->n--;
+		*d = NULL;
+		return data;
+	}
 	struct pslot *s = find(p, process);
 	void *data = s->data;
 	if (!data)
 		return NULL;
 	p->n--;
+	p->nh--;
 	/* Backward-shift deletion keeps every probe chain unbroken. */
 	size_t i = (size_t)(s - p->s);
 	for (size_t j = (i + 1) & (p->cap - 1); p->s[j].data; j = (j + 1) & (p->cap - 1)) {
@@ -110,6 +161,9 @@ size_t pairing_open_count(const struct pairing *p) { return p->n; }
 void pairing_foreach(const struct pairing *p,
 		     void (*fn)(int64_t process, void *data, void *ctx), void *ctx)
 {
+	for (size_t i = 0; i < p->nsmall; i++)
+		if (p->small[i])
+			fn((int64_t)i, p->small[i], ctx);
 	for (size_t i = 0; i < p->cap; i++)
 		if (p->s[i].data)
 			fn(p->s[i].proc, p->s[i].data, ctx);

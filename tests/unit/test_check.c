@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "pair.h"
 #include "results.h"
 #include "util.h"
 
@@ -118,9 +119,58 @@ static void test_results_shape(void **state)
 	free(path);
 }
 
+/* The pairing table itself: small process numbers (an array), large and
+ * negative ones (the hash) behave the same: one open op per process, a
+ * second open returns the first, close of nothing is NULL, foreach sees
+ * every open op once, free_data every one left. */
+static void count_open(int64_t process, void *data, void *ctx)
+{
+	int64_t *sum = ctx;
+	assert_int_equal(PAIR_UNINDEX(data), process + 7);
+	*sum += 1;
+}
+
+static int freed;
+static void free_count(void *data)
+{
+	(void)data;
+	freed++;
+}
+
+static void test_pairing_table(void **state)
+{
+	(void)state;
+	static const int64_t procs[] = {0, 1, 63, 64, 1000, ((int64_t)1 << 20) - 1, (int64_t)1 << 20,
+					(int64_t)1 << 40, -1, -2, INT64_MIN + 1};
+	size_t np = sizeof procs / sizeof *procs;
+	struct pairing *p = pairing_new();
+	for (size_t i = 0; i < np; i++) {
+		assert_null(pairing_close(p, procs[i]));
+		assert_null(pairing_open(p, procs[i], PAIR_INDEX(procs[i] + 6)));
+		/* a second invoke: the first comes back, the second stays */
+		assert_int_equal(PAIR_UNINDEX(pairing_open(p, procs[i], PAIR_INDEX(procs[i] + 7))),
+				 procs[i] + 6);
+	}
+	assert_int_equal(pairing_open_count(p), np);
+	int64_t seen = 0;
+	pairing_foreach(p, count_open, &seen);
+	assert_int_equal(seen, (int64_t)np);
+	for (size_t i = 0; i < np; i += 2) {
+		assert_int_equal(PAIR_UNINDEX(pairing_peek(p, procs[i])), procs[i] + 7);
+		assert_int_equal(PAIR_UNINDEX(pairing_close(p, procs[i])), procs[i] + 7);
+		assert_null(pairing_close(p, procs[i]));
+		assert_null(pairing_peek(p, procs[i]));
+	}
+	assert_int_equal(pairing_open_count(p), np / 2);
+	freed = 0;
+	pairing_free(p, free_count);
+	assert_int_equal(freed, (int)(np / 2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pairing_table),
 		cmocka_unit_test(test_pairing_refused),
 		cmocka_unit_test(test_pairing_lenient_counts),
 		cmocka_unit_test(test_results_shape),
