@@ -470,6 +470,8 @@ static int lin_add(struct lin_builder *b, const struct op *op, char *err, size_t
 		else /* not announced (a caller without prefetch): start over */
 			b->pf_tail = b->pf_head;
 	}
+	if (!h32)
+		h32 = op->value_hash; /* a token's (0: none) */
 	int rc = lin_add_op(b, op, h32, err, errlen);
 	values_memo_clear(&b->env.vals);
 	return rc;
@@ -487,17 +489,7 @@ static void pf_stage(struct lin_builder *b, uint32_t at, int stage)
 	struct lin_pf *e = &b->pf[at % LIN_PREFETCH_RING];
 	if (stage == 1) {
 		if (!e->v) {
-			if (e->op->process == PROCESS_NEMESIS || !lin_scalar_token(e->op))
-				return;
-			uint64_t t = e->op->value_tokens[0];
-			if (HTOK_TAG(t) == HTOK_STR) {
-				e->str = e->op->value_text + HTOK_STR_OFF(t);
-				e->len = HTOK_STR_LEN(t);
-				__builtin_prefetch(e->str);
-			} else {
-				e->h32 = values_hash_int(HTOK_INT_V(t));
-				interner_prefetch_slot(&b->env.vals.in, e->h32);
-			}
+			return; /* a token: hashed by the reader, its slot fetched */
 		} else if (json_is_string(e->v)) {
 			e->str = json_string_value(e->v);
 			e->len = json_string_length(e->v);
@@ -528,10 +520,12 @@ static void lin_prefetch(struct lin_builder *b, const struct op *op)
 		e->v = lin_value(op);
 	e->str = NULL;
 	e->h32 = 0;
-	if (e->v)
+	if (e->v) {
 		__builtin_prefetch(e->v);
-	else if (client && op->value_tokens)
-		__builtin_prefetch(op->value_tokens);
+	} else if (client && op->value_hash) { /* a token, hashed by the reader */
+		e->h32 = op->value_hash;
+		interner_prefetch_slot(&b->env.vals.in, e->h32);
+	}
 	uint32_t head = b->pf_head++;
 	for (int stage = 1; stage <= 3; stage++) {
 		uint32_t back = (uint32_t)stage * LIN_PF_STAGE;

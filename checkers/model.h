@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 /* ------------------------------------------------------------ interner */
 
 /* Byte strings -> dense ids (0, 1, 2, ...) with equal bytes -> equal id. */
@@ -55,16 +57,14 @@ void interner_prefetch_entry(const struct interner *in, uint32_t h32);
  * interns): the id, or UINT32_MAX if absent. */
 uint32_t interner_find(const struct interner *in, const void *p, size_t len);
 size_t interner_bytes(const struct interner *in); /* memory held */
-uint64_t hash_bytes(const void *p, size_t len);
-static inline uint64_t hash_mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
+/* Interning with the first byte apart (a tag: values are 's' + a
+ * string's bytes, 'i' + an integer's...): the same entry as interning
+ * tag + p, with no copy to put them together; h32 is hash_tagged(tag, p,
+ * len) (util.h). */
+uint32_t interner_intern_tagged(struct interner *in, char tag, const void *p, size_t len,
+				uint32_t h32);
+uint32_t interner_find_tagged(const struct interner *in, char tag, const void *p, size_t len,
+			      uint32_t h32);
 
 /* -------------------------------------------------------------- values */
 

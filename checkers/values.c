@@ -13,24 +13,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-uint64_t hash_bytes(const void *p, size_t len)
-{
-	/* FNV-1a over 8-byte words, finished with a strong mix. */
-	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325ULL ^ len;
-	while (len >= 8) {
-		uint64_t w;
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
-		s += 8;
-		len -= 8;
-	}
-	while (len--)
-		h = (h ^ *s++) * 0x100000001b3ULL;
-	return hash_mix(h);
-}
-
 /* A table of a million values is tens of MB probed at random: with 4 KB
  * pages nearly every probe also misses the TLB. Large tables are mapped
  * apart and asked for huge pages (transparent, where the system allows
@@ -114,17 +96,46 @@ static void interner_rehash(struct interner *in)
 	in->nslots = ns;
 }
 
-/* Probe for p: returns the slot index holding it, or the empty slot where
- * it would go (in->slots[i] == 0). */
-static uint32_t interner_probe(const struct interner *in, const void *p, size_t len, uint32_t h32)
+/* Probe for tag + p (tag < 0: p alone): returns the slot index holding
+ * it, or the empty slot where it would go (in->slots[i] == 0). */
+static inline bool entry_is(const char *ent, int tag, const void *p, size_t len)
+{
+	const char *b = ent + ENTRY_HEAD;
+	if (tag >= 0) {
+		if (entry_u32(ent + 4) != len + 1 || b[0] != (char)tag)
+			return false;
+		b++;
+	} else if (entry_u32(ent + 4) != len) {
+		return false;
+	}
+	if (len <= 16 && len >= 8) { /* most values: two loads, no call */
+		uint64_t x0, y0, x1, y1;
+		memcpy(&x0, b, 8);
+		memcpy(&y0, p, 8);
+		memcpy(&x1, b + len - 8, 8);
+		memcpy(&y1, (const char *)p + len - 8, 8);
+		return x0 == y0 && x1 == y1;
+	}
+	if (len < 8 && len >= 4) {
+		uint32_t x0, y0, x1, y1;
+		memcpy(&x0, b, 4);
+		memcpy(&y0, p, 4);
+		memcpy(&x1, b + len - 4, 4);
+		memcpy(&y1, (const char *)p + len - 4, 4);
+		return x0 == y0 && x1 == y1;
+	}
+	return len == 0 || !memcmp(b, p, len);
+}
+
+static uint32_t interner_probe(const struct interner *in, int tag, const void *p, size_t len,
+			       uint32_t h32)
 {
 	uint32_t mask = in->nslots - 1, i = h32 & mask;
 	for (; in->slots[i]; i = (i + 1) & mask) {
 		uint64_t e = in->slots[i];
 		if ((uint32_t)(e >> 32) != h32)
 			continue;
-		const char *ent = in->arena + ((uint64_t)(uint32_t)e - 1) * 8;
-		if (entry_u32(ent + 4) == len && (len == 0 || !memcmp(ent + ENTRY_HEAD, p, len)))
+		if (entry_is(in->arena + ((uint64_t)(uint32_t)e - 1) * 8, tag, p, len))
 			return i;
 	}
 	return i;
@@ -140,7 +151,16 @@ uint32_t interner_find(const struct interner *in, const void *p, size_t len)
 	if (!in->nslots)
 		return UINT32_MAX;
 	uint32_t h32 = (uint32_t)hash_bytes(p, len);
-	uint32_t i = interner_probe(in, p, len, h32);
+	uint32_t i = interner_probe(in, -1, p, len, h32);
+	return in->slots[i] ? slot_id(in, in->slots[i]) : UINT32_MAX;
+}
+
+uint32_t interner_find_tagged(const struct interner *in, char tag, const void *p, size_t len,
+			      uint32_t h32)
+{
+	if (!in->nslots)
+		return UINT32_MAX;
+	uint32_t i = interner_probe(in, (unsigned char)tag, p, len, h32);
 	return in->slots[i] ? slot_id(in, in->slots[i]) : UINT32_MAX;
 }
 
@@ -164,14 +184,16 @@ uint32_t interner_intern(struct interner *in, const void *p, size_t len)
 	return interner_intern_h(in, p, len, (uint32_t)hash_bytes(p, len));
 }
 
-uint32_t interner_intern_h(struct interner *in, const void *p, size_t len, uint32_t h32)
+static uint32_t intern_any(struct interner *in, int tag, const void *p, size_t len,
+			   uint32_t h32)
 {
 	if ((uint64_t)(in->n + 1) * 4 >= (uint64_t)in->nslots * 3)
 		interner_rehash(in);
-	uint32_t i = interner_probe(in, p, len, h32);
+	uint32_t i = interner_probe(in, tag, p, len, h32);
 	if (in->slots[i])
 		return slot_id(in, in->slots[i]);
-	if (len > UINT32_MAX - 1 || in->arena_len / 8 >= UINT32_MAX - 1)
+	size_t elen = len + (tag >= 0);
+	if (elen > UINT32_MAX - 1 || in->arena_len / 8 >= UINT32_MAX - 1)
 	{ /* what slots can address: as good as out of memory */
 		fputs("faultline: out of memory (interner past 32 GB)\n", stderr);
 		abort();
@@ -180,7 +202,7 @@ uint32_t interner_intern_h(struct interner *in, const void *p, size_t len, uint3
 		in->cap = in->cap ? in->cap * 2 : 64;
 		in->offs = xrealloc(in->offs, in->cap * sizeof *in->offs);
 	}
-	size_t need = (ENTRY_HEAD + len + 1 + 7) & ~(size_t)7;
+	size_t need = (ENTRY_HEAD + elen + 1 + 7) & ~(size_t)7;
 	if (in->arena_len + need > in->arena_cap) {
 		size_t nc = in->arena_cap ? in->arena_cap * 2 : 4096;
 		while (nc < in->arena_len + need)
@@ -188,17 +210,31 @@ uint32_t interner_intern_h(struct interner *in, const void *p, size_t len, uint3
 		in->arena = xrealloc(in->arena, nc);
 		in->arena_cap = nc;
 	}
-	uint32_t id = in->n++, len32 = (uint32_t)len;
+	uint32_t id = in->n++, len32 = (uint32_t)elen;
 	char *ent = in->arena + in->arena_len;
 	memcpy(ent, &id, 4);
 	memcpy(ent + 4, &len32, 4);
+	char *b = ent + ENTRY_HEAD;
+	if (tag >= 0)
+		*b++ = (char)tag;
 	if (len)
-		memcpy(ent + ENTRY_HEAD, p, len);
-	ent[ENTRY_HEAD + len] = '\0';
+		memcpy(b, p, len);
+	b[len] = '\0';
 	in->offs[id] = in->arena_len;
 	in->slots[i] = (uint64_t)h32 << 32 | (in->arena_len / 8 + 1);
 	in->arena_len += need;
 	return id;
+}
+
+uint32_t interner_intern_h(struct interner *in, const void *p, size_t len, uint32_t h32)
+{
+	return intern_any(in, -1, p, len, h32);
+}
+
+uint32_t interner_intern_tagged(struct interner *in, char tag, const void *p, size_t len,
+				uint32_t h32)
+{
+	return intern_any(in, (unsigned char)tag, p, len, h32);
 }
 
 const char *interner_get(const struct interner *in, uint32_t id, size_t *len)
@@ -214,66 +250,31 @@ const char *interner_get(const struct interner *in, uint32_t id, size_t *len)
 void values_init(struct values *v)
 {
 	interner_init(&v->in);
-	interner_intern(&v->in, "n", 1); /* VALUE_NIL */
+	interner_intern_tagged(&v->in, 'n', "", 0, (uint32_t)hash_tagged('n', "", 0)); /* VALUE_NIL */
 }
 
 void values_free(struct values *v) { interner_free(&v->in); }
 
 /* A string's interned bytes are 's' + its bytes, an integer's 'i' + its
- * 8 bytes: the tag keeps 1 and "1" apart. */
-static value_id str_intern(struct values *v, const char *s, size_t len, uint32_t h32)
+ * 8 bytes: the tag keeps 1 and "1" apart. Hashes are hash_tagged's, so
+ * the history reader can hash a scalar for us (history.h, value_hash). */
+uint32_t values_hash_str(const char *s, size_t len) { return (uint32_t)hash_tagged('s', s, len); }
+
+uint32_t values_hash_int(int64_t x) { return (uint32_t)hash_tagged('i', &x, 8); }
+
+value_id values_intern_str_h(struct values *v, const char *s, size_t len, uint32_t h32)
 {
-	char stackbuf[256];
-	char *b = len + 1 <= sizeof stackbuf ? stackbuf : xmalloc(len + 1);
-	b[0] = 's';
-	if (len)
-		memcpy(b + 1, s, len);
-	if (!h32)
-		h32 = (uint32_t)hash_bytes(b, len + 1);
-	value_id id = interner_intern_h(&v->in, b, len + 1, h32);
-	if (b != stackbuf)
-		free(b);
-	return id;
+	return interner_intern_tagged(&v->in, 's', s, len, h32 ? h32 : values_hash_str(s, len));
 }
 
 value_id values_intern_str(struct values *v, const char *s, size_t len)
 {
-	return str_intern(v, s, len, 0);
-}
-
-value_id values_intern_str_h(struct values *v, const char *s, size_t len, uint32_t h32)
-{
-	return str_intern(v, s, len, h32);
-}
-
-static void int_bytes(int64_t x, char b[9])
-{
-	b[0] = 'i';
-	memcpy(b + 1, &x, 8);
-}
-
-uint32_t values_hash_str(const char *s, size_t len)
-{
-	char stackbuf[256];
-	if (len + 1 > sizeof stackbuf)
-		return 0;
-	stackbuf[0] = 's';
-	memcpy(stackbuf + 1, s, len);
-	return (uint32_t)hash_bytes(stackbuf, len + 1);
-}
-
-uint32_t values_hash_int(int64_t x)
-{
-	char b[9];
-	int_bytes(x, b);
-	return (uint32_t)hash_bytes(b, 9);
+	return values_intern_str_h(v, s, len, 0);
 }
 
 value_id values_intern_int_h(struct values *v, int64_t x, uint32_t h32)
 {
-	char b[9];
-	int_bytes(x, b);
-	return interner_intern_h(&v->in, b, 9, h32 ? h32 : (uint32_t)hash_bytes(b, 9));
+	return interner_intern_tagged(&v->in, 'i', &x, 8, h32 ? h32 : values_hash_int(x));
 }
 
 bool values_equal_str(const struct values *v, value_id id, const char *s, size_t len)
@@ -287,9 +288,7 @@ bool values_equal_int(const struct values *v, value_id id, int64_t x)
 {
 	size_t n;
 	const char *b = interner_get(&v->in, id, &n);
-	char ib[9];
-	int_bytes(x, ib);
-	return n == 9 && !memcmp(b, ib, 9);
+	return n == 9 && b[0] == 'i' && !memcmp(b + 1, &x, 8);
 }
 
 uint32_t values_hash(json_t *j)
@@ -318,18 +317,14 @@ value_id values_intern_h(struct values *v, json_t *j, uint32_t h32)
 	if (j == v->memo_json)
 		return v->memo_id;
 	if (json_is_string(j))
-		return str_intern(v, json_string_value(j), json_string_length(j), h32);
+		return values_intern_str_h(v, json_string_value(j), json_string_length(j), h32);
 	if (json_is_integer(j))
 		return values_intern_int_h(v, json_integer_value(j), h32);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	if (!s)
 		return VALUE_NIL;
 	size_t n = strlen(s);
-	char *b = xmalloc(n + 1);
-	b[0] = 'j';
-	memcpy(b + 1, s, n);
-	value_id id = interner_intern(&v->in, b, n + 1);
-	free(b);
+	value_id id = interner_intern_tagged(&v->in, 'j', s, n, (uint32_t)hash_tagged('j', s, n));
 	free(s);
 	return id;
 }
@@ -347,22 +342,12 @@ bool values_equal(const struct values *v, value_id id, json_t *j)
 
 value_id values_find_str(const struct values *v, const char *s, size_t len)
 {
-	char stackbuf[256];
-	char *b = len + 1 <= sizeof stackbuf ? stackbuf : xmalloc(len + 1);
-	b[0] = 's';
-	if (len)
-		memcpy(b + 1, s, len);
-	value_id id = interner_find(&v->in, b, len + 1);
-	if (b != stackbuf)
-		free(b);
-	return id;
+	return interner_find_tagged(&v->in, 's', s, len, values_hash_str(s, len));
 }
 
 value_id values_find_int(const struct values *v, int64_t x)
 {
-	char b[9];
-	int_bytes(x, b);
-	return interner_find(&v->in, b, 9);
+	return interner_find_tagged(&v->in, 'i', &x, 8, values_hash_int(x));
 }
 
 json_t *values_json(const struct values *v, value_id id)

@@ -181,6 +181,59 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
+uint64_t hash_bytes(const void *p, size_t len)
+{
+	/* FNV-1a over 8-byte words, finished with a strong mix. */
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL ^ len;
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		s += 8;
+		len -= 8;
+	}
+	while (len--)
+		h = (h ^ *s++) * 0x100000001b3ULL;
+	return hash_mix(h);
+}
+
+uint64_t hash_tagged(char tag, const void *p, size_t len)
+{
+	/* the FNV-1a of hash_bytes over tag + p, words taken across the seam */
+	const unsigned char *s = p;
+	size_t total = len + 1;
+	uint64_t h = 0xcbf29ce484222325ULL ^ total;
+	uint64_t carry = (unsigned char)tag; /* the byte before s */
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		/* little-endian: the word starting at the tag's position */
+		uint64_t word = carry | w << 8;
+		carry = w >> 56;
+		h = (h ^ word) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		s += 8;
+		len -= 8;
+	}
+	/* tail: carry then len bytes = len + 1 bytes, maybe one more word */
+	unsigned char t[9];
+	t[0] = (unsigned char)carry;
+	memcpy(t + 1, s, len);
+	size_t tl = len + 1, i = 0;
+	if (tl >= 8) {
+		uint64_t w;
+		memcpy(&w, t, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		i = 8;
+	}
+	for (; i < tl; i++)
+		h = (h ^ t[i]) * 0x100000001b3ULL;
+	return hash_mix(h);
+}
+
 char *xstrdup(const char *s)
 {
 	char *p = strdup(s ? s : "");

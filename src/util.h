@@ -52,6 +52,22 @@ void last_line(const char *s, char *out, size_t outlen);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
+
+/* Hashing for tables keyed by bytes (the checkers' interners). */
+uint64_t hash_bytes(const void *p, size_t len);
+/* The hash of tag followed by p[0..len) (interned values: 's' + a
+ * string's bytes...), without putting them together: the history reader
+ * hashes scalars with it for the checkers. */
+uint64_t hash_tagged(char tag, const void *p, size_t len);
+static inline uint64_t hash_mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -32,6 +32,11 @@ struct op {
 	int64_t index;   /* position in the history, 0..n-1 */
 	int64_t time;    /* ns since test start (CLOCK_MONOTONIC); -1 if unknown */
 	enum op_type type;
+	/* With HISTORY_SCALAR_TEXT, for a value left as one token: its hash
+	 * as the checkers intern it, hash_tagged (util.h) of 's' and a
+	 * string's bytes or 'i' and an integer's 8 bytes (host order), made
+	 * by the reader's threads while the bytes are at hand; else 0. */
+	uint32_t value_hash;
 	int64_t process; /* >= 0 for clients, PROCESS_NEMESIS for faults, PROCESS_NONE */
 	char *f;         /* "read", "write", "cas", "start-partition", ... */
 	char *key;       /* NULL when the workload is not keyed (string form of the key) */

@@ -744,10 +744,12 @@ static bool sc_scalar_text(struct scan *s, struct batch *b, struct op *op)
 		if ((n = sc_str(s, &st)) < 0)
 			return *s = save, false;
 		tok = HTOK_STR | (uint64_t)1 << 3 | (uint64_t)n << 32;
+		op->value_hash = (uint32_t)hash_tagged('s', st, (size_t)n);
 	} else if (*s->p == '-' || IS_DIGIT(*s->p)) {
 		if (!sc_int(s, &iv))
 			return *s = save, false;
 		tok = HTOK_INT | (uint64_t)iv << 3;
+		op->value_hash = (uint32_t)hash_tagged('i', &iv, 8);
 	} else {
 		return false;
 	}

@@ -56,6 +56,7 @@ void op_copy(struct op *dst, const struct op *src)
 	dst->value_text_len = 0;
 	dst->value_tokens = NULL;
 	dst->value_ntokens = 0;
+	dst->value_hash = 0;
 	dst->value_kw = src->value_kw ? json_deep_copy(src->value_kw) : NULL;
 	dst->extra = src->extra ? json_deep_copy(src->extra) : NULL;
 }

@@ -173,9 +173,27 @@ static void test_log_redacts_secrets(void **state)
 	unlink(path);
 }
 
+/* hash_tagged(tag, p, len) is hash_bytes of tag + p, for every length
+ * (the word loop and the tail meet at each offset), with no copy. */
+static void test_hash_tagged(void **state)
+{
+	(void)state;
+	char buf[80], cat[81];
+	for (int i = 0; i < 80; i++)
+		buf[i] = (char)(i * 37 + 11);
+	for (size_t len = 0; len <= 72; len++)
+		for (int tag = 0; tag < 256; tag += 85) {
+			cat[0] = (char)tag;
+			memcpy(cat + 1, buf + 3, len);
+			assert_true(hash_tagged((char)tag, buf + 3, len) == hash_bytes(cat, len + 1));
+		}
+	assert_true(hash_tagged('s', "1", 1) != hash_tagged('i', "1", 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hash_tagged),
 		cmocka_unit_test(test_sh_quote_hostile),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_parse),
