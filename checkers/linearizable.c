@@ -74,6 +74,7 @@
 #define LIN_CHECK_EVERY 4096   /* search steps between deadline checks */
 #define LIN_PREFETCH_RING 32   /* > the ops check.c prefetches ahead */
 #define SETUP_AHEAD 12         /* ops search_setup fetches ahead */
+#define WARM_AHEAD 64          /* ops between the two stages of model->warm */
 #define LIN_PF_STAGE 4         /* ops between two prefetch stages (lin_prefetch) */
 
 /* One paired op. */
@@ -1219,6 +1220,13 @@ static enum key_verdict search_run(struct search *s, struct lin_run *run)
 {
 	model_state state;
 	s->ctx = s->m->ctx_new(&s->b->env, &s->b->init, &state);
+	if (s->m->warm) /* the key's values, a window of misses at a time */
+		for (size_t i = 0; i < s->n + WARM_AHEAD; i++) {
+			if (i < s->n)
+				s->m->warm(s->ctx, &s->mops[i], 0);
+			if (i >= WARM_AHEAD)
+				s->m->warm(s->ctx, &s->mops[i - WARM_AHEAD], 1);
+		}
 	struct frame *stack = xmalloc((s->n + 1) * sizeof *stack);
 	size_t depth = 0, ok_left = s->n_ok;
 	uint32_t tail = (uint32_t)(s->ne + 1);

@@ -111,6 +111,9 @@ json_t *values_json(const struct values *v, value_id id);
 /* Raw bytes of a string value, NULL if the value is not a string. */
 const char *values_str(const struct values *v, value_id id, size_t *len);
 bool values_is_int(const struct values *v, value_id id, int64_t *out);
+/* Cache hint for value id's bytes: stage 0 fetches where they are, stage
+ * 1 (later) the bytes. */
+void values_prefetch(const struct values *v, value_id id, int stage);
 
 /* ---------------------------------------------------------------- model */
 
@@ -195,6 +198,12 @@ struct model {
 	/* Optional: why state s cannot be what op (a read) saw, shortly (a
 	 * diff for long values), malloc'd; NULL: describe() is used. */
 	char *(*explain)(void *ctx, model_state s, const struct mop *op);
+	/* Optional cache hint: the search will step op; fetch what step
+	 * reads of the shared tables (stage 0, then stage 1 once stage 0 has
+	 * had time to arrive). A key's ops are spread over a history's
+	 * million values: fetched one by one in the search, each cost two
+	 * cache misses in a row. It changes nothing. */
+	void (*warm)(void *ctx, const struct mop *op, int stage);
 };
 
 const struct model *model_find(const char *name);

@@ -163,6 +163,14 @@ static char *kv_describe(void *ctx, model_state s)
 }
 
 static bool kv_read_only(const struct mop *op) { return op->f == KV_GET; }
+
+/* An append reads its string and the state's (a put's value, often). */
+static void kv_warm(void *ctx, const struct mop *op, int stage)
+{
+	struct kv_ctx *c = ctx;
+	if (op->f != KV_GET)
+		values_prefetch(&c->env->vals, op->a, stage);
+}
 static model_state kv_reset_to(const struct mop *op) { return op->a; }
 static bool kv_resets(const struct mop *op) { return op->f == KV_PUT; }
 
@@ -400,4 +408,5 @@ const struct model model_kv = {
 	.forgotten = kv_forgotten,
 	.reveal = kv_reveal,
 	.explain = kv_explain,
+	.warm = kv_warm,
 };

@@ -174,9 +174,18 @@ void interner_prefetch_entry(const struct interner *in, uint32_t h32)
 {
 	if (!in->nslots)
 		return;
-	uint64_t e = in->slots[h32 & (in->nslots - 1)];
-	if (e && (uint32_t)(e >> 32) == h32)
-		__builtin_prefetch(in->arena + ((uint64_t)(uint32_t)e - 1) * 8);
+	/* the slot holding h32 along the probe chain, not only the first
+	 * (at three quarters' load most chains are longer than one) */
+	uint32_t mask = in->nslots - 1, i = h32 & mask;
+	for (int k = 0; k < 8; k++, i = (i + 1) & mask) {
+		uint64_t e = in->slots[i];
+		if (!e)
+			return;
+		if ((uint32_t)(e >> 32) == h32) {
+			__builtin_prefetch(in->arena + ((uint64_t)(uint32_t)e - 1) * 8);
+			return;
+		}
+	}
 }
 
 uint32_t interner_intern(struct interner *in, const void *p, size_t len)
@@ -389,4 +398,14 @@ bool values_is_int(const struct values *v, value_id id, int64_t *out)
 		return false;
 	memcpy(out, b + 1, 8);
 	return true;
+}
+
+void values_prefetch(const struct values *v, value_id id, int stage)
+{
+	if (id >= v->in.n)
+		return;
+	if (stage == 0)
+		__builtin_prefetch(&v->in.offs[id]);
+	else
+		__builtin_prefetch(v->in.arena + v->in.offs[id]);
 }
