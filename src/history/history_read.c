@@ -113,6 +113,10 @@ struct batch {
 	bool closed;           /* EDN: the top-level vector closed in this batch */
 	bool value_text;       /* HISTORY_VALUE_TEXT: plain list values stay text */
 	bool scalar_text;      /* HISTORY_SCALAR_TEXT: plain strings, integers too */
+	/* chunk_parse noted whether some op has no index of its own, so that
+	 * consume_batch need not read every op to find out (on the consumer's
+	 * thread, a cache miss per op written on another core) */
+	bool index_tracked, index_unset;
 	uint64_t *tok;         /* the value being tokenised */
 	size_t tok_cap;
 	struct batch *next;
@@ -1883,6 +1887,7 @@ static void chunk_parse(struct history_reader *R, struct chunk_buf *cb, struct e
 	}
 	size_t limit = (size_t)(end - base); /* lines must start before this */
 	bool edn = R->mode == MODE_PAR_EDN;
+	b->index_tracked = true;
 	while (pos < limit) {
 		char *nl = memchr(cb->p + pos, '\n', cb->len - pos);
 		while (!nl && base + (off_t)cb->len < R->size) { /* the line runs past the chunk */
@@ -1937,8 +1942,11 @@ static void chunk_parse(struct history_reader *R, struct chunk_buf *cb, struct e
 			batch_line_failed(b, !nl && !edn, col);
 			return;
 		}
-		if (r == 1)
+		if (r == 1) {
+			if (op->index <= INDEX_UNSET + ((int64_t)1 << 40))
+				b->index_unset = true;
 			b->pub.n++;
+		}
 	}
 }
 
@@ -2235,7 +2243,7 @@ static void consume_batch(struct history_reader *R, struct batch *b)
 		return;
 	}
 	const char *name = R->name;
-	for (size_t i = 0; i < b->pub.n; i++) {
+	for (size_t i = 0; i < b->pub.n && (b->index_unset || !b->index_tracked); i++) {
 		struct op *op = &b->pub.ops[i];
 		if (op->index <= INDEX_UNSET + ((int64_t)1 << 40))
 			op->index = R->op_base + (op->index - INDEX_UNSET);
