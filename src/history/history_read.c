@@ -117,6 +117,7 @@ struct batch {
 	 * consume_batch need not read every op to find out (on the consumer's
 	 * thread, a cache miss per op written on another core) */
 	bool index_tracked, index_unset;
+	bool trees_tracked, trees;  /* the same for values held as trees */
 	uint64_t *tok;         /* the value being tokenised */
 	size_t tok_cap;
 	struct batch *next;
@@ -134,7 +135,7 @@ static struct batch *batch_new(void)
 /* Empty a batch for reuse: values released, arena rewound. */
 static void batch_clear(struct batch *b)
 {
-	for (size_t i = 0; i < b->pub.n; i++) {
+	for (size_t i = 0; i < b->pub.n && (b->trees || !b->trees_tracked); i++) {
 		struct op *op = &b->pub.ops[i];
 		json_decref(op->value);
 		json_decref(op->value_kw);
@@ -766,9 +767,38 @@ static bool sc_scalar_text(struct scan *s, struct batch *b, struct op *op)
 	return true;
 }
 
+/* p[0..n) == lit[0..n) for a literal lit of n <= 16 bytes (SC_LIT): two
+ * overlapping loads each side, folded to constants for the literal; ten
+ * memcmp calls per line showed in profiles. */
+static inline bool lit_eq(const char *p, const char *lit, size_t n)
+{
+	if (n > 16)
+		return !memcmp(p, lit, n);
+	if (n >= 8) {
+		uint64_t a0, b0, a1, b1;
+		memcpy(&a0, p, 8);
+		memcpy(&b0, lit, 8);
+		memcpy(&a1, p + n - 8, 8);
+		memcpy(&b1, lit + n - 8, 8);
+		return a0 == b0 && a1 == b1;
+	}
+	if (n >= 4) {
+		uint32_t a0, b0, a1, b1;
+		memcpy(&a0, p, 4);
+		memcpy(&b0, lit, 4);
+		memcpy(&a1, p + n - 4, 4);
+		memcpy(&b1, lit + n - 4, 4);
+		return a0 == b0 && a1 == b1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != lit[i])
+			return false;
+	return true;
+}
+
 /* Expect the literal lit at s->p (consumed). */
 #define SC_LIT(s, lit) ((s)->end - (s)->p >= (long)sizeof(lit) - 1 && \
-			!memcmp((s)->p, lit, sizeof(lit) - 1) && ((s)->p += sizeof(lit) - 1, true))
+			lit_eq((s)->p, lit, sizeof(lit) - 1) && ((s)->p += sizeof(lit) - 1, true))
 
 /* The layout history_write.c writes, field by field with no search:
  * {"index":N,"time":N,"type":"T","process":P,"f":"F"[,"key":"K"],
@@ -1887,7 +1917,7 @@ static void chunk_parse(struct history_reader *R, struct chunk_buf *cb, struct e
 	}
 	size_t limit = (size_t)(end - base); /* lines must start before this */
 	bool edn = R->mode == MODE_PAR_EDN;
-	b->index_tracked = true;
+	b->index_tracked = b->trees_tracked = true;
 	while (pos < limit) {
 		char *nl = memchr(cb->p + pos, '\n', cb->len - pos);
 		while (!nl && base + (off_t)cb->len < R->size) { /* the line runs past the chunk */
@@ -1945,6 +1975,8 @@ static void chunk_parse(struct history_reader *R, struct chunk_buf *cb, struct e
 		if (r == 1) {
 			if (op->index <= INDEX_UNSET + ((int64_t)1 << 40))
 				b->index_unset = true;
+			if ((op->value && !json_is_null(op->value)) || op->value_kw || op->extra)
+				b->trees = true; /* null is jansson's singleton: nothing to free */
 			b->pub.n++;
 		}
 	}
@@ -2184,6 +2216,7 @@ static void indep_unsplit(struct op *op, uint8_t pre)
 
 static void indep_split(struct history_reader *R, struct batch *b)
 {
+	b->trees = true; /* what it builds is freed by batch_clear */
 	for (size_t i = 0; i < b->pub.n; i++) {
 		struct op *op = &b->pub.ops[i];
 		uint8_t pre = b->pre[i];
