@@ -716,6 +716,48 @@ static void test_scalar_text(void **state)
 	unlink(path);
 	free(path);
 	buf_free(&b);
+
+	/* a file read in parallel chunks: batches of tokens only, of trees
+	 * only and mixed are all freed (the sanitizer pass checks), ops with
+	 * no index get their position, values equal a plain load's */
+	buf_init(&b);
+	size_t n = 0;
+	while (b.len < (10u << 20)) {
+		static const char *const vals[] = {"null", "\"v1\"", "7", "[1,2]", "1.5"};
+		/* the first MB tokens and nulls only, then mixed; every 7th op
+		 * without an index of its own */
+		const char *v = vals[b.len < (1u << 20) ? n % 3 : n % 5];
+		if (n % 7 == 3)
+			buf_printf(&b, "{\"f\":\"put\",\"value\":%s,\"type\":\"invoke\",\"process\":%zu}\n",
+				   v, n % 5);
+		else
+			buf_printf(&b, "{\"index\":%zu,\"time\":1,\"type\":\"invoke\",\"process\":%zu,"
+				       "\"f\":\"put\",\"key\":\"k\",\"value\":%s}\n", n, n % 5, v);
+		n++;
+	}
+	path = write_tmp(b.data, ".jsonl");
+	assert_int_equal(history_load(path, HISTORY_JSONL, &plain, &err), 0);
+	assert_int_equal(plain.n, n);
+	rd = history_reader_start_flags(path, HISTORY_JSONL, 2, HISTORY_SCALAR_TEXT);
+	size_t seen = 0;
+	while ((rc = history_reader_next(rd, 0, &ob, &err)) == HISTORY_BATCH) {
+		for (size_t i = 0; i < ob->n; i++, seen++) {
+			const struct op *op = &ob->ops[i];
+			assert_int_equal(op->index, (int64_t)seen);
+			json_t *v = op_value(op);
+			if (!json_equal(v, plain.ops[seen].value))
+				fail_msg("op %zu: op_value differs", seen);
+			json_decref(v);
+		}
+		history_reader_release(rd, ob);
+	}
+	assert_int_equal(rc, HISTORY_END);
+	assert_int_equal(seen, n);
+	history_reader_close(rd);
+	history_free(&plain);
+	unlink(path);
+	free(path);
+	buf_free(&b);
 }
 
 int main(void)
