@@ -271,11 +271,10 @@ static int lin_encode(struct lin_builder *b, struct lop *l, json_t *value, bool 
 	return 0;
 }
 
-/* The id of f name f: the last few are remembered (a history uses a
- * handful of names, one per op). */
 static uint32_t lin_f_name(struct lin_builder *b, const char *f);
 
-/* By the reader's shared names first (history_f_shared): no strcmp. */
+/* The id of f name f, by the reader's shared names first
+ * (history_f_shared): no strcmp. */
 static uint32_t lin_f(struct lin_builder *b, const char *f)
 {
 	int slot = history_f_shared(f);
@@ -287,6 +286,8 @@ static uint32_t lin_f(struct lin_builder *b, const char *f)
 	return id;
 }
 
+/* The same by name: the last few are remembered (a history uses a
+ * handful of names, one per op). */
 static uint32_t lin_f_name(struct lin_builder *b, const char *f)
 {
 	for (int i = 0; i < 4; i++)
