@@ -96,8 +96,7 @@ static void interner_rehash(struct interner *in)
 	in->nslots = ns;
 }
 
-/* Probe for tag + p (tag < 0: p alone): returns the slot index holding
- * it, or the empty slot where it would go (in->slots[i] == 0). */
+/* Whether entry ent holds tag + p (tag < 0: p alone). */
 static inline bool entry_is(const char *ent, int tag, const void *p, size_t len)
 {
 	const char *b = ent + ENTRY_HEAD;
@@ -127,6 +126,8 @@ static inline bool entry_is(const char *ent, int tag, const void *p, size_t len)
 	return len == 0 || !memcmp(b, p, len);
 }
 
+/* Probe for tag + p (tag < 0: p alone): returns the slot index holding
+ * it, or the empty slot where it would go (in->slots[i] == 0). */
 static uint32_t interner_probe(const struct interner *in, int tag, const void *p, size_t len,
 			       uint32_t h32)
 {
