@@ -107,23 +107,7 @@ static inline bool entry_is(const char *ent, int tag, const void *p, size_t len)
 	} else if (entry_u32(ent + 4) != len) {
 		return false;
 	}
-	if (len <= 16 && len >= 8) { /* most values: two loads, no call */
-		uint64_t x0, y0, x1, y1;
-		memcpy(&x0, b, 8);
-		memcpy(&y0, p, 8);
-		memcpy(&x1, b + len - 8, 8);
-		memcpy(&y1, (const char *)p + len - 8, 8);
-		return x0 == y0 && x1 == y1;
-	}
-	if (len < 8 && len >= 4) {
-		uint32_t x0, y0, x1, y1;
-		memcpy(&x0, b, 4);
-		memcpy(&y0, p, 4);
-		memcpy(&x1, b + len - 4, 4);
-		memcpy(&y1, (const char *)p + len - 4, 4);
-		return x0 == y0 && x1 == y1;
-	}
-	return len == 0 || !memcmp(b, p, len);
+	return mem_eq(b, p, len); /* most values: two loads, no call */
 }
 
 /* Probe for tag + p (tag < 0: p alone): returns the slot index holding

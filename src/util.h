@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Exit codes (Jepsen's convention, fixed by the design). */
 enum {
@@ -59,6 +60,36 @@ uint64_t hash_bytes(const void *p, size_t len);
  * string's bytes...), without putting them together: the history reader
  * hashes scalars with it for the checkers. */
 uint64_t hash_tagged(char tag, const void *p, size_t len);
+/* a[0..n) == b[0..n), for the short byte strings of hot loops (a value,
+ * a literal of the history format): up to 16 bytes as two overlapping
+ * loads each side, no call. */
+static inline bool mem_eq(const void *a, const void *b, size_t n)
+{
+	const char *p = a, *q = b;
+	if (n > 16)
+		return !memcmp(p, q, n);
+	if (n >= 8) {
+		uint64_t a0, b0, a1, b1;
+		memcpy(&a0, p, 8);
+		memcpy(&b0, q, 8);
+		memcpy(&a1, p + n - 8, 8);
+		memcpy(&b1, q + n - 8, 8);
+		return a0 == b0 && a1 == b1;
+	}
+	if (n >= 4) {
+		uint32_t a0, b0, a1, b1;
+		memcpy(&a0, p, 4);
+		memcpy(&b0, q, 4);
+		memcpy(&a1, p + n - 4, 4);
+		memcpy(&b1, q + n - 4, 4);
+		return a0 == b0 && a1 == b1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != q[i])
+			return false;
+	return true;
+}
+
 static inline uint64_t hash_mix(uint64_t x)
 {
 	x ^= x >> 33;

@@ -767,38 +767,10 @@ static bool sc_scalar_text(struct scan *s, struct batch *b, struct op *op)
 	return true;
 }
 
-/* p[0..n) == lit[0..n) for a literal lit of n <= 16 bytes (SC_LIT): two
- * overlapping loads each side, folded to constants for the literal; ten
- * memcmp calls per line showed in profiles. */
-static inline bool lit_eq(const char *p, const char *lit, size_t n)
-{
-	if (n > 16)
-		return !memcmp(p, lit, n);
-	if (n >= 8) {
-		uint64_t a0, b0, a1, b1;
-		memcpy(&a0, p, 8);
-		memcpy(&b0, lit, 8);
-		memcpy(&a1, p + n - 8, 8);
-		memcpy(&b1, lit + n - 8, 8);
-		return a0 == b0 && a1 == b1;
-	}
-	if (n >= 4) {
-		uint32_t a0, b0, a1, b1;
-		memcpy(&a0, p, 4);
-		memcpy(&b0, lit, 4);
-		memcpy(&a1, p + n - 4, 4);
-		memcpy(&b1, lit + n - 4, 4);
-		return a0 == b0 && a1 == b1;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != lit[i])
-			return false;
-	return true;
-}
-
-/* Expect the literal lit at s->p (consumed). */
+/* Expect the literal lit at s->p (consumed; mem_eq: ten memcmp calls per
+ * line showed in profiles). */
 #define SC_LIT(s, lit) ((s)->end - (s)->p >= (long)sizeof(lit) - 1 && \
-			lit_eq((s)->p, lit, sizeof(lit) - 1) && ((s)->p += sizeof(lit) - 1, true))
+			mem_eq((s)->p, lit, sizeof(lit) - 1) && ((s)->p += sizeof(lit) - 1, true))
 
 /* The layout history_write.c writes, field by field with no search:
  * {"index":N,"time":N,"type":"T","process":P,"f":"F"[,"key":"K"],

@@ -190,10 +190,28 @@ static void test_hash_tagged(void **state)
 	assert_true(hash_tagged('s', "1", 1) != hash_tagged('i', "1", 1));
 }
 
+/* mem_eq agrees with memcmp for every length and every differing byte. */
+static void test_mem_eq(void **state)
+{
+	(void)state;
+	char a[40], b[40];
+	for (int i = 0; i < 40; i++)
+		a[i] = b[i] = (char)('a' + i);
+	for (size_t n = 0; n <= 40; n++) {
+		assert_true(mem_eq(a, b, n));
+		for (size_t k = 0; k < n; k++) {
+			b[k] ^= 1;
+			assert_false(mem_eq(a, b, n));
+			b[k] ^= 1;
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_tagged),
+		cmocka_unit_test(test_mem_eq),
 		cmocka_unit_test(test_sh_quote_hostile),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_parse),
